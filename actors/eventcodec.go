@@ -1,0 +1,142 @@
+package actors
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// The journal stores one actor batch as one message: a msgpack array of
+// [kind, event] pairs. Kinds are part of the on-disk format: append only.
+const (
+	kindGrantCreated uint8 = iota + 1
+	kindGrantActivated
+	kindDebtRepaid
+	kindHoldPlaced
+	kindAuthorized
+	kindHoldExtended
+	kindSettled
+	kindReleased
+	kindHoldExpired
+	kindDebited
+	kindGrantExpired
+	kindRevoked
+	kindConfigured
+)
+
+// MaxBatchEvents bounds a decoded batch, so a corrupt length cannot make
+// the decoder allocate without bound.
+const MaxBatchEvents = 1 << 20
+
+func eventKind(e Event) uint8 {
+	switch e.(type) {
+	case *GrantCreated:
+		return kindGrantCreated
+	case *GrantActivated:
+		return kindGrantActivated
+	case *DebtRepaid:
+		return kindDebtRepaid
+	case *HoldPlaced:
+		return kindHoldPlaced
+	case *Authorized:
+		return kindAuthorized
+	case *HoldExtended:
+		return kindHoldExtended
+	case *Settled:
+		return kindSettled
+	case *Released:
+		return kindReleased
+	case *HoldExpired:
+		return kindHoldExpired
+	case *Debited:
+		return kindDebited
+	case *GrantExpired:
+		return kindGrantExpired
+	case *Revoked:
+		return kindRevoked
+	case *Configured:
+		return kindConfigured
+	}
+	panic(fmt.Sprintf("purser: no kind for event %T", e))
+}
+
+func newEvent(kind uint8) Event {
+	switch kind {
+	case kindGrantCreated:
+		return &GrantCreated{}
+	case kindGrantActivated:
+		return &GrantActivated{}
+	case kindDebtRepaid:
+		return &DebtRepaid{}
+	case kindHoldPlaced:
+		return &HoldPlaced{}
+	case kindAuthorized:
+		return &Authorized{}
+	case kindHoldExtended:
+		return &HoldExtended{}
+	case kindSettled:
+		return &Settled{}
+	case kindReleased:
+		return &Released{}
+	case kindHoldExpired:
+		return &HoldExpired{}
+	case kindDebited:
+		return &Debited{}
+	case kindGrantExpired:
+		return &GrantExpired{}
+	case kindRevoked:
+		return &Revoked{}
+	case kindConfigured:
+		return &Configured{}
+	}
+	return nil
+}
+
+// AppendEvents encodes a batch of events, appending to buf.
+func AppendEvents(buf []byte, evs []Event) ([]byte, error) {
+	b := bytes.NewBuffer(buf)
+	enc := msgpack.NewEncoder(b)
+	enc.UseCompactInts(true)
+	if err := enc.EncodeArrayLen(len(evs) * 2); err != nil {
+		return nil, err
+	}
+	for _, e := range evs {
+		if err := enc.EncodeUint8(eventKind(e)); err != nil {
+			return nil, err
+		}
+		if err := enc.Encode(e); err != nil {
+			return nil, err
+		}
+	}
+	return b.Bytes(), nil
+}
+
+// ErrCorruptBatch is returned for a journal message that does not decode.
+var ErrCorruptBatch = errors.New("purser: corrupt event batch")
+
+// DecodeEvents decodes a batch written by AppendEvents.
+func DecodeEvents(data []byte) ([]Event, error) {
+	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	n, err := dec.DecodeArrayLen()
+	if err != nil || n < 0 || n%2 != 0 || n/2 > MaxBatchEvents || n/2 > len(data) {
+		return nil, fmt.Errorf("%w: bad batch header", ErrCorruptBatch)
+	}
+	evs := make([]Event, 0, n/2)
+	for i := 0; i < n/2; i++ {
+		kind, err := dec.DecodeUint8()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
+		}
+		e := newEvent(kind)
+		if e == nil {
+			return nil, fmt.Errorf("%w: unknown event kind %d", ErrCorruptBatch, kind)
+		}
+		if err := dec.Decode(e); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
+		}
+		evs = append(evs, e)
+	}
+	return evs, nil
+}

@@ -1,0 +1,94 @@
+package actors
+
+// holdStatus is what an idempotency record knows about the hold its reserve
+// created. Closed holds are known only through their reserve's record, so a
+// hold is forgotten (hold_not_found) when that record is.
+type holdStatus uint8
+
+const (
+	noHold       holdStatus = iota
+	holdOpen                // pinned: not in the eviction queue
+	holdClosed              // settled, released, captured or late-settled
+	holdLapsed              // expired and released: one late settle allowed
+)
+
+// record is one remembered request id.
+type record struct {
+	answer Answer
+	at     int64 // when it entered the eviction queue (unix ns)
+	hold   holdStatus
+}
+
+// idTable remembers request ids with compact replies (SPEC §6). Records
+// enter a FIFO queue in the order their requests were applied (an open
+// hold's record enters when the hold closes) and leave it oldest first, when
+// the queue is over its bound or a record is older than the retention.
+// Eviction happens only in Apply, as a function of the applied events, so
+// replay rebuilds the same table.
+type idTable struct {
+	byID  map[string]*record
+	queue []*record // FIFO; queue[head:] is live
+	head  int
+	// evictedYoung counts records forgotten before their retention ended:
+	// operators size MaxRememberedIDs from it.
+	evictedYoung uint64
+}
+
+func newIDTable() idTable { return idTable{byID: make(map[string]*record)} }
+
+// lookup returns the record for id if it still answers for it at now.
+func (t *idTable) lookup(id string, now int64, retention int64) *record {
+	r := t.byID[id]
+	if r == nil {
+		return nil
+	}
+	if r.hold != holdOpen && now-r.at >= retention {
+		return nil
+	}
+	return r
+}
+
+// pin stores an open hold's record (kept outside the queue).
+func (t *idTable) pin(r *record) {
+	r.hold = holdOpen
+	t.byID[r.answer.ID] = r
+}
+
+// remember queues r at time at, then evicts what is over the bound.
+func (t *idTable) remember(r *record, at int64, max int, retention int64) {
+	r.at = at
+	t.byID[r.answer.ID] = r
+	t.queue = append(t.queue, r)
+	for len(t.queue)-t.head > max {
+		t.evictHead(at, retention)
+	}
+}
+
+// expire evicts records older than the retention at time at.
+func (t *idTable) expire(at int64, retention int64) {
+	for t.head < len(t.queue) && at-t.queue[t.head].at >= retention {
+		t.evictHead(at, retention)
+	}
+}
+
+func (t *idTable) evictHead(at, retention int64) {
+	r := t.queue[t.head]
+	t.queue[t.head] = nil
+	t.head++
+	if t.byID[r.answer.ID] == r { // a reused id (after retention) replaced it
+		delete(t.byID, r.answer.ID)
+		if at-r.at < retention {
+			t.evictedYoung++
+		}
+	}
+	// Compact once the dead prefix dominates, keeping appends amortized O(1).
+	if t.head > 1024 && t.head*2 > len(t.queue) {
+		n := copy(t.queue, t.queue[t.head:])
+		clear(t.queue[n:])
+		t.queue = t.queue[:n]
+		t.head = 0
+	}
+}
+
+// remembered is the number of ids in the queue (open holds' ids excluded).
+func (t *idTable) remembered() int { return len(t.queue) - t.head }

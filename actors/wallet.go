@@ -1,0 +1,417 @@
+package actors
+
+import (
+	"container/heap"
+	"time"
+)
+
+// Wallet is one wallet's state: a pure state machine. Decide computes what a
+// command would do without changing anything; Apply books one event and is
+// the only way the state changes. Neither reads a clock nor does I/O: time
+// arrives as a value stamped on the command.
+//
+// Cached sums keep every decision O(grants touched), independent of the
+// number of open holds: free is Σ free of active grants, held Σ open holds,
+// total Σ remaining of live grants (it bounds every other sum, so checking
+// it on grant proves the rest cannot overflow). balance = free + held − debt
+// and available = free − debt (SPEC §2, with holds always fully earmarked).
+type Wallet struct {
+	id     string
+	limits Limits
+
+	exists   bool
+	seq      uint64 // last history seq
+	clock    int64  // latest event time applied, unix ns
+	settings Settings
+
+	debt  int64
+	free  int64
+	held  int64
+	total int64
+	// spentOriginal is Σ original amounts of spent non-expiring grants,
+	// saturating: they are active forever, so they count toward an
+	// overdraft percent forever, without being kept.
+	spentOriginal int64
+
+	grants   map[string]*grant
+	order    burnOrder // active grants with remaining > 0, in burn-down order
+	timers   grantTimers
+	holds    map[string]*hold
+	expiries holdExpiries
+	ids      idTable
+}
+
+// NewWallet returns an empty wallet; it comes into being with its first
+// grant or configure.
+func NewWallet(id string, limits Limits) *Wallet {
+	return &Wallet{
+		id:       id,
+		limits:   limits,
+		settings: Settings{DefaultTTLms: DefaultTTL.Milliseconds()},
+		grants:   make(map[string]*grant),
+		holds:    make(map[string]*hold),
+		ids:      newIDTable(),
+	}
+}
+
+func (w *Wallet) ID() string       { return w.id }
+func (w *Wallet) Exists() bool     { return w.exists }
+func (w *Wallet) Seq() uint64      { return w.seq }
+func (w *Wallet) OpenHolds() int   { return len(w.holds) }
+func (w *Wallet) Debt() int64      { return w.debt }
+func (w *Wallet) Settings() Settings { return w.settings }
+
+// Figures are the wallet's balance, held and available now.
+func (w *Wallet) Figures() Figures {
+	return Figures{Balance: w.free + w.held - w.debt, Held: w.held, Available: w.free - w.debt}
+}
+
+// EvictedYoung counts ids forgotten before their retention ended.
+func (w *Wallet) EvictedYoung() uint64 { return w.ids.evictedYoung }
+
+// Remembered is the number of remembered ids, open holds' ids excluded.
+func (w *Wallet) Remembered() int { return w.ids.remembered() }
+
+// NextDue is when the next time-driven change is due (zero: none). The
+// runtime keeps one timer at this instant and sends Tick.
+func (w *Wallet) NextDue() time.Time { return unixTime(w.nextDue()) }
+
+func (w *Wallet) nextDue() int64 {
+	var due int64
+	if len(w.expiries) > 0 {
+		due = w.expiries[0].expiresAt
+	}
+	if len(w.timers) > 0 {
+		if g := w.timers[0].dueAt(); due == 0 || g < due {
+			due = g
+		}
+	}
+	return due
+}
+
+// Execute is the one entry the runtime uses: it stamps the command's time
+// (never before the last event's), applies the time-driven changes due by
+// then, decides the command and applies its events. It returns every event
+// it applied, appended to evs, for the journal.
+func (w *Wallet) Execute(cmd Command, now time.Time, evs []Event) ([]Event, Reply, *Error) {
+	at := max(now.UnixNano(), w.clock)
+	ticked := len(evs)
+	for due := w.nextDue(); due != 0 && due <= at; due = w.nextDue() {
+		start := len(evs)
+		evs = w.decideDue(at, evs)
+		w.applyAll(evs[start:])
+	}
+	if _, ok := cmd.(Tick); ok {
+		return evs, TickReply{Events: len(evs) - ticked}, nil
+	}
+	start := len(evs)
+	evs, reply, err := w.Decide(cmd, at, evs)
+	w.applyAll(evs[start:])
+	return evs, reply, err
+}
+
+func (w *Wallet) applyAll(evs []Event) {
+	for _, e := range evs {
+		w.Apply(e)
+	}
+}
+
+// Apply books one event. It cannot fail: a booking that breaks an invariant
+// panics, because it means Decide emitted an impossible event.
+func (w *Wallet) Apply(ev Event) {
+	h := ev.head()
+	if h.Seq != 0 {
+		if h.Seq != w.seq+1 {
+			panic("purser: event out of sequence")
+		}
+		w.seq = h.Seq
+	}
+	w.clock = max(w.clock, h.At)
+	switch e := ev.(type) {
+	case *GrantCreated:
+		w.applyGrantCreated(e)
+	case *GrantActivated:
+		g := w.mustGrant(e.Grant)
+		if g.state != grantPending {
+			panic("purser: activating a grant that is not pending")
+		}
+		g.state = grantActive
+		w.free = mustAdd(w.free, g.remaining)
+		w.order.insert(g)
+		w.timers.reschedule(g)
+	case *DebtRepaid:
+		for _, a := range e.Allocations {
+			w.consumeFree(a)
+		}
+		w.debt -= sumAllocations(e.Allocations)
+		w.checkDebt()
+	case *HoldPlaced:
+		w.applyHoldPlaced(e)
+	case *Authorized:
+		w.remember(&e.Answer, h.At)
+	case *HoldExtended:
+		w.applyHoldExtended(e)
+	case *Settled:
+		w.applySettled(e)
+	case *Released:
+		hd := w.mustHold(e.Hold)
+		w.returnEarmarks(hd, e.Returned)
+		w.closeHold(hd, holdClosed, h.At)
+		w.remember(&e.Answer, h.At)
+	case *HoldExpired:
+		hd := w.mustHold(e.Hold)
+		if !e.Capture {
+			w.returnEarmarks(hd, e.Returned)
+			w.closeHold(hd, holdLapsed, h.At)
+		}
+	case *Debited:
+		for _, a := range e.FromFree {
+			w.consumeFree(a)
+		}
+		w.debt = mustAdd(w.debt, e.DebtAdded)
+		w.remember(&e.Answer, h.At)
+	case *GrantExpired:
+		w.forfeit(e.Grant, e.Amount, e.Closes, grantExpired)
+	case *Revoked:
+		w.forfeit(e.Grant, e.Amount, e.Closes, grantRevoked)
+		w.remember(&e.Answer, h.At)
+	case *Configured:
+		w.exists = true
+		w.settings = e.Settings
+		w.remember(&e.Answer, h.At)
+	default:
+		panic("purser: unknown event type")
+	}
+	w.ids.expire(h.At, int64(w.limits.IDRetention))
+}
+
+func (w *Wallet) applyGrantCreated(e *GrantCreated) {
+	w.exists = true
+	if _, dup := w.grants[e.Grant]; dup {
+		panic("purser: duplicate grant id " + e.Grant)
+	}
+	g := &grant{id: e.Grant, kind: e.Kind, priority: e.Priority, amount: e.Amount, remaining: e.Amount,
+		effectiveAt: e.EffectiveAt, expiresAt: e.ExpiresAt, meta: e.Meta, timer: -1}
+	w.grants[g.id] = g
+	w.total = mustAdd(w.total, g.amount)
+	if g.effectiveAt <= e.At {
+		g.state = grantActive
+		w.free = mustAdd(w.free, g.amount)
+		w.order.insert(g)
+	}
+	w.timers.reschedule(g)
+	w.remember(&e.Answer, e.At)
+}
+
+func (w *Wallet) applyHoldPlaced(e *HoldPlaced) {
+	for _, a := range e.Earmarks {
+		g := w.mustGrant(a.Grant)
+		if g.state != grantActive || g.free() < a.Amount || a.Amount <= 0 {
+			panic("purser: earmark past a grant's free credits")
+		}
+		g.earmarked += a.Amount
+		w.free -= a.Amount
+	}
+	if sumAllocations(e.Earmarks) != e.Amount {
+		panic("purser: hold earmarks do not sum to its amount")
+	}
+	hd := &hold{id: e.Hold, amount: e.Amount, expiresAt: e.ExpiresAt, onExpiry: e.OnExpiry,
+		principal: e.Principal, feature: e.Feature, earmarks: e.Earmarks}
+	hd.rec.answer = e.Answer
+	w.ids.pin(&hd.rec)
+	w.holds[hd.id] = hd
+	heap.Push(&w.expiries, hd)
+	w.held = mustAdd(w.held, e.Amount)
+}
+
+func (w *Wallet) applyHoldExtended(e *HoldExtended) {
+	hd := w.mustHold(e.Hold)
+	for _, a := range e.Earmarks {
+		g := w.mustGrant(a.Grant)
+		if g.state != grantActive || g.free() < a.Amount || a.Amount <= 0 {
+			panic("purser: extend earmark past a grant's free credits")
+		}
+		g.earmarked += a.Amount
+		w.free -= a.Amount
+		hd.amount = mustAdd(hd.amount, a.Amount)
+		w.held = mustAdd(w.held, a.Amount)
+	}
+	if len(e.Earmarks) > 0 {
+		hd.earmarks = w.mergeEarmarks(hd.earmarks, e.Earmarks)
+	}
+	hd.expiresAt = e.ExpiresAt
+	heap.Fix(&w.expiries, hd.index)
+	w.remember(&e.Answer, e.At)
+}
+
+func (w *Wallet) applySettled(e *Settled) {
+	if e.Late {
+		rec := w.ids.byID[e.Hold]
+		if rec == nil || rec.hold != holdLapsed {
+			panic("purser: late settle of a hold that has not lapsed")
+		}
+		rec.hold = holdClosed
+	}
+	var hd *hold
+	if !e.Late {
+		hd = w.mustHold(e.Hold)
+		for _, a := range e.FromHold {
+			g := w.mustGrant(a.Grant)
+			g.remaining -= a.Amount
+			g.earmarked -= a.Amount
+			w.total -= a.Amount
+			w.held -= a.Amount
+			hd.amount -= a.Amount
+			w.checkGrant(g)
+		}
+		if len(e.FromHold) > 0 {
+			hd.earmarks = subtractEarmarks(hd.earmarks, e.FromHold)
+		}
+	}
+	for _, a := range e.FromFree {
+		w.consumeFree(a)
+	}
+	w.debt = mustAdd(w.debt, e.DebtAdded)
+	if hd != nil {
+		w.returnEarmarks(hd, e.Returned)
+		if e.Closes {
+			w.closeHold(hd, holdClosed, e.At)
+		}
+	}
+	for _, a := range e.FromHold {
+		w.dropIfSpent(a.Grant)
+	}
+	if e.Answer.Op != opNone {
+		w.remember(&e.Answer, e.At)
+	}
+}
+
+// consumeFree consumes a's amount from an active grant's free credits.
+func (w *Wallet) consumeFree(a Allocation) {
+	g := w.mustGrant(a.Grant)
+	if g.state != grantActive || g.free() < a.Amount || a.Amount <= 0 {
+		panic("purser: consuming past a grant's free credits")
+	}
+	g.remaining -= a.Amount
+	w.free -= a.Amount
+	w.total -= a.Amount
+	w.dropIfSpent(g.id)
+}
+
+// returnEarmarks gives a hold's earmarks back: to free credits for active
+// grants; for expired or revoked ones they await their forfeit event.
+func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation) {
+	for _, a := range returned {
+		g := w.mustGrant(a.Grant)
+		g.earmarked -= a.Amount
+		hd.amount -= a.Amount
+		w.held -= a.Amount
+		if g.state == grantActive {
+			w.free = mustAdd(w.free, a.Amount)
+		}
+		w.checkGrant(g)
+	}
+	if len(returned) > 0 {
+		hd.earmarks = subtractEarmarks(hd.earmarks, returned)
+	}
+}
+
+func (w *Wallet) forfeit(id string, amount int64, closes bool, to grantState) {
+	g := w.mustGrant(id)
+	if closes {
+		switch g.state {
+		case grantActive:
+			if amount != g.free() {
+				panic("purser: closing a grant must forfeit exactly its free part")
+			}
+			if g.inOrder {
+				w.order.remove(g)
+			}
+			w.free -= amount
+		case grantPending:
+			if amount != g.remaining || to != grantRevoked {
+				panic("purser: a pending grant closes only by revoke, whole")
+			}
+		default:
+			if amount != 0 {
+				panic("purser: closing a closed grant forfeits nothing")
+			}
+		}
+		g.state = to
+		w.timers.reschedule(g)
+	} else if g.state == grantActive || g.state == grantPending || g.free() < amount {
+		panic("purser: forfeiting a returned earmark of an open grant")
+	}
+	g.remaining -= amount
+	w.total -= amount
+	w.checkGrant(g)
+	w.dropIfSpent(id)
+}
+
+func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
+	if hd.amount != 0 {
+		panic("purser: closing a hold with earmarks left")
+	}
+	delete(w.holds, hd.id)
+	heap.Remove(&w.expiries, hd.index)
+	hd.earmarks = nil
+	hd.rec.hold = status
+	w.ids.remember(&hd.rec, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
+}
+
+func (w *Wallet) remember(a *Answer, at int64) {
+	if a.Op == opNone {
+		return
+	}
+	w.ids.remember(&record{answer: *a}, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
+}
+
+// dropIfSpent forgets a grant with nothing left; its history stays. An
+// active expiring grant is kept until its expiry (see grant).
+func (w *Wallet) dropIfSpent(id string) {
+	g := w.grants[id]
+	if g == nil || g.remaining != 0 {
+		return
+	}
+	if g.state == grantActive {
+		if g.inOrder {
+			w.order.remove(g)
+		}
+		if g.expiresAt != 0 {
+			return
+		}
+		w.spentOriginal = saturatingAdd(w.spentOriginal, g.amount)
+	}
+	if g.timer >= 0 {
+		heap.Remove(&w.timers, g.timer)
+	}
+	delete(w.grants, id)
+}
+
+func (w *Wallet) mustGrant(id string) *grant {
+	g := w.grants[id]
+	if g == nil {
+		panic("purser: event names an unknown grant " + id)
+	}
+	return g
+}
+
+func (w *Wallet) mustHold(id string) *hold {
+	hd := w.holds[id]
+	if hd == nil {
+		panic("purser: event names an unknown hold " + id)
+	}
+	return hd
+}
+
+func (w *Wallet) checkGrant(g *grant) {
+	if g.remaining < 0 || g.earmarked < 0 || g.earmarked > g.remaining {
+		panic("purser: grant " + g.id + " out of balance")
+	}
+}
+
+func (w *Wallet) checkDebt() {
+	if w.debt < 0 {
+		panic("purser: negative debt")
+	}
+}
