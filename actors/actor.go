@@ -1,0 +1,294 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+type request struct {
+	cmd   Command
+	reply ReplyFunc // nil for the actor's own Tick
+}
+
+type appendResult struct {
+	pos uint64
+	err error
+}
+
+// actor owns one wallet. It is the only goroutine that touches the wallet,
+// so requests are decided one after another — that is what makes zero
+// overdraft and a deterministic burn-down hold without locks.
+//
+// The loop: drain up to MaxBatch requests, decide each against the state
+// the previous ones left (applying their events in memory), append all the
+// batch's events to the journal as one fenced append, wait for it, then
+// reply. Events MUST be acknowledged by the journal BEFORE replies are
+// sent; if the append fails, nothing is acknowledged and the wallet is
+// rebuilt from the journal. At most one append is in flight per actor:
+// while it waits, the mailbox fills and the next batch grows.
+type actor struct {
+	sys       *System
+	shard     *registryShard
+	wallet    string
+	mailbox   chan request
+	quit      chan struct{}
+	closeOnce sync.Once
+	done      chan appendResult
+
+	w   *Wallet
+	pos uint64 // journal position of the wallet's last batch
+
+	batch   []request
+	evs     []Event
+	replies []answerOf
+	due     *time.Timer
+	dueAt   int64
+	idle    *time.Timer
+	log     *zap.Logger
+}
+
+type answerOf struct {
+	r   Reply
+	err *Error
+}
+
+func (s *System) spawn(wallet string, sh *registryShard) *actor {
+	a := &actor{sys: s, shard: sh, wallet: wallet, mailbox: make(chan request, s.cfg.MailboxSize),
+		quit: make(chan struct{}), done: make(chan appendResult, 1),
+		log: s.cfg.Log.With(zap.String("wallet", wallet))}
+	s.live.Add(1)
+	s.stats.activations.Add(1)
+	s.wg.Add(1)
+	go a.run()
+	return a
+}
+
+// offer enqueues without blocking; false when the mailbox is full.
+func (a *actor) offer(r request) bool {
+	select {
+	case a.mailbox <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+func (a *actor) run() {
+	defer a.sys.wg.Done()
+	defer a.sys.live.Add(-1)
+	if err := a.load(); err != nil {
+		a.log.Error("wallet load failed", zap.Error(err))
+		a.stop(errLoadFailed)
+		return
+	}
+	a.idle = time.NewTimer(a.sys.cfg.IdleAfter)
+	defer a.idle.Stop()
+	a.due = time.NewTimer(time.Hour)
+	a.due.Stop()
+	defer a.due.Stop()
+	for {
+		a.armDue()
+		select {
+		case r := <-a.mailbox:
+			a.batch = append(a.batch[:0], r)
+			a.drain()
+		case <-a.due.C:
+			a.dueAt = 0
+			a.batch = append(a.batch[:0], request{cmd: Tick{}})
+		case <-a.idle.C:
+			// Open holds keep the actor (and its timer) in memory; a grant
+			// change due later is left to the node's wake-up list.
+			if a.w.OpenHolds() == 0 && a.sys.remove(a, false) {
+				if due := a.w.nextDue(); due != 0 {
+					a.sys.wake.add(a.wallet, due)
+				}
+				a.sys.stats.passivations.Add(1)
+				return
+			}
+			a.idle.Reset(a.sys.cfg.IdleAfter)
+			continue
+		case <-a.quit:
+			a.finish()
+			return
+		}
+		if !a.process() {
+			return
+		}
+		a.idle.Reset(a.sys.cfg.IdleAfter)
+		if !a.w.Exists() && a.sys.remove(a, false) {
+			a.sys.unknown.add(a.wallet, a.sys.cfg.Now().UnixNano())
+			return
+		}
+	}
+}
+
+// drain adds what the mailbox already holds to the batch, up to MaxBatch.
+func (a *actor) drain() {
+	for len(a.batch) < a.sys.cfg.MaxBatch {
+		select {
+		case r := <-a.mailbox:
+			a.batch = append(a.batch, r)
+		default:
+			return
+		}
+	}
+}
+
+// finish serves what is queued at shutdown, then stops.
+func (a *actor) finish() {
+	a.sys.remove(a, true)
+	for {
+		a.batch = a.batch[:0]
+		a.drain()
+		if len(a.batch) == 0 || !a.process() {
+			return
+		}
+	}
+}
+
+// armDue keeps one timer at the wallet's earliest due time.
+func (a *actor) armDue() {
+	due := a.w.nextDue()
+	if due == a.dueAt {
+		return
+	}
+	a.dueAt = due
+	if due == 0 {
+		a.due.Stop()
+		return
+	}
+	a.due.Reset(time.Duration(max(due-a.sys.cfg.Now().UnixNano(), 0)))
+}
+
+// process decides the batch, journals its events and replies. It returns
+// false when the actor must stop (fenced, or the wallet cannot be rebuilt).
+func (a *actor) process() bool {
+	s := a.sys
+	if !a.decide() {
+		s.stats.panics.Add(1)
+		a.replyAll(errPanic)
+		return a.reload()
+	}
+	s.stats.batches.Add(1)
+	if len(a.evs) == 0 {
+		a.replyEach()
+		return true
+	}
+	s.journal.Append(a.wallet, a.pos, a.evs, func(pos uint64, err error) { a.done <- appendResult{pos, err} })
+	res := <-a.done
+	switch {
+	case res.err == nil:
+		a.pos = res.pos
+		s.stats.appends.Add(1)
+		s.stats.events.Add(uint64(len(a.evs)))
+		a.replyEach()
+		return true
+	case errors.Is(res.err, ErrFenced):
+		s.stats.fenced.Add(1)
+		a.log.Warn("journal append fenced: wallet owned elsewhere; stopping", zap.Error(res.err))
+		a.replyAll(errNotOwner)
+		a.stop(errNotOwner)
+		return false
+	default:
+		s.stats.appendFailures.Add(1)
+		a.log.Warn("journal append failed; rebuilding wallet", zap.Error(res.err), zap.Int("requests", len(a.batch)))
+		a.replyAll(errJournal)
+		return a.reload()
+	}
+}
+
+// decide runs the batch through the state machine. A panic is a bug in the
+// core; it fails this batch only (the caller rebuilds the wallet).
+func (a *actor) decide() (ok bool) {
+	a.evs = a.evs[:0]
+	a.replies = a.replies[:0]
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("panic deciding a batch; failing it and rebuilding the wallet",
+				zap.Any("panic", p), zap.Stack("stack"))
+			ok = false
+		}
+	}()
+	now := a.sys.cfg.Now()
+	for _, r := range a.batch {
+		var rep Reply
+		var err *Error
+		a.evs, rep, err = a.w.Execute(r.cmd, now, a.evs)
+		a.replies = append(a.replies, answerOf{rep, err})
+	}
+	return true
+}
+
+func (a *actor) replyEach() {
+	for i, r := range a.batch {
+		if r.reply != nil {
+			r.reply(a.replies[i].r, a.replies[i].err)
+		}
+		a.batch[i] = request{}
+	}
+	clear(a.replies)
+}
+
+func (a *actor) replyAll(err *Error) {
+	for i, r := range a.batch {
+		if r.reply != nil {
+			r.reply(nil, err)
+		}
+		a.batch[i] = request{}
+	}
+	clear(a.replies)
+}
+
+// load rebuilds the wallet from its journal.
+func (a *actor) load() (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.sys.cfg.LoadTimeout)
+	defer cancel()
+	w := NewWallet(a.wallet, a.sys.cfg.Limits)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("journal does not replay: %v", p)
+		}
+	}()
+	pos, err := a.sys.journal.Read(ctx, a.wallet, 0, func(_ uint64, evs []Event) error {
+		for _, e := range evs {
+			w.Apply(e)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.w, a.pos, a.dueAt = w, pos, -1
+	return nil
+}
+
+// reload rebuilds after a failed batch; if that fails too, the actor stops
+// and the next request starts a fresh one.
+func (a *actor) reload() bool {
+	if err := a.load(); err != nil {
+		a.log.Error("wallet rebuild failed; stopping", zap.Error(err))
+		a.stop(errLoadFailed)
+		return false
+	}
+	return true
+}
+
+// stop leaves the registry and answers what is still queued with err.
+func (a *actor) stop(err *Error) {
+	a.sys.remove(a, true)
+	for {
+		select {
+		case r := <-a.mailbox:
+			if r.reply != nil {
+				r.reply(nil, err)
+			}
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package actors
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Config bounds the runtime. Every field has a default (DefaultConfig) and
+// is checked in Validate; hitting a bound is a clear answer (overloaded),
+// never unbounded memory.
+type Config struct {
+	Limits Limits // per wallet
+
+	MailboxSize int           // queued requests per wallet; default 4,096; full = overloaded
+	MaxBatch    int           // commands decided per journal append; default 512
+	MaxActors   int           // live wallets in memory; default 200,000; full = overloaded
+	IdleAfter   time.Duration // passivate a wallet idle this long with nothing due; default 5m
+	// NegativeCacheSize bounds the cache of wallet ids known not to exist,
+	// so a flood of unknown ids costs one journal read each, once.
+	NegativeCacheSize int           // default 100,000
+	NegativeCacheTTL  time.Duration // default 1m
+	LoadTimeout       time.Duration // journal read on activation; default 30s
+
+	// Now stamps each command as it enters its actor. Default time.Now;
+	// timers use the time package, so tests run under testing/synctest.
+	Now func() time.Time
+	Log *zap.Logger
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Limits:            DefaultLimits(),
+		MailboxSize:       4096,
+		MaxBatch:          512,
+		MaxActors:         200_000,
+		IdleAfter:         5 * time.Minute,
+		NegativeCacheSize: 100_000,
+		NegativeCacheTTL:  time.Minute,
+		LoadTimeout:       30 * time.Second,
+		Now:               time.Now,
+		Log:               zap.NewNop(),
+	}
+}
+
+// Validate reports the first setting out of range.
+func (c *Config) Validate() error {
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.MailboxSize < 1:
+		return fmt.Errorf("MailboxSize must be >= 1, got %d", c.MailboxSize)
+	case c.MaxBatch < 1:
+		return fmt.Errorf("MaxBatch must be >= 1, got %d", c.MaxBatch)
+	case c.MaxActors < 1:
+		return fmt.Errorf("MaxActors must be >= 1, got %d", c.MaxActors)
+	case c.IdleAfter <= 0:
+		return fmt.Errorf("IdleAfter must be > 0, got %s", c.IdleAfter)
+	case c.NegativeCacheSize < 0 || c.NegativeCacheTTL < 0:
+		return fmt.Errorf("negative cache bounds must be >= 0")
+	case c.LoadTimeout <= 0:
+		return fmt.Errorf("LoadTimeout must be > 0")
+	case c.Now == nil || c.Log == nil:
+		return fmt.Errorf("Now and Log are required")
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// MemJournal is an in-memory Journal for tests and benchmarks, with fault
+// injection. Positions are one global sequence, like a stream's. It keeps
+// the events it is given (events are immutable once emitted).
+type MemJournal struct {
+	mu      sync.Mutex
+	wallets map[string][]memBatch
+	seq     uint64
+	appends uint64
+
+	// FailEvery makes every k-th append fail without landing (0: never).
+	FailEvery uint64
+	// Delay holds each append this long before it lands (0: lands at once).
+	Delay time.Duration
+}
+
+type memBatch struct {
+	pos    uint64
+	events []Event
+}
+
+// ErrInjected is the failure MemJournal injects.
+var ErrInjected = errors.New("purser: injected journal failure")
+
+func NewMemJournal() *MemJournal { return &MemJournal{wallets: make(map[string][]memBatch)} }
+
+// Append implements Journal. Without Delay, done runs before Append returns.
+func (j *MemJournal) Append(wallet string, prev uint64, events []Event, done func(uint64, error)) {
+	evs := make([]Event, len(events)) // the caller reuses its slice
+	copy(evs, events)
+	land := func() {
+		pos, err := j.land(wallet, prev, evs)
+		done(pos, err)
+	}
+	if j.Delay > 0 {
+		time.AfterFunc(j.Delay, land)
+		return
+	}
+	land()
+}
+
+func (j *MemJournal) land(wallet string, prev uint64, evs []Event) (uint64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.appends++
+	if j.FailEvery > 0 && j.appends%j.FailEvery == 0 {
+		return 0, ErrInjected
+	}
+	bs := j.wallets[wallet]
+	var last uint64
+	if len(bs) > 0 {
+		last = bs[len(bs)-1].pos
+	}
+	if last != prev {
+		return 0, ErrFenced
+	}
+	j.seq++
+	j.wallets[wallet] = append(bs, memBatch{pos: j.seq, events: evs})
+	return j.seq, nil
+}
+
+// Read implements Journal.
+func (j *MemJournal) Read(ctx context.Context, wallet string, from uint64, fn func(uint64, []Event) error) (uint64, error) {
+	j.mu.Lock()
+	bs := j.wallets[wallet]
+	j.mu.Unlock()
+	last := from
+	for _, b := range bs {
+		if b.pos <= from {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return last, err
+		}
+		if err := fn(b.pos, b.events); err != nil {
+			return last, err
+		}
+		last = b.pos
+	}
+	return last, nil
+}
+
+// Events returns every event journaled for wallet, in order.
+func (j *MemJournal) Events(wallet string) []Event {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Event
+	for _, b := range j.wallets[wallet] {
+		out = append(out, b.events...)
+	}
+	return out
+}
+
+// Wallets lists the wallets with a journal.
+func (j *MemJournal) Wallets() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]string, 0, len(j.wallets))
+	for w := range j.wallets {
+		out = append(out, w)
+	}
+	return out
+}

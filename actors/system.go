@@ -1,0 +1,200 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+// ReplyFunc receives the answer to one request, exactly once, on the
+// wallet's actor goroutine (or the caller's, for an immediate refusal). It
+// must not block: hand the reply to the network and return.
+type ReplyFunc func(Reply, *Error)
+
+// System is the registry of one node's wallet actors: wallet id → actor.
+// An actor starts on the first request for its wallet, loading the wallet
+// from the Journal, and stops when idle (passivation), when its wallet turns
+// out not to exist, or when the journal says another node owns it.
+//
+// Send never blocks: a full mailbox, too many live actors or a closing
+// system are answered at once.
+type System struct {
+	cfg     Config
+	journal Journal
+	seed    maphash.Seed
+	shards  [registryShards]registryShard
+	live    atomic.Int64
+	closing atomic.Bool
+	wg      sync.WaitGroup
+	unknown *unknownWallets
+	wake    *wakeups
+	stats   counters
+}
+
+const registryShards = 64
+
+// registryShard guards a part of the registry. Senders offer to a mailbox
+// while holding the read lock and an actor removes itself under the write
+// lock only when its mailbox is empty, so no request is ever left in the
+// mailbox of a stopped actor.
+type registryShard struct {
+	mu     sync.RWMutex
+	actors map[string]*actor
+}
+
+// NewSystem validates cfg and returns a System over journal.
+func NewSystem(cfg Config, journal Journal) (*System, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &System{cfg: cfg, journal: journal, seed: maphash.MakeSeed(),
+		unknown: newUnknownWallets(cfg.NegativeCacheSize, int64(cfg.NegativeCacheTTL))}
+	for i := range s.shards {
+		s.shards[i].actors = make(map[string]*actor)
+	}
+	s.startWakeups()
+	return s, nil
+}
+
+var (
+	errClosing    = &Error{Code: ErrUnavailable, Message: "the node is shutting down; retry on another node"}
+	errMailbox    = &Error{Code: ErrOverloaded, Message: "the wallet's mailbox is full; retry later"}
+	errTooMany    = &Error{Code: ErrOverloaded, Message: "the node holds its maximum of live wallets; retry later"}
+	errNotFound   = &Error{Code: ErrWalletNotFound, Message: "wallet has no grant or configuration yet"}
+	errJournal    = &Error{Code: ErrUnavailable, Message: "the journal did not accept the change; nothing was applied"}
+	errPanic      = &Error{Code: ErrUnavailable, Message: "internal error deciding this wallet; nothing was applied"}
+	errNotOwner   = &Error{Code: ErrNotOwner, Message: "the wallet is owned by another node; retry"}
+	errLoadFailed = &Error{Code: ErrUnavailable, Message: "the wallet could not be loaded from the journal; nothing was applied"}
+)
+
+// creates reports whether cmd may bring a wallet into being (SPEC §8).
+func creates(cmd Command) bool {
+	switch cmd.(type) {
+	case Grant, Configure:
+		return true
+	}
+	return false
+}
+
+// Send hands cmd to wallet's actor; reply is called once with the answer
+// (nil reply: nobody waits, as for the wake-up Tick).
+func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
+	if reply == nil {
+		reply = func(Reply, *Error) {}
+	}
+	if s.closing.Load() {
+		reply(nil, errClosing)
+		return
+	}
+	mk := creates(cmd)
+	if !mk && s.unknown.has(wallet, s.cfg.Now().UnixNano()) {
+		s.stats.notFoundCached.Add(1)
+		reply(nil, errNotFound)
+		return
+	}
+	req := request{cmd: cmd, reply: reply}
+	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
+	sh.mu.RLock()
+	if a := sh.actors[wallet]; a != nil {
+		ok := a.offer(req)
+		sh.mu.RUnlock()
+		if !ok {
+			s.stats.overloaded.Add(1)
+			reply(nil, errMailbox)
+		}
+		return
+	}
+	sh.mu.RUnlock()
+
+	sh.mu.Lock()
+	a := sh.actors[wallet]
+	if a == nil {
+		if s.closing.Load() {
+			sh.mu.Unlock()
+			reply(nil, errClosing)
+			return
+		}
+		if s.live.Load() >= int64(s.cfg.MaxActors) {
+			sh.mu.Unlock()
+			s.stats.overloaded.Add(1)
+			reply(nil, errTooMany)
+			return
+		}
+		if mk {
+			s.unknown.forget(wallet)
+		}
+		a = s.spawn(wallet, sh)
+		sh.actors[wallet] = a
+	}
+	ok := a.offer(req)
+	sh.mu.Unlock()
+	if !ok {
+		s.stats.overloaded.Add(1)
+		reply(nil, errMailbox)
+	}
+}
+
+// Ask sends cmd and waits for its answer: for tests, tools and the
+// in-process API, not for the network path (which must not block).
+func (s *System) Ask(ctx context.Context, wallet string, cmd Command) (Reply, error) {
+	type answer struct {
+		r   Reply
+		err *Error
+	}
+	ch := make(chan answer, 1)
+	s.Send(wallet, cmd, func(r Reply, err *Error) { ch <- answer{r, err} })
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			return nil, a.err
+		}
+		return a.r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close stops taking requests, lets every actor finish what its mailbox
+// holds, and waits for them (or ctx).
+func (s *System) Close(ctx context.Context) error {
+	if s.closing.Swap(true) {
+		return errors.New("purser: system already closed")
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, a := range sh.actors {
+			a.closeOnce.Do(func() { close(a.quit) })
+		}
+		sh.mu.Unlock()
+	}
+	s.wake.stop()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Live is the number of wallets in memory.
+func (s *System) Live() int { return int(s.live.Load()) }
+
+// remove takes a from the registry if its mailbox is empty. Under the write
+// lock no sender can be offering to it, so an empty mailbox stays empty.
+func (s *System) remove(a *actor, force bool) bool {
+	sh := a.shard
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if !force && len(a.mailbox) > 0 {
+		return false
+	}
+	if sh.actors[a.wallet] == a {
+		delete(sh.actors, a.wallet)
+	}
+	return true
+}
