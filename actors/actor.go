@@ -46,6 +46,7 @@ type actor struct {
 	batch   []request
 	evs     []Event
 	replies []answerOf
+	now     time.Time // the current batch's time, stamped once in decide
 	due     *time.Timer
 	dueAt   int64
 	idle    *time.Timer
@@ -121,7 +122,7 @@ func (a *actor) run() {
 		}
 		a.idle.Reset(a.sys.cfg.IdleAfter)
 		if !a.w.Exists() && a.sys.remove(a, false) {
-			a.sys.unknown.add(a.wallet, a.sys.cfg.Now().UnixNano())
+			a.sys.unknown.add(a.wallet, a.now.UnixNano())
 			return
 		}
 	}
@@ -162,7 +163,7 @@ func (a *actor) armDue() {
 		a.due.Stop()
 		return
 	}
-	a.due.Reset(time.Duration(max(due-a.sys.cfg.Now().UnixNano(), 0)))
+	a.due.Reset(time.Duration(max(due-a.now.UnixNano(), 0)))
 }
 
 // process decides the batch, journals its events and replies. It returns
@@ -214,11 +215,11 @@ func (a *actor) decide() (ok bool) {
 			ok = false
 		}
 	}()
-	now := a.sys.cfg.Now()
+	a.now = a.sys.cfg.Now()
 	for _, r := range a.batch {
 		var rep Reply
 		var err *Error
-		a.evs, rep, err = a.w.Execute(r.cmd, now, a.evs)
+		a.evs, rep, err = a.w.Execute(r.cmd, a.now, a.evs)
 		a.replies = append(a.replies, answerOf{rep, err})
 	}
 	return true
@@ -264,6 +265,9 @@ func (a *actor) load() (err error) {
 		return err
 	}
 	a.w, a.pos, a.dueAt = w, pos, -1
+	if a.now.IsZero() {
+		a.now = a.sys.cfg.Now()
+	}
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package actors
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // unknownWallets remembers wallet ids that have no journal, so a flood of
 // requests for random ids costs one journal read per id, not one per
@@ -19,14 +22,16 @@ func newUnknownWallets(max int, ttl int64) *unknownWallets {
 	return &unknownWallets{until: make(map[string]int64), max: max, ttl: ttl}
 }
 
-func (u *unknownWallets) has(wallet string, now int64) bool {
+// has reports a fresh entry for wallet; it reads the clock only for a
+// wallet it holds.
+func (u *unknownWallets) has(wallet string, now func() time.Time) bool {
 	if u.max == 0 {
 		return false
 	}
 	u.mu.Lock()
 	t, ok := u.until[wallet]
 	u.mu.Unlock()
-	return ok && now < t
+	return ok && now().UnixNano() < t
 }
 
 func (u *unknownWallets) add(wallet string, now int64) {

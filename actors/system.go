@@ -89,7 +89,7 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		return
 	}
 	mk := creates(cmd)
-	if !mk && s.unknown.has(wallet, s.cfg.Now().UnixNano()) {
+	if !mk && s.unknown.has(wallet, s.cfg.Now) {
 		s.stats.notFoundCached.Add(1)
 		reply(nil, errNotFound)
 		return

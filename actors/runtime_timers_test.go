@@ -1,0 +1,182 @@
+package actors
+
+// Timers, passivation, overload, unknown wallets and fault isolation, each
+// in a testing/synctest bubble: time.Sleep there advances a fake clock
+// instantly, and synctest.Wait returns once every actor is idle.
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func countEvents[T Event](evs []Event) int {
+	n := 0
+	for _, e := range evs {
+		if _, ok := e.(T); ok {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTimersExpireHoldsAndGrantsWithNoRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, nil)
+		ask(t, s, "w", Grant{ID: "paid", Amount: 100, Kind: "paid"})
+		ask(t, s, "w", Grant{ID: "promo", Amount: 50, Kind: "promotional", ExpiresAt: time.Now().Add(3 * time.Second)})
+		ask(t, s, "w", Reserve{ID: "r1", Amount: 30, TTLms: 1000})                          // promo 30
+		ask(t, s, "w", Reserve{ID: "r2", Amount: 40, TTLms: 2000, OnExpiry: ExpireCapture}) // promo 20 + paid 20
+
+		time.Sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		evs := j.Events("w")
+		if countEvents[*HoldExpired](evs) != 1 {
+			t.Fatalf("after 1.5s want r1 expired, journal has %d hold_expired", countEvents[*HoldExpired](evs))
+		}
+		if f := fold(j, "w").Figures(); f != (Figures{Balance: 150, Held: 40, Available: 110}) {
+			t.Fatalf("after r1 expired: %+v", f)
+		}
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if f := fold(j, "w").Figures(); f != (Figures{Balance: 110, Held: 0, Available: 110}) {
+			t.Fatalf("after r2 captured: %+v", f)
+		}
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		evs = j.Events("w")
+		if countEvents[*GrantExpired](evs) != 1 {
+			t.Fatalf("promo should have expired by itself, journal: %d grant_expired", countEvents[*GrantExpired](evs))
+		}
+		// promo: 50 − 20 captured = 30 free, forfeited at expiry.
+		if f := fold(j, "w").Figures(); f != (Figures{Balance: 80, Held: 0, Available: 80}) {
+			t.Fatalf("after promo expired: %+v", f)
+		}
+	})
+}
+
+func TestPassivationKeepsStateAndHoldsKeepActors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.IdleAfter = time.Minute })
+		ask(t, s, "idle", Grant{ID: "g", Amount: 1000, Kind: "paid", ExpiresAt: time.Now().Add(time.Hour)})
+		ask(t, s, "idle", Reserve{ID: "r", Amount: 300})
+		ask(t, s, "idle", Settle{ID: "s", HoldID: "r", Actual: 120, Final: true})
+		before := ask(t, s, "idle", Balance{}).(BalanceReply)
+		ask(t, s, "busy", Grant{ID: "g", Amount: 10, Kind: "paid"})
+		ask(t, s, "busy", Reserve{ID: "r", Amount: 5, TTLms: 10 * 60 * 1000})
+
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		if s.Live() != 1 || s.Stats().Passivations != 1 {
+			t.Fatalf("want only the wallet with an open hold live: live=%d stats=%+v", s.Live(), s.Stats())
+		}
+		after := ask(t, s, "idle", Balance{}).(BalanceReply)
+		if after.Figures != before.Figures || len(after.Grants) != 1 || after.Grants[0].Remaining != 880 {
+			t.Fatalf("reactivated wallet differs: before %+v after %+v", before, after)
+		}
+		// A retry of a settle answered before passivation gets the same reply.
+		if r := ask(t, s, "idle", Settle{ID: "s", HoldID: "r", Actual: 120, Final: true}).(SettleReply); r.Consumed != 120 || r.Released != 180 {
+			t.Fatalf("retry after passivation: %+v", r)
+		}
+
+		// Passivated again, the grant's expiry still happens: the node's
+		// wake-up list sends the Tick.
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if countEvents[*GrantExpired](j.Events("idle")) != 1 {
+			t.Fatal("grant of a passivated wallet did not expire")
+		}
+	})
+}
+
+func TestFullMailboxAnswersOverloaded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.MailboxSize = 2 })
+		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
+		j.Delay = time.Second // the actor now waits a second per append
+
+		var overloaded, answered atomic.Int32
+		count := func(_ Reply, err *Error) {
+			answered.Add(1)
+			if err != nil && err.Code == ErrOverloaded {
+				overloaded.Add(1)
+			}
+		}
+		s.Send("w", Debit{ID: "first", Amount: 1}, count)
+		synctest.Wait() // the actor holds "first" in its append
+		for i := range 10 {
+			s.Send("w", Debit{ID: fmt.Sprintf("d%d", i), Amount: 1}, count)
+		}
+		if overloaded.Load() != 8 {
+			t.Fatalf("want 8 overloaded at once (mailbox of 2), got %d", overloaded.Load())
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if answered.Load() != 11 {
+			t.Fatalf("want every request answered, got %d", answered.Load())
+		}
+		if got := len(j.Events("w")); got != 4 {
+			t.Fatalf("journal holds %d events, want grant + 3 debits", got)
+		}
+	})
+}
+
+func TestUnknownWalletsAreCachedAndStartNoActor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, nil)
+		for range 3 {
+			if _, err := s.Ask(context.Background(), "nobody", Balance{}); err == nil || err.(*Error).Code != ErrWalletNotFound {
+				t.Fatalf("want wallet_not_found, got %v", err)
+			}
+		}
+		synctest.Wait()
+		st := s.Stats()
+		if st.Activations != 1 || st.NotFoundCached != 2 || st.Live != 0 {
+			t.Fatalf("want one activation then cached answers: %+v", st)
+		}
+		ask(t, s, "nobody", Grant{ID: "g", Amount: 5, Kind: "paid"}) // creation bypasses the cache
+		if r := ask(t, s, "nobody", Balance{}).(BalanceReply); r.Balance != 5 {
+			t.Fatalf("created wallet: %+v", r)
+		}
+	})
+}
+
+func TestPanicFailsOnlyItsBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		var explode atomic.Bool
+		s := newTestSystem(t, j, func(c *Config) {
+			c.Now = func() time.Time {
+				if explode.CompareAndSwap(true, false) {
+					panic("injected")
+				}
+				return time.Now()
+			}
+		})
+		ask(t, s, "a", Grant{ID: "g", Amount: 100, Kind: "paid"})
+		ask(t, s, "b", Grant{ID: "g", Amount: 100, Kind: "paid"})
+		explode.Store(true)
+		_, err := s.Ask(context.Background(), "a", Debit{ID: "d1", Amount: 10})
+		if err == nil || err.(*Error).Code != ErrUnavailable {
+			t.Fatalf("want unavailable from the panicking batch, got %v", err)
+		}
+		if s.Stats().Panics != 1 {
+			t.Fatalf("panic not counted: %+v", s.Stats())
+		}
+		if r := ask(t, s, "a", Debit{ID: "d1", Amount: 10}).(DebitReply); r.Available != 90 {
+			t.Fatalf("retry after the panic: %+v", r)
+		}
+		if r := ask(t, s, "b", Balance{}).(BalanceReply); r.Available != 100 {
+			t.Fatalf("other wallet touched: %+v", r)
+		}
+	})
+}
