@@ -112,7 +112,9 @@ func (w *Wallet) decideRevoke(c Revoke, at int64, evs []Event) ([]Event, Reply, 
 		return evs, r, err
 	}
 	g := w.grants[c.GrantID]
-	if g == nil {
+	// An expired or revoked grant kept for its earmarks is closed already:
+	// revoking it again would relabel its later forfeits.
+	if g == nil || g.state == grantExpired || g.state == grantRevoked {
 		return evs, nil, fail(ErrGrantNotFound, "no live grant "+c.GrantID+" (spent, closed or never granted)")
 	}
 	var amount int64

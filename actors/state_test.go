@@ -1,0 +1,445 @@
+package actors
+
+// Helpers shared by the wallet's tests: a deep, normalized snapshot of a
+// wallet's state (replay determinism compares two of them), the structural
+// invariants that must hold after every event, and an accountant that
+// follows the emitted events and proves conservation of credits and debt.
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// walletSnap is everything a wallet knows, with slices and maps normalized
+// (nil and empty are the same; heaps as sorted sets) so that a wallet and
+// its replay compare equal exactly when they hold the same state.
+type walletSnap struct {
+	Exists                         bool
+	Seq                            uint64
+	Clock                          int64
+	Settings                       Settings
+	Debt, Free, Held, Total, Spent int64
+	Grants                         map[string]grantSnap
+	Order                          []string
+	Timers                         []string
+	Holds                          map[string]holdSnap
+	Expiries                       []string
+	IDs                            map[string]recSnap
+	Queue                          []string
+	EvictedYoung                   uint64
+}
+
+type grantSnap struct {
+	Kind                                 string
+	Priority, Amount, Remaining, Earmark int64
+	EffectiveAt, ExpiresAt               int64
+	State                                grantState
+	Meta                                 string
+	InOrder, OnTimer                     bool
+}
+
+type holdSnap struct {
+	Amount, ExpiresAt  int64
+	OnExpiry           OnExpiry
+	Principal, Feature string
+	Earmarks           string
+	Rec                recSnap
+}
+
+type recSnap struct {
+	ID     string
+	Op     opCode
+	Hash   uint64
+	N      [8]int64
+	Allocs string
+	At     int64
+	Hold   holdStatus
+}
+
+func allocString(a []Allocation) string {
+	var b strings.Builder
+	for i, x := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s:%d", x.Grant, x.Amount)
+	}
+	return b.String()
+}
+
+func metaString(m Meta) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q=%q;", k, m[k])
+	}
+	return b.String()
+}
+
+func snapRec(r *record) recSnap {
+	return recSnap{ID: r.answer.ID, Op: r.answer.Op, Hash: r.answer.Hash, N: r.answer.N,
+		Allocs: allocString(r.answer.Allocs), At: r.at, Hold: r.hold}
+}
+
+func snapshot(w *Wallet) walletSnap {
+	s := walletSnap{Exists: w.exists, Seq: w.seq, Clock: w.clock, Settings: w.settings, Debt: w.debt,
+		Free: w.free, Held: w.held, Total: w.total, Spent: w.spentOriginal,
+		Grants: map[string]grantSnap{}, Holds: map[string]holdSnap{}, IDs: map[string]recSnap{},
+		EvictedYoung: w.ids.evictedYoung}
+	for id, g := range w.grants {
+		s.Grants[id] = grantSnap{Kind: g.kind, Priority: g.priority, Amount: g.amount, Remaining: g.remaining,
+			Earmark: g.earmarked, EffectiveAt: g.effectiveAt, ExpiresAt: g.expiresAt, State: g.state,
+			Meta: metaString(g.meta), InOrder: g.inOrder, OnTimer: g.timer >= 0}
+	}
+	for _, g := range w.order {
+		s.Order = append(s.Order, g.id)
+	}
+	for _, g := range w.timers {
+		s.Timers = append(s.Timers, g.id)
+	}
+	slices.Sort(s.Timers)
+	for id, h := range w.holds {
+		s.Holds[id] = holdSnap{Amount: h.amount, ExpiresAt: h.expiresAt, OnExpiry: h.onExpiry,
+			Principal: h.principal, Feature: h.feature, Earmarks: allocString(h.earmarks), Rec: snapRec(&h.rec)}
+	}
+	for _, h := range w.expiries {
+		s.Expiries = append(s.Expiries, h.id)
+	}
+	slices.Sort(s.Expiries)
+	for id, r := range w.ids.byID {
+		s.IDs[id] = snapRec(r)
+	}
+	for _, r := range w.ids.queue[w.ids.head:] {
+		s.Queue = append(s.Queue, r.answer.ID)
+	}
+	return s
+}
+
+// diffSnaps names the first differing top-level field, for failure messages.
+func diffSnaps(a, b walletSnap) string {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := 0; i < va.NumField(); i++ {
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			return fmt.Sprintf("%s:\n  got  %+v\n  want %+v", va.Type().Field(i).Name, va.Field(i).Interface(), vb.Field(i).Interface())
+		}
+	}
+	return ""
+}
+
+// checkInvariants verifies the structure Apply maintains: cached sums equal
+// recomputed ones, holds are fully earmarked in burn-down order, the order
+// and timer heaps index exactly what they should, no free credit sits
+// beside debt, and open holds' ids are pinned.
+func checkInvariants(w *Wallet) error {
+	var free, total int64
+	earmarked := map[string]int64{}
+	var active []*grant
+	for id, g := range w.grants {
+		if g.id != id {
+			return fmt.Errorf("grant keyed %s has id %s", id, g.id)
+		}
+		if g.remaining < 0 || g.earmarked < 0 || g.earmarked > g.remaining || g.remaining > g.amount {
+			return fmt.Errorf("grant %s out of balance: %+v", id, *g)
+		}
+		total += g.remaining
+		if g.state == grantActive {
+			free += g.free()
+			if g.remaining > 0 {
+				active = append(active, g)
+			}
+		}
+		if g.state == grantPending && g.earmarked != 0 {
+			return fmt.Errorf("pending grant %s earmarked", id)
+		}
+		if g.remaining == 0 && !(g.state == grantActive && g.expiresAt != 0) {
+			return fmt.Errorf("spent grant %s kept (state %d)", id, g.state)
+		}
+		if (g.timer >= 0) != (g.dueAt() != 0) || g.timer >= 0 && w.timers[g.timer] != g {
+			return fmt.Errorf("grant %s timer index %d, due %d", id, g.timer, g.dueAt())
+		}
+		if g.inOrder != (g.state == grantActive && g.remaining > 0) {
+			return fmt.Errorf("grant %s inOrder=%v", id, g.inOrder)
+		}
+	}
+	if len(w.timers) != countDue(w) {
+		return fmt.Errorf("timer heap has %d entries", len(w.timers))
+	}
+	slices.SortFunc(active, compareBurn)
+	if len(active) != len(w.order) {
+		return fmt.Errorf("order has %d grants, want %d", len(w.order), len(active))
+	}
+	for i := range active {
+		if active[i] != w.order[i] {
+			return fmt.Errorf("order[%d] = %s, want %s", i, w.order[i].id, active[i].id)
+		}
+	}
+	var held int64
+	for id, h := range w.holds {
+		held += h.amount
+		if h.amount <= 0 || sumAllocations(h.earmarks) != h.amount {
+			return fmt.Errorf("hold %s amount %d, earmarks %v", id, h.amount, h.earmarks)
+		}
+		for i, e := range h.earmarks {
+			g := w.grants[e.Grant]
+			if g == nil || e.Amount <= 0 {
+				return fmt.Errorf("hold %s earmarks %v", id, h.earmarks)
+			}
+			earmarked[e.Grant] += e.Amount
+			if i > 0 && compareBurn(w.grants[h.earmarks[i-1].Grant], g) >= 0 {
+				return fmt.Errorf("hold %s earmarks not in burn-down order: %v", id, h.earmarks)
+			}
+		}
+		if w.expiries[h.index] != h {
+			return fmt.Errorf("hold %s expiry index", id)
+		}
+		if r := w.ids.byID[id]; r != &h.rec || r.hold != holdOpen {
+			return fmt.Errorf("open hold %s not pinned", id)
+		}
+	}
+	if len(w.expiries) != len(w.holds) {
+		return fmt.Errorf("%d expiries for %d holds", len(w.expiries), len(w.holds))
+	}
+	for id, g := range w.grants {
+		if earmarked[id] != g.earmarked {
+			return fmt.Errorf("grant %s earmarked %d, holds say %d", id, g.earmarked, earmarked[id])
+		}
+	}
+	switch {
+	case free != w.free:
+		return fmt.Errorf("free %d, recomputed %d", w.free, free)
+	case total != w.total:
+		return fmt.Errorf("total %d, recomputed %d", w.total, total)
+	case held != w.held:
+		return fmt.Errorf("held %d, recomputed %d", w.held, held)
+	case w.debt < 0:
+		return fmt.Errorf("negative debt %d", w.debt)
+	case w.debt > 0 && w.free > 0:
+		return fmt.Errorf("free credits %d beside debt %d", w.free, w.debt)
+	case w.ids.remembered() > w.limits.MaxRememberedIDs:
+		return fmt.Errorf("%d ids remembered, bound %d", w.ids.remembered(), w.limits.MaxRememberedIDs)
+	}
+	// The spec's balance: Σ remaining of active grants + Σ earmarked of
+	// expired or revoked ones − debt; available = balance − held.
+	var balance int64
+	for _, g := range w.grants {
+		switch g.state {
+		case grantActive:
+			balance += g.remaining
+		case grantExpired, grantRevoked:
+			balance += g.earmarked
+		}
+	}
+	balance -= w.debt
+	if f := w.Figures(); f.Balance != balance || f.Available != balance-held || f.Held != held {
+		return fmt.Errorf("figures %+v, spec formula gives balance %d held %d", f, balance, held)
+	}
+	return nil
+}
+
+func countDue(w *Wallet) int {
+	n := 0
+	for _, g := range w.grants {
+		if g.dueAt() != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// accountant follows a wallet's events from its creation and keeps the
+// books the spec promises: every granted credit is remaining, consumed or
+// forfeited, per grant and in total; debt is exactly what no credit paid
+// minus what was repaid. It also checks burn-down order of each event
+// against a shadow wallet that applies the events one by one.
+type accountant struct {
+	shadow              *Wallet
+	granted             map[string]int64 // by grant id (ids are unique while live)
+	consumed, forfeited map[string]int64
+	totalGranted        int64
+	totalConsumed       int64
+	totalForfeited      int64
+	debtAdded, repaid   int64
+}
+
+func newAccountant(id string, l Limits) *accountant {
+	return &accountant{shadow: NewWallet(id, l), granted: map[string]int64{},
+		consumed: map[string]int64{}, forfeited: map[string]int64{}}
+}
+
+// expectFree is what pickFree must return: free credits of active grants
+// in burn-down order, recomputed by sorting every grant.
+func expectFree(w *Wallet, amount int64) []Allocation {
+	var gs []*grant
+	for _, g := range w.grants {
+		if g.state == grantActive && g.free() > 0 {
+			gs = append(gs, g)
+		}
+	}
+	slices.SortFunc(gs, compareBurn)
+	var out []Allocation
+	for _, g := range gs {
+		if amount == 0 {
+			break
+		}
+		t := min(amount, g.free())
+		out = append(out, Allocation{Grant: g.id, Amount: t})
+		amount -= t
+	}
+	return out
+}
+
+func sameAllocs(a, b []Allocation) bool { return allocString(a) == allocString(b) }
+
+// book checks one event against the shadow's state before it, then applies it.
+func (a *accountant) book(ev Event) error {
+	w := a.shadow
+	consume := func(allocs []Allocation) {
+		for _, x := range allocs {
+			a.consumed[x.Grant] += x.Amount
+			a.totalConsumed += x.Amount
+		}
+	}
+	switch e := ev.(type) {
+	case *GrantCreated:
+		if _, live := w.grants[e.Grant]; !live {
+			// A reused id after the old grant was dropped: start its books afresh.
+			a.consumed[e.Grant], a.forfeited[e.Grant], a.granted[e.Grant] = 0, 0, 0
+		}
+		a.granted[e.Grant] += e.Amount
+		a.totalGranted += e.Amount
+	case *HoldPlaced:
+		if !sameAllocs(e.Earmarks, expectFree(w, e.Amount)) {
+			return fmt.Errorf("hold %s earmarks %v, burn-down order gives %v", e.Hold, e.Earmarks, expectFree(w, e.Amount))
+		}
+	case *HoldExtended:
+		if more := sumAllocations(e.Earmarks); more > 0 && !sameAllocs(e.Earmarks, expectFree(w, more)) {
+			return fmt.Errorf("extend of %s earmarks %v, burn-down order gives %v", e.Hold, e.Earmarks, expectFree(w, more))
+		}
+	case *Debited:
+		if !sameAllocs(e.FromFree, expectFree(w, e.Amount)) {
+			return fmt.Errorf("debit allocations %v, burn-down order gives %v", e.FromFree, expectFree(w, e.Amount))
+		}
+		if sumAllocations(e.FromFree)+e.DebtAdded != e.Amount {
+			return fmt.Errorf("debit of %d books %v + debt %d", e.Amount, e.FromFree, e.DebtAdded)
+		}
+		if e.DebtAdded > 0 && w.free != sumAllocations(e.FromFree) {
+			return fmt.Errorf("debit made debt %d while free credits were left", e.DebtAdded)
+		}
+		consume(e.FromFree)
+		a.debtAdded += e.DebtAdded
+	case *Settled:
+		if !e.Late {
+			h := w.holds[e.Hold]
+			if h == nil {
+				return fmt.Errorf("settle of unknown hold %s", e.Hold)
+			}
+			if want := takeEarmarks(h.earmarks, sumAllocations(e.FromHold)); !sameAllocs(e.FromHold, want) {
+				return fmt.Errorf("settle of %s took %v from earmarks %v", e.Hold, e.FromHold, h.earmarks)
+			}
+			if len(e.FromFree) > 0 || e.DebtAdded > 0 {
+				if sumAllocations(e.FromHold) != h.amount {
+					return fmt.Errorf("settle of %s consumed free credits before its hold", e.Hold)
+				}
+			}
+		}
+		if want := expectFree(w, sumAllocations(e.FromFree)); !sameAllocs(e.FromFree, want) {
+			return fmt.Errorf("settle of %s took free %v, burn-down order gives %v", e.Hold, e.FromFree, want)
+		}
+		if e.DebtAdded > 0 && w.free != sumAllocations(e.FromFree) {
+			return fmt.Errorf("settle made debt %d while free credits were left", e.DebtAdded)
+		}
+		consume(e.FromHold)
+		consume(e.FromFree)
+		a.debtAdded += e.DebtAdded
+	case *DebtRepaid:
+		for i := 1; i < len(e.Allocations); i++ {
+			if compareBurn(w.grants[e.Allocations[i-1].Grant], w.grants[e.Allocations[i].Grant]) >= 0 {
+				return fmt.Errorf("debt repaid out of burn-down order: %v", e.Allocations)
+			}
+		}
+		consume(e.Allocations)
+		a.repaid += sumAllocations(e.Allocations)
+	case *GrantExpired:
+		a.forfeited[e.Grant] += e.Amount
+		a.totalForfeited += e.Amount
+	case *Revoked:
+		a.forfeited[e.Grant] += e.Amount
+		a.totalForfeited += e.Amount
+	}
+	w.Apply(ev)
+	return nil
+}
+
+// check verifies the books against the wallet w (which must have applied
+// the same events as the shadow).
+func (a *accountant) check(w *Wallet) error {
+	if a.totalGranted != w.total+a.totalConsumed+a.totalForfeited {
+		return fmt.Errorf("conservation: granted %d != remaining %d + consumed %d + forfeited %d",
+			a.totalGranted, w.total, a.totalConsumed, a.totalForfeited)
+	}
+	if a.debtAdded-a.repaid != w.debt {
+		return fmt.Errorf("debt: added %d − repaid %d != debt %d", a.debtAdded, a.repaid, w.debt)
+	}
+	for id, g := range w.grants {
+		if a.granted[id] != g.remaining+a.consumed[id]+a.forfeited[id] || a.granted[id] != g.amount {
+			return fmt.Errorf("grant %s: granted %d != remaining %d + consumed %d + forfeited %d",
+				id, a.granted[id], g.remaining, a.consumed[id], a.forfeited[id])
+		}
+	}
+	if d := diffSnaps(snapshot(w), snapshot(a.shadow)); d != "" {
+		return fmt.Errorf("replay of the events differs from the wallet: %s", d)
+	}
+	return nil
+}
+
+// replayed folds events into a fresh wallet, also through the journal
+// codec, and returns both.
+func replayed(t testing.TB, id string, l Limits, evs []Event) (direct, decoded *Wallet) {
+	t.Helper()
+	direct, decoded = NewWallet(id, l), NewWallet(id, l)
+	for _, e := range evs {
+		direct.Apply(e)
+	}
+	buf, err := AppendEvents(nil, evs)
+	if err != nil {
+		t.Fatalf("AppendEvents: %v", err)
+	}
+	dec, err := DecodeEvents(buf)
+	if err != nil {
+		t.Fatalf("DecodeEvents: %v", err)
+	}
+	for _, e := range dec {
+		decoded.Apply(e)
+	}
+	return direct, decoded
+}
+
+// normReply makes replies comparable across a journal round trip: nil and
+// empty allocation lists and meta maps are the same on the wire.
+func normReply(r Reply) Reply {
+	switch x := r.(type) {
+	case SettleReply:
+		if len(x.Allocations) == 0 {
+			x.Allocations = nil
+		}
+		return x
+	case DebitReply:
+		if len(x.Allocations) == 0 {
+			x.Allocations = nil
+		}
+		return x
+	case GrantReply:
+		if len(x.Grant.Meta) == 0 {
+			x.Grant.Meta = nil
+		}
+		return x
+	}
+	return r
+}
