@@ -35,7 +35,7 @@ type actor struct {
 	sys       *System
 	shard     *registryShard
 	wallet    string
-	mailbox   chan request
+	mailbox   *mailbox
 	quit      chan struct{}
 	closeOnce sync.Once
 	done      chan appendResult
@@ -59,7 +59,7 @@ type answerOf struct {
 }
 
 func (s *System) spawn(wallet string, sh *registryShard) *actor {
-	a := &actor{sys: s, shard: sh, wallet: wallet, mailbox: make(chan request, s.cfg.MailboxSize),
+	a := &actor{sys: s, shard: sh, wallet: wallet, mailbox: newMailbox(s.cfg.MailboxSize),
 		quit: make(chan struct{}), done: make(chan appendResult, 1),
 		log: s.cfg.Log.With(zap.String("wallet", wallet))}
 	s.live.Add(1)
@@ -70,14 +70,7 @@ func (s *System) spawn(wallet string, sh *registryShard) *actor {
 }
 
 // offer enqueues without blocking; false when the mailbox is full.
-func (a *actor) offer(r request) bool {
-	select {
-	case a.mailbox <- r:
-		return true
-	default:
-		return false
-	}
-}
+func (a *actor) offer(r request) bool { return a.mailbox.offer(r) }
 
 func (a *actor) run() {
 	defer a.sys.wg.Done()
@@ -95,9 +88,11 @@ func (a *actor) run() {
 	for {
 		a.armDue()
 		select {
-		case r := <-a.mailbox:
-			a.batch = append(a.batch[:0], r)
-			a.drain()
+		case <-a.mailbox.signal:
+			a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
+			if len(a.batch) == 0 {
+				continue
+			}
 		case <-a.due.C:
 			a.dueAt = 0
 			a.batch = append(a.batch[:0], request{cmd: Tick{}})
@@ -128,24 +123,11 @@ func (a *actor) run() {
 	}
 }
 
-// drain adds what the mailbox already holds to the batch, up to MaxBatch.
-func (a *actor) drain() {
-	for len(a.batch) < a.sys.cfg.MaxBatch {
-		select {
-		case r := <-a.mailbox:
-			a.batch = append(a.batch, r)
-		default:
-			return
-		}
-	}
-}
-
 // finish serves what is queued at shutdown, then stops.
 func (a *actor) finish() {
 	a.sys.remove(a, true)
 	for {
-		a.batch = a.batch[:0]
-		a.drain()
+		a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
 		if len(a.batch) == 0 || !a.process() {
 			return
 		}
@@ -285,14 +267,9 @@ func (a *actor) reload() bool {
 // stop leaves the registry and answers what is still queued with err.
 func (a *actor) stop(err *Error) {
 	a.sys.remove(a, true)
-	for {
-		select {
-		case r := <-a.mailbox:
-			if r.reply != nil {
-				r.reply(nil, err)
-			}
-		default:
-			return
+	for _, r := range a.mailbox.drain(nil, a.sys.cfg.MailboxSize) {
+		if r.reply != nil {
+			r.reply(nil, err)
 		}
 	}
 }

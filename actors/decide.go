@@ -13,7 +13,7 @@ func (w *Wallet) Decide(cmd Command, at int64, evs []Event) ([]Event, Reply, *Er
 	case Reserve:
 		return w.decideReserve(c, at, evs)
 	case Check:
-		r, err := w.decideCheck(c)
+		r, err := w.decideCheck(c, at)
 		return evs, r, err
 	case Settle:
 		return w.decideSettle(c, at, evs)
@@ -238,14 +238,14 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 	return d.evs, ReserveReply{Allowed: true, HoldID: c.ID, ExpiresAt: unixTime(expires), Figures: f}, nil
 }
 
-func (w *Wallet) decideCheck(c Check) (Reply, *Error) {
+func (w *Wallet) decideCheck(c Check, at int64) (Reply, *Error) {
 	if err := w.requireWallet(); err != nil {
 		return nil, err
 	}
 	if _, err := w.validReserve(c.Amount, c.TTLms, c.OnExpiry, c.Principal, c.Feature, c.Meta); err != nil {
 		return nil, err
 	}
-	reason, by, retry := w.evaluate(c.Amount, c.Principal, c.Feature, w.clock)
+	reason, by, retry := w.evaluate(c.Amount, c.Principal, c.Feature, at)
 	return ReserveReply{Allowed: reason == Allowed, Reason: reason, DeniedBy: by, RetryAfterMs: retry,
 		Figures: w.Figures()}, nil
 }

@@ -6,10 +6,10 @@ package actors
 type holdStatus uint8
 
 const (
-	noHold       holdStatus = iota
-	holdOpen                // pinned: not in the eviction queue
-	holdClosed              // settled, released, captured or late-settled
-	holdLapsed              // expired and released: one late settle allowed
+	noHold     holdStatus = iota
+	holdOpen              // pinned: not in the eviction queue
+	holdClosed            // settled, released, captured or late-settled
+	holdLapsed            // expired and released: one late settle allowed
 )
 
 // record is one remembered request id.

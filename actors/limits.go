@@ -11,7 +11,7 @@ import (
 // replayed state: replay with the same Limits to get the same wallet.
 type Limits struct {
 	MaxOpenHolds     int           // open holds per wallet; default 1,000,000
-	MaxGrants        int           // live grants (with remaining > 0); default 10,000
+	MaxGrants        int           // live grants (remaining > 0, or spent but active and expiring); default 10,000
 	MaxRememberedIDs int           // idempotency ids kept, oldest forgotten first; default 100,000
 	IDRetention      time.Duration // how long an id is remembered; default 24h
 	MaxMetaEntries   int           // keys in a meta map; default 16

@@ -190,7 +190,7 @@ func (s *System) remove(a *actor, force bool) bool {
 	sh := a.shard
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if !force && len(a.mailbox) > 0 {
+	if !force && a.mailbox.len() > 0 {
 		return false
 	}
 	if sh.actors[a.wallet] == a {

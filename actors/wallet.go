@@ -54,11 +54,11 @@ func NewWallet(id string, limits Limits) *Wallet {
 	}
 }
 
-func (w *Wallet) ID() string       { return w.id }
-func (w *Wallet) Exists() bool     { return w.exists }
-func (w *Wallet) Seq() uint64      { return w.seq }
-func (w *Wallet) OpenHolds() int   { return len(w.holds) }
-func (w *Wallet) Debt() int64      { return w.debt }
+func (w *Wallet) ID() string         { return w.id }
+func (w *Wallet) Exists() bool       { return w.exists }
+func (w *Wallet) Seq() uint64        { return w.seq }
+func (w *Wallet) OpenHolds() int     { return len(w.holds) }
+func (w *Wallet) Debt() int64        { return w.debt }
 func (w *Wallet) Settings() Settings { return w.settings }
 
 // Figures are the wallet's balance, held and available now.
@@ -333,9 +333,12 @@ func (w *Wallet) forfeit(id string, amount int64, closes bool, to grantState) {
 				panic("purser: a pending grant closes only by revoke, whole")
 			}
 		default:
+			// Revoking an expired or revoked grant: nothing is free, and
+			// its earmarks keep the label of how it first closed.
 			if amount != 0 {
 				panic("purser: closing a closed grant forfeits nothing")
 			}
+			to = g.state
 		}
 		g.state = to
 		w.timers.reschedule(g)

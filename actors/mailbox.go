@@ -1,0 +1,80 @@
+package actors
+
+import "sync"
+
+// mailbox is a bounded FIFO of requests for one actor. Its ring grows on
+// demand up to max and shrinks back when drained, so an idle wallet costs a
+// few hundred bytes, not max slots (200,000 wallets × a 4,096-slot channel
+// would be gigabytes). Offer never blocks: full is an answer (overloaded).
+type mailbox struct {
+	mu     sync.Mutex
+	ring   []request
+	head   int
+	n      int
+	max    int
+	signal chan struct{} // one token: "there is something to drain"
+}
+
+const mailboxMinRing = 8
+
+func newMailbox(max int) *mailbox {
+	return &mailbox{max: max, signal: make(chan struct{}, 1)}
+}
+
+func (m *mailbox) offer(r request) bool {
+	m.mu.Lock()
+	if m.n == m.max {
+		m.mu.Unlock()
+		return false
+	}
+	if m.n == len(m.ring) {
+		m.resize(min(max(2*len(m.ring), mailboxMinRing), m.max))
+	}
+	m.ring[(m.head+m.n)%len(m.ring)] = r
+	m.n++
+	m.mu.Unlock()
+	select {
+	case m.signal <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// drain appends up to limit requests to batch, oldest first.
+func (m *mailbox) drain(batch []request, limit int) []request {
+	m.mu.Lock()
+	for m.n > 0 && len(batch) < limit {
+		batch = append(batch, m.ring[m.head])
+		m.ring[m.head] = request{}
+		m.head = (m.head + 1) % len(m.ring)
+		m.n--
+	}
+	if m.n == 0 {
+		m.head = 0
+		if len(m.ring) > 4*mailboxMinRing {
+			m.ring = nil // a burst is over: give its memory back
+		}
+	} else {
+		// More is waiting: keep the token so the actor comes back.
+		select {
+		case m.signal <- struct{}{}:
+		default:
+		}
+	}
+	m.mu.Unlock()
+	return batch
+}
+
+func (m *mailbox) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+func (m *mailbox) resize(size int) {
+	ring := make([]request, size)
+	for i := range m.n {
+		ring[i] = m.ring[(m.head+i)%len(m.ring)]
+	}
+	m.ring, m.head = ring, 0
+}
