@@ -1,0 +1,181 @@
+// Package api serves Purser's request-reply API (SPEC §8) on NATS: it
+// parses the subject, decodes the body, hands the command to the wallet's
+// actor and replies when the actor answers. No goroutine blocks per
+// request: the NATS subscription goroutine only decodes and enqueues; the
+// reply is published from the actor's goroutine after the journal ack.
+package api
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+	"go.uber.org/zap"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/wire"
+)
+
+// Version is reported by `nats micro info purser`.
+var Version = "0.1.0"
+
+// History reads a wallet's journal for the history op.
+type History interface {
+	Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	Prefix     string // subject prefix, default "purser"
+	MaxPayload int    // request body limit in bytes, default 64 KiB
+	// HistoryReaders bounds concurrent history reads (each a journal
+	// read); beyond it history answers overloaded. Default 8.
+	HistoryReaders int
+	Log            *zap.Logger
+}
+
+// Service is the NATS micro service "purser".
+type Service struct {
+	svc      micro.Service
+	sys      *actors.System
+	history  History
+	subjects wire.Subjects
+	decoder  wire.Decoder
+	readers  chan struct{}
+	wg       sync.WaitGroup
+	log      *zap.Logger
+}
+
+// Start registers the service on nc: one endpoint for the runtime subjects
+// and one for the admin subjects, in queue group "purser" so that several
+// nodes share the traffic.
+func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Service, error) {
+	subjects, err := wire.NewSubjects(cfg.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.HistoryReaders <= 0 {
+		cfg.HistoryReaders = 8
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	s := &Service{sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
+		readers: make(chan struct{}, cfg.HistoryReaders), log: cfg.Log}
+	s.svc, err = micro.AddService(nc, micro.Config{
+		Name:        "purser",
+		Version:     Version,
+		Description: "Purser usage runtime: credits, holds and spend decisions",
+		QueueGroup:  "purser",
+	})
+	if err != nil {
+		return nil, err
+	}
+	handler := micro.HandlerFunc(s.handle)
+	if err := s.svc.AddEndpoint("runtime", handler, micro.WithEndpointSubject(subjects.RuntimeWildcard())); err != nil {
+		_ = s.svc.Stop()
+		return nil, err
+	}
+	if err := s.svc.AddEndpoint("admin", handler, micro.WithEndpointSubject(subjects.AdminWildcard())); err != nil {
+		_ = s.svc.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop unsubscribes: no new request is taken. Requests already handed to
+// actors are still answered (the actor system drains them on Close).
+func (s *Service) Stop() error {
+	err := s.svc.Stop()
+	s.wg.Wait()
+	return err
+}
+
+// Info is the micro service's identity and endpoints.
+func (s *Service) Info() micro.Info { return s.svc.Info() }
+
+func (s *Service) handle(req micro.Request) {
+	body := req.Data()
+	enc := wire.Detect(body, req.Headers().Get("Content-Type"))
+	route, aerr := s.subjects.Parse(req.Subject())
+	if aerr != nil {
+		s.fail(req, enc, aerr)
+		return
+	}
+	if route.Op == wire.OpHistory {
+		s.serveHistory(req, enc, route.Wallet, body)
+		return
+	}
+	cmd, aerr := s.decoder.Decode(route.Op, body, enc)
+	if aerr != nil {
+		s.fail(req, enc, aerr)
+		return
+	}
+	s.sys.Send(route.Wallet, cmd, func(r actors.Reply, err *actors.Error) {
+		if err != nil {
+			s.fail(req, enc, err)
+			return
+		}
+		out, encErr := wire.AppendReply(nil, enc, r)
+		if encErr != nil {
+			s.log.Error("reply has no wire shape", zap.Error(encErr), zap.String("wallet", route.Wallet))
+			s.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
+			return
+		}
+		s.respond(req, out)
+	})
+}
+
+func (s *Service) respond(req micro.Request, out []byte) {
+	if err := req.Respond(out); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		s.log.Debug("reply not sent", zap.Error(err))
+	}
+}
+
+// fail answers with an error body in the request's encoding and the NATS
+// service error headers.
+func (s *Service) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
+	out := wire.AppendError(nil, enc, e)
+	if err := req.Error(strconv.Itoa(wire.Status(e.Code)), e.Message, out); err != nil &&
+		!errors.Is(err, nats.ErrConnectionClosed) {
+		s.log.Debug("error reply not sent", zap.Error(err))
+	}
+}
+
+// serveHistory reads the journal off the subscription goroutine, bounded
+// by HistoryReaders.
+func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet string, body []byte) {
+	h, aerr := s.decoder.DecodeHistory(body, enc)
+	if aerr != nil {
+		s.fail(req, enc, aerr)
+		return
+	}
+	select {
+	case s.readers <- struct{}{}:
+	default:
+		s.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
+		return
+	}
+	s.wg.Go(func() {
+		defer func() { <-s.readers }()
+		var evs []actors.Event
+		_, err := s.history.Read(context.Background(), wallet, 0, func(_ uint64, batch []actors.Event) error {
+			evs = append(evs, batch...)
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
+			s.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
+			return
+		}
+		if len(evs) == 0 {
+			s.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
+			return
+		}
+		entries, next := wire.Entries(evs, h.AfterSeq, h.Limit)
+		s.respond(req, wire.AppendHistory(nil, enc, entries, next))
+	})
+}

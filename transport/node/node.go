@@ -1,0 +1,161 @@
+// Package node assembles one Purser node: a NATS connection (to an embedded
+// JetStream server, or to an existing cluster), the JetStream journal, the
+// wallet actors and the request-reply API. `purser serve` and the
+// end-to-end tests start nodes through it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/api"
+	"github.com/purser-dev/purser/transport/embedded"
+	"github.com/purser-dev/purser/transport/journal"
+)
+
+// Config configures a node. The zero value plus DataDir is SPEC §9's
+// `purser serve`: embedded server on 127.0.0.1:4222, fsync on every write.
+type Config struct {
+	DataDir    string // embedded JetStream store; default ./purser-data
+	NATSListen string // embedded server host:port; default 127.0.0.1:4222 (port 0 = random)
+	RelaxFsync bool   // LOSES ACKNOWLEDGED CHANGES ON POWER LOSS; for benchmarks of the rest
+
+	// NATSURL connects to an existing NATS cluster instead of embedding one.
+	NATSURL     string
+	NATSOptions []nats.Option // credentials, nkey, user/password, TLS
+	Replicas    int           // journal stream replicas when created; default 1
+
+	Prefix  string         // API subject prefix; default "purser"
+	Runtime actors.Config  // zero value: actors.DefaultConfig()
+	Journal journal.Config // zero fields: journal defaults
+	Log     *zap.Logger
+}
+
+// Node is a running node.
+type Node struct {
+	cfg     Config
+	server  *embedded.Server // nil with NATSURL
+	nc      *nats.Conn
+	journal *journal.Journal
+	sys     *actors.System
+	api     *api.Service
+	log     *zap.Logger
+}
+
+// Start brings a node up and returns once it answers requests.
+func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.Runtime.Now == nil {
+		rt := actors.DefaultConfig()
+		rt.Log = cfg.Log
+		cfg.Runtime = rt
+	}
+	n = &Node{cfg: cfg, log: cfg.Log}
+	defer func() {
+		if err != nil {
+			n.Close(context.Background())
+		}
+	}()
+	url := cfg.NATSURL
+	if url == "" {
+		if n.server, err = startEmbedded(cfg); err != nil {
+			return nil, err
+		}
+		url = n.server.ClientURL()
+	}
+	opts := append([]nats.Option{nats.Name("purser"), nats.MaxReconnects(-1)}, cfg.NATSOptions...)
+	if n.nc, err = nats.Connect(url, opts...); err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	js, err := jetstream.New(n.nc)
+	if err != nil {
+		return nil, err
+	}
+	jcfg := cfg.Journal
+	jcfg.Logger = cfg.Log
+	if jcfg.Replicas == 0 {
+		jcfg.Replicas = cfg.Replicas
+	}
+	if n.journal, err = journal.New(ctx, js, jcfg); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
+		return nil, err
+	}
+	if n.api, err = api.Start(n.nc, n.sys, n.journal, api.Config{Prefix: cfg.Prefix, Log: cfg.Log}); err != nil {
+		return nil, fmt.Errorf("register the purser service: %w", err)
+	}
+	n.log.Info("purser node ready", zap.String("nats", url), zap.Bool("embedded", n.server != nil),
+		zap.Bool("fsync_always", n.server == nil || !cfg.RelaxFsync))
+	return n, nil
+}
+
+func startEmbedded(cfg Config) (*embedded.Server, error) {
+	listen := cfg.NATSListen
+	if listen == "" {
+		listen = "127.0.0.1:4222"
+	}
+	host, portStr, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen %q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("--nats-listen %q: bad port", listen)
+	}
+	if port == 0 {
+		port = embedded.RandomPort
+	}
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "./purser-data"
+	}
+	return embedded.Start(embedded.Config{DataDir: dir, Host: host, Port: port, RelaxFsync: cfg.RelaxFsync,
+		Logger: cfg.Log.Named("nats")})
+}
+
+// ClientURL is the URL clients use to reach this node's NATS.
+func (n *Node) ClientURL() string { return n.nc.ConnectedUrl() }
+
+// System is the node's actor system (in-process callers, metrics).
+func (n *Node) System() *actors.System { return n.sys }
+
+// Journal is the node's journal.
+func (n *Node) Journal() *journal.Journal { return n.journal }
+
+// Close shuts down in order: stop taking requests, let every actor finish
+// its mailbox (their appends complete and replies go out), close the
+// journal, then the connection and the embedded server.
+func (n *Node) Close(ctx context.Context) error {
+	var errs []error
+	if n.api != nil {
+		errs = append(errs, n.api.Stop())
+	}
+	if n.sys != nil {
+		errs = append(errs, n.sys.Close(ctx))
+	}
+	if n.journal != nil {
+		errs = append(errs, n.journal.Close(ctx))
+	}
+	if n.nc != nil {
+		flushCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = n.nc.FlushWithContext(flushCtx)
+		cancel()
+		n.nc.Close()
+	}
+	if n.server != nil {
+		n.server.Shutdown()
+	}
+	return errors.Join(errs...)
+}
