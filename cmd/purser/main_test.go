@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary be `purser` itself: with PURSER_RUN_MAIN=1
+// it runs main with its arguments. End-to-end tests start real `purser`
+// processes this way (and kill them with SIGKILL) without a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("PURSER_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// purserCmd is a `purser args...` process.
+func purserCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PURSER_RUN_MAIN=1")
+	return cmd
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// server is a running `purser serve` process.
+type server struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startServe runs `purser serve` on dir and returns once it says it is
+// serving (it prints that line only after the node answers requests).
+func startServe(t *testing.T, dir string, extra ...string) *server {
+	t.Helper()
+	port := freePort(t)
+	args := append([]string{"serve", "--data-dir", dir, "--nats-listen", "127.0.0.1:" + strconv.Itoa(port),
+		"--http-listen", "", "--log-level", "warn"}, extra...)
+	cmd := purserCmd(args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "serving on") {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return &server{cmd: cmd, url: "nats://127.0.0.1:" + strconv.Itoa(port)}
+		}
+	}
+	t.Fatalf("purser serve exited before serving: %v", lines.Err())
+	return nil
+}
