@@ -3,6 +3,7 @@
 GO          ?= go
 BIN         := $(CURDIR)/.bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+NATSCLI     := github.com/nats-io/natscli/nats@v0.5.0
 PKGS        := ./...
 # Total rapid steps per property test is -rapid.checks; CI keeps the default.
 TESTFLAGS   ?=
@@ -16,7 +17,8 @@ build:
 
 # The one command that runs the tests (README). -race always: the runtime is
 # concurrent and the race detector is part of the contract.
-test:
+# The end-to-end tests drive the stock nats CLI, installed here, pinned.
+test: $(BIN)/nats
 	$(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) $(PKGS)
 
 test-short:
@@ -27,6 +29,9 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/
+
+$(BIN)/nats:
+	GOBIN=$(BIN) $(GO) install $(NATSCLI)
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install $(STATICCHECK)
