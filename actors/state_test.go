@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"testing"
 )
 
 // walletSnap is everything a wallet knows, with slices and maps normalized
@@ -401,7 +400,10 @@ func (a *accountant) check(w *Wallet) error {
 
 // replayed folds events into a fresh wallet, also through the journal
 // codec, and returns both.
-func replayed(t testing.TB, id string, l Limits, evs []Event) (direct, decoded *Wallet) {
+func replayed(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, id string, l Limits, evs []Event) (direct, decoded *Wallet) {
 	t.Helper()
 	direct, decoded = NewWallet(id, l), NewWallet(id, l)
 	for _, e := range evs {

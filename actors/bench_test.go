@@ -1,0 +1,132 @@
+package actors
+
+// Benchmarks of the decision path (issue 2, "Speed"): reserve, settle and
+// reserve+settle through Execute, on a wallet with 10 grants and 10, 1,000
+// or 100,000 open holds. The figures are flat in the number of open holds
+// when nothing scans them. Ids are made before the clock runs; the events
+// slice is reused (evs[:0]) as the runtime does.
+//
+//	go test -run '^$' -bench . -benchmem ./actors/
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+var benchHolds = []int{10, 1_000, 100_000}
+
+// benchWallet has 10 grants of ample credit and open holds that won't
+// expire during the benchmark.
+func benchWallet(b *testing.B, holds int) (*Wallet, time.Time) {
+	b.Helper()
+	w := NewWallet("bench", DefaultLimits())
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	kinds := []string{"promotional", "paid", "included"}
+	var evs []Event
+	for i := 0; i < 10; i++ {
+		var err *Error
+		evs, _, err = w.Execute(Grant{ID: "g" + strconv.Itoa(i), Amount: 1 << 50, Kind: kinds[i%3]}, now, evs[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < holds; i++ {
+		var err *Error
+		evs, _, err = w.Execute(Reserve{ID: "base" + strconv.Itoa(i), Amount: 3, TTLms: MaxTTL.Milliseconds()}, now, evs[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return w, now
+}
+
+func benchIDs(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i)
+	}
+	return out
+}
+
+// benchBatch bounds how many holds a benchmark adds before it closes them again
+// (with the clock stopped), so the count stays near the nominal one.
+func benchBatch(holds int) int { return min(max(holds, 10), 1000) }
+
+func BenchmarkReserve(b *testing.B) {
+	for _, n := range benchHolds {
+		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
+			w, now := benchWallet(b, n)
+			rids, xids := benchIDs("r", b.N), benchIDs("x", b.N)
+			evs := make([]Event, 0, 16)
+			k := benchBatch(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				at := now.Add(time.Duration(i) * time.Microsecond)
+				evs, _, _ = w.Execute(Reserve{ID: rids[i], Amount: 7}, at, evs[:0])
+				if (i+1)%k == 0 || i == b.N-1 {
+					b.StopTimer()
+					for j := i - (i % k); j <= i; j++ {
+						evs, _, _ = w.Execute(Release{ID: xids[j], HoldID: rids[j]}, at, evs[:0])
+					}
+					b.StartTimer()
+				}
+			}
+			b.StopTimer()
+			if w.OpenHolds() != n {
+				b.Fatalf("%d open holds, want %d", w.OpenHolds(), n)
+			}
+		})
+	}
+}
+
+func BenchmarkSettle(b *testing.B) {
+	for _, n := range benchHolds {
+		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
+			w, now := benchWallet(b, n)
+			rids, sids := benchIDs("r", b.N), benchIDs("s", b.N)
+			evs := make([]Event, 0, 16)
+			k := benchBatch(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				at := now.Add(time.Duration(i) * time.Microsecond)
+				if i%k == 0 {
+					b.StopTimer()
+					for j := i; j < min(i+k, b.N); j++ {
+						evs, _, _ = w.Execute(Reserve{ID: rids[j], Amount: 7}, at, evs[:0])
+					}
+					b.StartTimer()
+				}
+				evs, _, _ = w.Execute(Settle{ID: sids[i], HoldID: rids[i], Actual: 5, Final: true}, at, evs[:0])
+			}
+			b.StopTimer()
+			if w.OpenHolds() != n {
+				b.Fatalf("%d open holds, want %d", w.OpenHolds(), n)
+			}
+		})
+	}
+}
+
+func BenchmarkReserveSettle(b *testing.B) {
+	for _, n := range benchHolds {
+		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
+			w, now := benchWallet(b, n)
+			rids, sids := benchIDs("r", b.N), benchIDs("s", b.N)
+			evs := make([]Event, 0, 16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				at := now.Add(time.Duration(i) * time.Microsecond)
+				evs, _, _ = w.Execute(Reserve{ID: rids[i], Amount: 7}, at, evs[:0])
+				evs, _, _ = w.Execute(Settle{ID: sids[i], HoldID: rids[i], Actual: 5, Final: true}, at, evs[:0])
+			}
+			b.StopTimer()
+			if w.OpenHolds() != n {
+				b.Fatalf("%d open holds, want %d", w.OpenHolds(), n)
+			}
+		})
+	}
+}

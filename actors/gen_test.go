@@ -1,0 +1,206 @@
+package actors
+
+// Random command sequences for the property and model tests. Ids come from
+// small pools so that retries, conflicts and settles of real holds are
+// common; amounts are small so that credits run out, and rarely huge so
+// that overflow paths run too. Time only moves forward and a sequence spans
+// well under a day (the 24 h retention has its own scenarios).
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// stepsPerRun × rapid's default 100 checks gives 10,000 steps per test.
+const stepsPerRun = 100
+
+var genStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+type genState struct {
+	now     time.Time
+	reserve []string // holds placed, for settles to name
+}
+
+func (g *genState) reqID(t *rapid.T) string {
+	return fmt.Sprintf("i%d", uniform(t, 0, 199, "id"))
+}
+
+func (g *genState) holdID(t *rapid.T) string {
+	if len(g.reserve) > 0 && !rare(t, "unknown hold") {
+		return g.reserve[len(g.reserve)-1-uniform(t, 0, min(len(g.reserve)-1, 5), "hold")]
+	}
+	return g.reqID(t)
+}
+
+// uniform draws from [lo, hi] without rapid's strong bias toward small
+// values (which would make the first op of a list most of a sequence): the
+// draw is mixed by a multiplicative hash, and 0, where shrinking goes, still
+// maps to lo.
+func uniform(t *rapid.T, lo, hi int, label string) int {
+	return int(uniform64(t, int64(lo), int64(hi), label))
+}
+
+func uniform64(t *rapid.T, lo, hi int64, label string) int64 {
+	x := rapid.Uint64().Draw(t, label) * 0x9E3779B97F4A7C15
+	x ^= x >> 31
+	return lo + int64(x%uint64(hi-lo+1))
+}
+
+func sampled[T any](t *rapid.T, xs []T, label string) T { return xs[uniform(t, 0, len(xs)-1, label)] }
+
+// rare is true one time in twenty: for invalid fields and edge values
+// (rapid favours small draws, so those are not left to ranges).
+func rare(t *rapid.T, label string) bool { return uniform(t, 0, 19, label) == 0 }
+
+func genAmount(t *rapid.T, hi int64, label string) int64 {
+	if rare(t, label+" edge") {
+		return sampled(t, []int64{0, -1, math.MaxInt64, math.MaxInt64 - 1}, label+" edge value")
+	}
+	return uniform64(t, 1, hi, label)
+}
+
+// placed records a hold the wallet placed, for later settles to name.
+func (g *genState) placed(r Reply) {
+	if x, ok := r.(ReserveReply); ok && x.HoldID != "" {
+		g.reserve = append(g.reserve, x.HoldID)
+	}
+}
+
+func genLimits(t *rapid.T) Limits {
+	l := DefaultLimits()
+	if uniform(t, 0, 2, "small limits") == 0 {
+		l.MaxOpenHolds = uniform(t, 1, 6, "max holds")
+		l.MaxGrants = uniform(t, 1, 6, "max grants")
+		l.MaxRememberedIDs = uniform(t, 1, 12, "max ids")
+	}
+	return l
+}
+
+// advance moves the clock by a random step (often zero).
+func (g *genState) advance(t *rapid.T) {
+	secs := sampled(t, []int64{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 5, 10, 20, 30, 60, 61, 300}, "advance")
+	g.now = g.now.Add(time.Duration(secs) * time.Second)
+}
+
+func (g *genState) command(t *rapid.T) Command {
+	op := uniform(t, 0, 99, "op")
+	switch {
+	case op < 10:
+		c := Grant{ID: fmt.Sprintf("g%d", uniform(t, 0, 11, "gid")),
+			Amount: genAmount(t, 200, "gamount"),
+			Kind:   sampled(t, []string{"promotional", "paid", "included"}, "kind")}
+		if rare(t, "bad kind") {
+			c.Kind = "Bad"
+		}
+		if uniform(t, 0, 3, "has priority") == 0 {
+			p := uniform64(t, 0, 100, "priority")
+			c.Priority = &p
+		}
+		if uniform(t, 0, 3, "pending") == 0 {
+			c.EffectiveAt = g.now.Add(time.Duration(uniform(t, -60, 120, "effective")) * time.Second)
+		}
+		if uniform(t, 0, 1, "expiring") == 1 {
+			c.ExpiresAt = g.now.Add(time.Duration(uniform(t, 1, 300, "expires")) * time.Second)
+			if rare(t, "expired") {
+				c.ExpiresAt = g.now
+			}
+		}
+		return c
+	case op < 35:
+		c := Reserve{ID: g.reqID(t), Amount: genAmount(t, 60, "ramount")}
+		switch {
+		case rare(t, "bad ttl"):
+			c.TTLms = sampled(t, []int64{-1, MaxTTL.Milliseconds() + 1}, "bad ttl value")
+		case uniform(t, 0, 1, "own ttl") == 1:
+			c.TTLms = uniform64(t, 1, 180, "ttl") * 1000
+		}
+		if uniform(t, 0, 3, "capture") == 0 {
+			c.OnExpiry = ExpireCapture
+		}
+		return c
+	case op < 55:
+		c := Settle{ID: g.reqID(t), HoldID: g.holdID(t), Actual: uniform64(t, 0, 80, "actual"),
+			Final: uniform(t, 0, 3, "final") > 0}
+		if rare(t, "bad actual") {
+			c.Actual = -1
+		}
+		return c
+	case op < 62:
+		return Release{ID: g.reqID(t), HoldID: g.holdID(t)}
+	case op < 72:
+		c := Extend{ID: g.reqID(t), HoldID: g.holdID(t), TTLms: uniform64(t, 1, 120, "ettl") * 1000}
+		if rare(t, "bad ettl") {
+			c.TTLms = sampled(t, []int64{0, -1, MaxTTL.Milliseconds() + 1}, "bad ettl value")
+		}
+		if uniform(t, 0, 1, "eamount") == 1 {
+			c.Amount = uniform64(t, 1, 100, "extend amount")
+			if rare(t, "bad eamount") {
+				c.Amount = -1
+			}
+		}
+		return c
+	case op < 82:
+		return Debit{ID: g.reqID(t), Amount: genAmount(t, 40, "damount")}
+	case op < 85:
+		return Revoke{ID: g.reqID(t), GrantID: fmt.Sprintf("g%d", uniform(t, 0, 12, "rgid"))}
+	case op < 90:
+		c := Configure{ID: g.reqID(t)}
+		if uniform(t, 0, 1, "set mode") == 1 {
+			m := Mode(uniform(t, 0, 1, "mode"))
+			if rare(t, "bad mode") {
+				m = 2
+			}
+			c.Mode = &m
+		}
+		switch uniform(t, 0, 3, "overdraft") {
+		case 1:
+			n := uniform64(t, 0, 100, "limit")
+			c.OverdraftLimit = &n
+		case 2:
+			n := uniform64(t, 0, 150, "percent")
+			c.OverdraftPercent = &n
+		}
+		if rare(t, "bad overdraft") {
+			n := int64(-1)
+			c.OverdraftLimit = &n
+		}
+		if uniform(t, 0, 4, "set ttl") == 0 {
+			n := uniform64(t, 0, 120, "default ttl") * 1000
+			c.DefaultTTLms = &n
+		}
+		if uniform(t, 0, 5, "set suspended") == 0 {
+			b := uniform(t, 0, 2, "suspended") == 0
+			c.Suspended = &b
+		}
+		return c
+	case op < 95:
+		return Check{Amount: genAmount(t, 60, "camount")}
+	}
+	return Balance{}
+}
+
+// requestID is a command's idempotency id ("" for reads).
+func requestID(c Command) string {
+	switch x := c.(type) {
+	case Reserve:
+		return x.ID
+	case Settle:
+		return x.ID
+	case Release:
+		return x.ID
+	case Extend:
+		return x.ID
+	case Debit:
+		return x.ID
+	case Grant:
+		return x.ID
+	case Revoke:
+		return x.ID
+	case Configure:
+		return x.ID
+	}
+	return ""
+}

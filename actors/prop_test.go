@@ -1,0 +1,188 @@
+package actors
+
+// Properties of the wallet over random command sequences (pgregory.net/rapid
+// shrinks a failure to a short sequence). After every step:
+//   - strict mode never authorizes past available: an allowed strict reserve
+//     (and any extend that raises a hold) needed debt == 0 and amount <=
+//     available before it, and leaves available >= 0. Available is negative
+//     only through debt (over-settle, late settle, debit), never through an
+//     authorization: free credits never go below zero and never sit beside
+//     debt;
+//   - conservation: Σ granted = Σ remaining + Σ consumed + Σ forfeited, per
+//     grant and in total, and debt = Σ debt added − Σ repaid, all from the
+//     events;
+//   - burn-down: every earmark and consumption takes from the earliest grant
+//     in the order first (checked against a re-sorted shadow wallet);
+//   - replay determinism: the events folded into a fresh wallet, directly and
+//     through AppendEvents/DecodeEvents, give an equal state;
+//   - a refused command (error or denial) emits nothing and changes nothing;
+//   - a retry of an accepted command returns the identical first reply and
+//     changes nothing.
+
+import (
+	"reflect"
+	"sync/atomic"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+type executed struct {
+	cmd   Command
+	reply Reply
+}
+
+func TestWalletProperties(t *testing.T) {
+	var steps atomic.Int64
+	rapid.Check(t, func(rt *rapid.T) {
+		limits := genLimits(rt)
+		w := NewWallet("w1", limits)
+		books := newAccountant("w1", limits)
+		decoded := NewWallet("w1", limits)
+		g := &genState{now: genStart}
+		var all, evs []Event
+		var accepted []executed
+
+		book := func(evs []Event) {
+			for _, e := range evs {
+				if err := books.book(e); err != nil {
+					rt.Fatalf("%v", err)
+				}
+			}
+			buf, err := AppendEvents(nil, evs)
+			if err != nil {
+				rt.Fatalf("AppendEvents: %v", err)
+			}
+			dec, err := DecodeEvents(buf)
+			if err != nil || len(dec) != len(evs) {
+				rt.Fatalf("DecodeEvents: %v (%d of %d)", err, len(dec), len(evs))
+			}
+			for _, e := range dec {
+				decoded.Apply(e)
+			}
+			all = append(all, evs...)
+		}
+		check := func(what string) {
+			if err := checkInvariants(w); err != nil {
+				rt.Fatalf("%s: invariant: %v", what, err)
+			}
+			if err := books.check(w); err != nil {
+				rt.Fatalf("%s: %v", what, err)
+			}
+			if d := diffSnaps(snapshot(decoded), snapshot(w)); d != "" {
+				rt.Fatalf("%s: replay through the codec differs: %s", what, d)
+			}
+		}
+
+		for i := 0; i < stepsPerRun; i++ {
+			steps.Add(1)
+			g.advance(rt)
+			// Apply what is due first, so the command's own events can be
+			// told apart (Execute does the same in one call).
+			evs, _, _ = w.Execute(Tick{}, g.now, evs[:0])
+			book(evs)
+			check("tick")
+
+			var c Command
+			retry := len(accepted) > 0 && uniform(rt, 0, 5, "retry") == 0
+			var first executed
+			if retry {
+				first = sampled(rt, accepted, "retry of")
+				c = first.cmd
+			} else {
+				c = g.command(rt)
+			}
+			before := snapshot(w)
+			pre := w.Figures()
+			preDebt, mode := w.debt, w.settings.Mode
+			var preHold int64
+			if x, ok := c.(Extend); ok && w.holds[x.HoldID] != nil {
+				preHold = w.holds[x.HoldID].amount
+			}
+
+			evs, reply, err := w.Execute(c, g.now, evs[:0])
+			what := c.Op()
+			g.placed(reply)
+			refused := err != nil || isDenial(reply)
+			if refused || retry {
+				if len(evs) != 0 {
+					rt.Fatalf("%#v refused or retried (%v, %+v) but emitted %d events", c, err, reply, len(evs))
+				}
+				if d := diffSnaps(snapshot(w), before); d != "" {
+					rt.Fatalf("%#v refused or retried but changed the wallet: %s", c, d)
+				}
+			}
+			if retry {
+				if err != nil || !reflect.DeepEqual(normReply(reply), normReply(first.reply)) {
+					rt.Fatalf("retry of %#v replied %+v (err %v), first reply %+v", c, reply, err, first.reply)
+				}
+				continue
+			}
+			if err == nil && !refused && requestID(c) != "" && limits.MaxRememberedIDs >= 1000 {
+				accepted = append(accepted, executed{c, reply})
+			}
+			// A replayed reply (accepted, no events) is the first one's.
+			replayed := !refused && len(evs) == 0 && requestID(c) != ""
+			if err == nil && !replayed {
+				after := w.Figures()
+				switch r := reply.(type) {
+				case ReserveReply:
+					if res, ok := c.(Reserve); ok && r.Allowed && mode == Strict {
+						amt := res.Amount
+						if preDebt != 0 || amt > pre.Available || after.Available < 0 ||
+							after.Available != pre.Available-amt || after.Held != pre.Held+amt {
+							rt.Fatalf("strict reserve of %d authorized past available: before %+v debt %d, after %+v",
+								amt, pre, preDebt, after)
+						}
+					}
+				case ExtendReply:
+					if more := r.Amount - preHold; r.Allowed && more > 0 && (preDebt != 0 || more > pre.Available) {
+						rt.Fatalf("extend by %d authorized past available %d (debt %d)", more, pre.Available, preDebt)
+					}
+				}
+				// Every reply states the figures after the request (check: before).
+				if f, ok := replyFigures(reply); ok {
+					want := after
+					if _, isCheck := c.(Check); isCheck {
+						want = pre
+					}
+					if f != want {
+						rt.Fatalf("%s replied figures %+v, wallet has %+v", what, f, want)
+					}
+				}
+			}
+			book(evs)
+			check(what)
+		}
+		direct, dec := replayed(rt, "w1", limits, all)
+		if d := diffSnaps(snapshot(direct), snapshot(w)); d != "" {
+			rt.Fatalf("full replay differs: %s", d)
+		}
+		if d := diffSnaps(snapshot(dec), snapshot(w)); d != "" {
+			rt.Fatalf("full replay through the codec differs: %s", d)
+		}
+	})
+	t.Logf("%d steps", steps.Load())
+}
+
+func replyFigures(r Reply) (Figures, bool) {
+	switch x := r.(type) {
+	case ReserveReply:
+		return x.Figures, true
+	case SettleReply:
+		return x.Figures, true
+	case ReleaseReply:
+		return x.Figures, true
+	case ExtendReply:
+		return x.Figures, true
+	case DebitReply:
+		return x.Figures, true
+	case BalanceReply:
+		return x.Figures, true
+	case GrantReply:
+		return x.Figures, true
+	case RevokeReply:
+		return x.Figures, true
+	}
+	return Figures{}, false
+}

@@ -1,0 +1,119 @@
+package actors
+
+// One row per validation rule the scenario language cannot spell (empty
+// and over-long ids, bad meta, principals, features, kinds), plus the
+// journal codec's refusal of corrupt batches. Each refused command must
+// leave the wallet exactly as it was.
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRefusalsTable(t *testing.T) {
+	long := strings.Repeat("x", 129)
+	ok128 := strings.Repeat("é", 128) // 128 characters, 256 bytes
+	tests := []struct {
+		name string
+		cmd  Command
+		want Code
+	}{
+		{"grant empty id", Grant{Amount: 1, Kind: "paid"}, ErrInvalidRequest},
+		{"grant id of 129 characters", Grant{ID: long, Amount: 1, Kind: "paid"}, ErrInvalidRequest},
+		{"grant id not UTF-8", Grant{ID: "\xff", Amount: 1, Kind: "paid"}, ErrInvalidRequest},
+		{"grant empty kind", Grant{ID: "g", Amount: 1}, ErrInvalidRequest},
+		{"grant kind of 33 letters", Grant{ID: "g", Amount: 1, Kind: strings.Repeat("a", 33)}, ErrInvalidRequest},
+		{"grant meta empty key", Grant{ID: "g", Amount: 1, Kind: "paid", Meta: Meta{"": "v"}}, ErrInvalidRequest},
+		{"grant meta long value", Grant{ID: "g", Amount: 1, Kind: "paid", Meta: Meta{"k": strings.Repeat("v", 513)}}, ErrInvalidRequest},
+		{"grant meta 17 keys", Grant{ID: "g", Amount: 1, Kind: "paid", Meta: manyKeys(17)}, ErrLimitExceeded},
+		{"grant overflow", Grant{ID: "g", Amount: math.MaxInt64, Kind: "paid"}, ErrAmountOverflow},
+		{"reserve empty id", Reserve{Amount: 1}, ErrInvalidRequest},
+		{"reserve long principal", Reserve{ID: "r", Amount: 1, Principal: strings.Repeat("a", 513)}, ErrInvalidRequest},
+		{"reserve principal with *", Reserve{ID: "r", Amount: 1, Principal: "team:a/*"}, ErrInvalidRequest},
+		{"reserve long feature", Reserve{ID: "r", Amount: 1, Feature: strings.Repeat("f", 129)}, ErrInvalidRequest},
+		{"reserve ttl above 24h", Reserve{ID: "r", Amount: 1, TTLms: MaxTTL.Milliseconds() + 1}, ErrInvalidRequest},
+		{"settle empty hold_id", Settle{ID: "s", Actual: 1, Final: true}, ErrInvalidRequest},
+		{"settle empty id", Settle{HoldID: "h", Actual: 1}, ErrInvalidRequest},
+		{"release empty hold_id", Release{ID: "x"}, ErrInvalidRequest},
+		{"extend empty hold_id", Extend{ID: "e", TTLms: 1000}, ErrInvalidRequest},
+		{"debit meta 17 keys", Debit{ID: "d", Amount: 1, Meta: manyKeys(17)}, ErrLimitExceeded},
+		{"debit empty id", Debit{Amount: 1}, ErrInvalidRequest},
+		{"revoke empty grant_id", Revoke{ID: "v"}, ErrInvalidRequest},
+		{"revoke empty id", Revoke{GrantID: "g1"}, ErrInvalidRequest},
+		{"configure empty id", Configure{}, ErrInvalidRequest},
+		{"configure ttl above 24h", Configure{ID: "c", DefaultTTLms: ptr(MaxTTL.Milliseconds() + 1)}, ErrInvalidRequest},
+		{"check ttl negative", Check{Amount: 1, TTLms: -1}, ErrInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := NewWallet("w", DefaultLimits())
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			if _, _, err := w.Execute(Grant{ID: "g1", Amount: 100, Kind: "paid"}, now, nil); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(w)
+			evs, reply, err := w.Execute(tt.cmd, now, nil)
+			if err == nil || err.Code != tt.want {
+				t.Fatalf("got %v (reply %+v), want %s", err, reply, tt.want)
+			}
+			if !errors.Is(err, &Error{Code: tt.want}) {
+				t.Fatalf("errors.Is does not match %s", tt.want)
+			}
+			if len(evs) != 0 || diffSnaps(snapshot(w), before) != "" {
+				t.Fatalf("refusal changed the wallet: %d events, %s", len(evs), diffSnaps(snapshot(w), before))
+			}
+		})
+	}
+	// The longest id is counted in characters, not bytes.
+	w := NewWallet("w", DefaultLimits())
+	if _, _, err := w.Execute(Grant{ID: ok128, Amount: 1, Kind: "paid"}, time.Unix(1, 0), nil); err != nil {
+		t.Fatalf("an id of 128 characters: %v", err)
+	}
+}
+
+func manyKeys(n int) Meta {
+	m := Meta{}
+	for i := 0; i < n; i++ {
+		m[strings.Repeat("k", i+1)] = "v"
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestCodeNames(t *testing.T) {
+	for c := OK; c < codeCount; c++ {
+		back, ok := CodeByName(c.String())
+		if !ok || back != c {
+			t.Errorf("code %d (%s) does not round-trip", c, c)
+		}
+	}
+	for r := ReasonInsufficientCredits; r < reasonCount; r++ {
+		back, ok := ReasonByName(r.String())
+		if !ok || back != r {
+			t.Errorf("reason %d (%s) does not round-trip", r, r)
+		}
+	}
+}
+
+func TestDecodeEventsRefusesCorruptBatches(t *testing.T) {
+	good, err := AppendEvents(nil, []Event{&GrantCreated{Head: Head{Seq: 1, At: 5}, Grant: "g", Kind: "paid", Amount: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"empty":        nil,
+		"not an array": {0xc0},
+		"odd length":   {0x91, 0x01},
+		"unknown kind": {0x92, 0x7f, 0x80},
+		"truncated":    good[:len(good)-2],
+		"huge length":  {0xdd, 0xff, 0xff, 0xff, 0xfe},
+	} {
+		if _, err := DecodeEvents(data); !errors.Is(err, ErrCorruptBatch) {
+			t.Errorf("%s: got %v, want ErrCorruptBatch", name, err)
+		}
+	}
+}
