@@ -80,6 +80,9 @@ func (a *actor) run() {
 		a.stop(errLoadFailed)
 		return
 	}
+	obs := a.sys.cfg.Observe
+	obs.Activated(a.w.OpenHolds())
+	defer func() { obs.Passivated(a.w.OpenHolds()) }()
 	a.idle = time.NewTimer(a.sys.cfg.IdleAfter)
 	defer a.idle.Stop()
 	a.due = time.NewTimer(time.Hour)
@@ -152,7 +155,18 @@ func (a *actor) armDue() {
 // false when the actor must stop (fenced, or the wallet cannot be rebuilt).
 func (a *actor) process() bool {
 	s := a.sys
+	obs := s.cfg.Observe
+	obs.Batch(len(a.batch), a.mailbox.len())
+	young := a.w.EvictedYoung()
+	defer func() {
+		if n := a.w.EvictedYoung(); n > young {
+			obs.ForgotYoungIDs(n - young)
+			a.log.Warn("forgot request ids younger than their retention: raise the remembered-ids bound",
+				zap.Uint64("ids", n-young))
+		}
+	}()
 	if !a.decide() {
+		obs.Panicked()
 		s.stats.panics.Add(1)
 		a.replyAll(errPanic)
 		return a.reload()
@@ -162,8 +176,10 @@ func (a *actor) process() bool {
 		a.replyEach()
 		return true
 	}
+	start := time.Now()
 	s.journal.Append(a.wallet, a.pos, a.evs, func(pos uint64, err error) { a.done <- appendResult{pos, err} })
 	res := <-a.done
+	obs.Appended(time.Since(start), a.evs, res.err)
 	switch {
 	case res.err == nil:
 		a.pos = res.pos

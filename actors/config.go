@@ -27,6 +27,8 @@ type Config struct {
 	// timers use the time package, so tests run under testing/synctest.
 	Now func() time.Time
 	Log *zap.Logger
+	// Observe receives measurements for metrics; nil observes nothing.
+	Observe Observer
 }
 
 // DefaultConfig returns the documented defaults.

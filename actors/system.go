@@ -49,6 +49,9 @@ func NewSystem(cfg Config, journal Journal) (*System, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Observe == nil {
+		cfg.Observe = noObserver{}
+	}
 	s := &System{cfg: cfg, journal: journal, seed: maphash.MakeSeed(),
 		unknown: newUnknownWallets(cfg.NegativeCacheSize, int64(cfg.NegativeCacheTTL))}
 	for i := range s.shards {
