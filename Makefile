@@ -28,7 +28,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./actors/...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/wire/
 
 $(BIN)/nats:
 	GOBIN=$(BIN) $(GO) install $(NATSCLI)

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 )
@@ -36,6 +37,9 @@ func (w *Wallet) decideGrant(c Grant, at int64, evs []Event) ([]Event, Reply, *E
 	hash := grantHash(c)
 	if r, err := w.lookup(c.ID, opGrant, hash, c, at); r != nil || err != nil {
 		return evs, r, err
+	}
+	if !representable(c.EffectiveAt) || !representable(c.ExpiresAt) {
+		return evs, nil, fail(ErrInvalidRequest, "effective_at and expires_at must lie between 1970 and 2262")
 	}
 	effective := timeNanos(c.EffectiveAt)
 	if effective == 0 {
@@ -87,6 +91,12 @@ func (w *Wallet) repayFrom(d *draft, grant string, amount int64) int64 {
 	d.free -= paid
 	d.debt -= paid
 	return paid
+}
+
+// representable: zero (absent), or a time whose unix nanoseconds fit int64
+// and are positive (0 means "absent" in events).
+func representable(t time.Time) bool {
+	return t.IsZero() || t.After(time.Unix(0, 0)) && t.Before(time.Unix(0, math.MaxInt64))
 }
 
 func timeNanos(t time.Time) int64 {
