@@ -1,0 +1,34 @@
+// Package journal implements actors.Journal on a NATS JetStream stream.
+//
+// Layout: stream PURSER_JOURNAL, subjects purser.journal.<partition>.<wallet>,
+// partition = FNV-1a 32(wallet) mod P, P fixed at creation in the stream's
+// metadata. File storage, DenyDelete and DenyPurge: a wallet's state is the
+// fold of its subject, so nothing may ever be removed. One actor batch is
+// one message; its position is the message's stream sequence.
+//
+// Fencing: every message carries Nats-Expected-Last-Subject-Sequence = prev,
+// so the server stores it only if the wallet's subject still ends at prev.
+// A node that lost a wallet can never append to it (actors.ErrFenced).
+//
+// Group commit: with fsync on every write the server syncs once per stored
+// message. Append only queues; one sender goroutine takes up to MaxBatch
+// queued appends (one per wallet) and publishes them as one JetStream atomic
+// batch, which nats-server (2.15.2, as pinned) commits with one coalesced fsync, each
+// message on its own subject with its own fence. With fewer than MinBatch
+// waiting, it sends one plain fenced publish instead (an atomic batch has a
+// fixed cost; docs/journal.md has the figures). Up to MaxInflight batches
+// are unsettled at once, so the next one fills while the server commits.
+//
+// Failure: the server checks every fence of an atomic batch before storing
+// any of it and refuses the whole batch if one is stale, without saying
+// which. Any batch without a clean ack — refused, timed out, cut off — is
+// resolved by reading each wallet's last message from the stream leader and
+// comparing its Purser-Append-Id header (unique per append): ours → acked at
+// that position; still prev → not landed, resent with the same fence and id
+// (so the first send and the resend can never both land); else → fenced.
+// So only stale wallets fail; the others are resent, never lost or doubled,
+// and no outcome is ever guessed.
+//
+// Reads use batched direct gets filtered on the wallet's subject; no core
+// subscription is ever placed on journal subjects.
+package journal

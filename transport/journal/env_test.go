@@ -1,0 +1,161 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/embedded"
+)
+
+// env is a real embedded JetStream server (fsync always) on a random
+// loopback port and a temp dir.
+type env struct {
+	dir string
+	srv *embedded.Server
+}
+
+func startEnv(tb testing.TB, dir string) *env {
+	tb.Helper()
+	srv, err := embedded.Start(embedded.Config{DataDir: dir, Port: embedded.RandomPort})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := &env{dir: dir, srv: srv}
+	tb.Cleanup(srv.Shutdown)
+	return e
+}
+
+// open connects a new client (a separate "node") and opens the journal.
+func (e *env) open(tb testing.TB, cfg Config) (*Journal, jetstream.JetStream) {
+	tb.Helper()
+	nc, err := nats.Connect(e.srv.ClientURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	j, err := New(ctx, js, cfg)
+	if err != nil {
+		nc.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = j.Close(ctx)
+		nc.Close()
+	})
+	return j, js
+}
+
+type result struct {
+	pos uint64
+	err error
+}
+
+// appendAsync starts an append and returns where its outcome will arrive;
+// it fails the test if done is called twice.
+func appendAsync(tb testing.TB, j actors.Journal, wallet string, prev uint64, evs []actors.Event) <-chan result {
+	ch := make(chan result, 2)
+	j.Append(wallet, prev, evs, func(pos uint64, err error) { ch <- result{pos, err} })
+	return ch
+}
+
+var errNeverDone = errors.New("test: append never completed")
+
+// wait returns the append's outcome; it may run on any goroutine, so it
+// reports with Errorf and an error result rather than Fatal.
+func wait(tb testing.TB, ch <-chan result) result {
+	tb.Helper()
+	select {
+	case r := <-ch:
+		select {
+		case <-ch:
+			tb.Error("done called twice")
+		default:
+		}
+		return r
+	case <-time.After(30 * time.Second):
+		tb.Error(errNeverDone)
+		return result{err: errNeverDone}
+	}
+}
+
+func appendSync(tb testing.TB, j actors.Journal, wallet string, prev uint64, evs []actors.Event) (uint64, error) {
+	tb.Helper()
+	r := wait(tb, appendAsync(tb, j, wallet, prev, evs))
+	return r.pos, r.err
+}
+
+// walletScript drives a real wallet: a grant, then reserves; each call
+// returns the next command's events.
+type walletScript struct {
+	w   *actors.Wallet
+	n   int
+	now time.Time
+}
+
+func newScript(id string) *walletScript {
+	return &walletScript{w: actors.NewWallet(id, actors.DefaultLimits()), now: time.Unix(1_700_000_000, 0)}
+}
+
+func (s *walletScript) next(tb testing.TB) []actors.Event {
+	tb.Helper()
+	s.n++
+	s.now = s.now.Add(time.Millisecond)
+	var cmd actors.Command = actors.Reserve{ID: fmt.Sprintf("r%d", s.n), Amount: 1}
+	if s.n == 1 {
+		cmd = actors.Grant{ID: "g1", Amount: 1_000_000, Kind: "paid"}
+	}
+	evs, _, aerr := s.w.Execute(cmd, s.now, nil)
+	if aerr != nil || len(evs) == 0 {
+		tb.Fatalf("execute %d: %v (%d events)", s.n, aerr, len(evs))
+	}
+	return evs
+}
+
+// replay folds a wallet's whole journal into a fresh wallet.
+func replay(tb testing.TB, j actors.Journal, id string, from uint64) (*actors.Wallet, []uint64) {
+	tb.Helper()
+	w := actors.NewWallet(id, actors.DefaultLimits())
+	return w, readFrom(tb, j, id, from, w.Apply)
+}
+
+// readFrom reads a wallet after from, passing each event to apply, and
+// returns the positions read.
+func readFrom(tb testing.TB, j actors.Journal, id string, from uint64, apply func(actors.Event)) []uint64 {
+	tb.Helper()
+	var positions []uint64
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	last, err := j.Read(ctx, id, from, func(pos uint64, evs []actors.Event) error {
+		positions = append(positions, pos)
+		for _, e := range evs {
+			apply(e)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(positions) > 0 && last != positions[len(positions)-1] || len(positions) == 0 && last != from {
+		tb.Fatalf("Read returned %d, positions %v from %d", last, positions, from)
+	}
+	return positions
+}

@@ -1,0 +1,321 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+	"go.uber.org/zap"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// Errors Append reports besides actors.ErrFenced. All but
+// ErrOutcomeUnknown mean the batch did not land.
+var (
+	ErrClosed     = errors.New("journal: closed")
+	ErrOverloaded = errors.New("journal: too many appends pending")
+	ErrTooLarge   = errors.New("journal: batch larger than the server's max payload")
+	ErrBadWallet  = errors.New("journal: wallet id is not a valid subject token")
+	// ErrOutcomeUnknown is reported only by Close, for an append that was
+	// sent but whose outcome could not be resolved before closing: it may
+	// or may not have landed, and the next Read tells.
+	ErrOutcomeUnknown = errors.New("journal: closed before the append's outcome was known")
+)
+
+// hdrAppendID names each append uniquely (journal instance + counter), so
+// reading a wallet's last message tells whether this append landed. It is
+// not Nats-Msg-Id: the fence already makes a resend idempotent, and
+// JetStream's dedupe table would hold every id of the last window in
+// memory at tens of thousands of appends per second.
+const hdrAppendID = "Purser-Append-Id"
+
+// Journal is actors.Journal on a JetStream stream. Appends pending across
+// wallets are coalesced into atomic batches (ModeBatch): one durable
+// write per batch, each wallet's message on its own subject with its own
+// fence. See doc.go for the protocol.
+type Journal struct {
+	cfg   Config
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	parts uint32
+	log   *zap.Logger
+	inbox string // "<inbox>." — replies arrive on inbox+batchID
+	sub   *nats.Subscription
+	idPfx string // this instance's part of every append id
+
+	mu       sync.Mutex
+	queue    []*pending          // accepted, not yet sent, FIFO
+	busy     map[string]struct{} // wallets with an append sent and unresolved
+	inflight map[string]*batch   // sent, awaiting ack, by batch id
+	slots    int                 // batches sent and not yet settled (≤ MaxInflight)
+	closing  bool
+	nextID   uint64
+	// drainWaiters are closed when the journal goes idle during Close.
+	drainWaiters []chan struct{}
+	// held stops the sender taking work, so tests can make one batch of
+	// many appends deterministically (holdSends).
+	held bool
+
+	wake      chan struct{}  // cap 1: the sender has work
+	stop      chan struct{}  // closed by Close
+	wg        sync.WaitGroup // the sender
+	resolvers sync.WaitGroup // batches taken off the pipeline, not yet finished
+
+	st counters
+}
+
+// pending is one Append on its way to the journal.
+type pending struct {
+	wallet   string
+	subject  string
+	prev     uint64
+	data     []byte
+	id       string
+	done     func(uint64, error)
+	attempts int // definitive refusals no wallet explained
+	unknown  int // unknown outcomes found not (yet) landed
+}
+
+// New opens the journal on js, creating or checking its stream.
+func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	parts, err := ensureStream(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	nc := js.Conn()
+	j := &Journal{
+		cfg:      cfg,
+		nc:       nc,
+		js:       js,
+		parts:    parts,
+		log:      cfg.Logger.With(zap.String("stream", cfg.Stream)),
+		inbox:    nc.NewInbox() + ".",
+		idPfx:    nuid.Next() + ".",
+		busy:     make(map[string]struct{}),
+		inflight: make(map[string]*batch),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+	}
+	// A core subscription on our own reply inbox, never on journal subjects.
+	j.sub, err = nc.Subscribe(j.inbox+"*", j.onReply)
+	if err != nil {
+		return nil, fmt.Errorf("journal: reply subscription: %w", err)
+	}
+	if err := j.sub.SetPendingLimits(-1, 256<<20); err != nil {
+		return nil, err
+	}
+	j.wg.Add(1)
+	go j.sendLoop()
+	return j, nil
+}
+
+// Partitions is P, the stream's fixed partition count.
+func (j *Journal) Partitions() uint32 { return j.parts }
+
+// Subject is the wallet's journal subject.
+func (j *Journal) Subject(wallet string) string {
+	return j.cfg.Prefix + "." + strconv.FormatUint(uint64(Partition(wallet, j.parts)), 10) + "." + wallet
+}
+
+// Append implements actors.Journal. It never blocks on I/O: the batch is
+// encoded here and queued for the sender.
+func (j *Journal) Append(wallet string, prev uint64, events []actors.Event, done func(pos uint64, err error)) {
+	j.st.appends.Add(1)
+	if !validWallet(wallet) {
+		done(0, ErrBadWallet)
+		return
+	}
+	data, err := actors.AppendEvents(nil, events)
+	if err != nil {
+		done(0, fmt.Errorf("journal: encode: %w", err))
+		return
+	}
+	// Headers and subject cost a little beyond the data; 1 KiB covers them.
+	if int64(len(data))+1024 > j.nc.MaxPayload() {
+		done(0, ErrTooLarge)
+		return
+	}
+	p := &pending{wallet: wallet, subject: j.Subject(wallet), prev: prev, data: data, done: done}
+	j.mu.Lock()
+	switch {
+	case j.closing:
+		err = ErrClosed
+	case len(j.queue) >= j.cfg.MaxPending:
+		err = ErrOverloaded
+	default:
+		j.nextID++
+		p.id = j.idPfx + strconv.FormatUint(j.nextID, 36)
+		j.queue = append(j.queue, p)
+	}
+	j.mu.Unlock()
+	if err != nil {
+		done(0, err)
+		return
+	}
+	j.kick()
+}
+
+// holdSends pauses (true) or resumes (false) sending; for tests.
+func (j *Journal) holdSends(hold bool) {
+	j.mu.Lock()
+	j.held = hold
+	j.mu.Unlock()
+	j.kick()
+}
+
+func (j *Journal) kick() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finish reports p's outcome once. Callers hold no lock: done may call
+// Append again.
+func (j *Journal) finish(p *pending, pos uint64, err error) {
+	switch {
+	case err == nil:
+		j.st.acked.Add(1)
+	case errors.Is(err, actors.ErrFenced):
+		j.st.fenced.Add(1)
+	default:
+		j.st.failed.Add(1)
+	}
+	p.done(pos, err)
+}
+
+// release frees p's wallet for its next append.
+func (j *Journal) release(ps []*pending) {
+	j.mu.Lock()
+	for _, p := range ps {
+		delete(j.busy, p.wallet)
+	}
+	if j.closing && len(j.queue) == 0 && len(j.busy) == 0 {
+		for _, ch := range j.drainWaiters {
+			close(ch)
+		}
+		j.drainWaiters = nil
+	}
+	j.mu.Unlock()
+	j.kick()
+}
+
+// Close stops accepting appends, waits (until ctx ends) for those accepted
+// to be acknowledged or resolved, and then fails what remains: ErrClosed
+// for appends never sent, ErrOutcomeUnknown for those sent.
+func (j *Journal) Close(ctx context.Context) error {
+	j.mu.Lock()
+	if j.closing {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closing = true
+	j.mu.Unlock()
+	j.kick()
+
+	drained := j.waitDrained(ctx)
+	close(j.stop)
+	j.wg.Wait()
+	_ = j.sub.Unsubscribe()
+
+	// Emptying the pipeline under mu means no reply or timer can take a
+	// batch after this, so resolvers.Wait cannot race a new Add.
+	j.mu.Lock()
+	queued := j.queue
+	j.queue = nil
+	var sent []*pending
+	for id, b := range j.inflight {
+		b.timer.Stop()
+		sent = append(sent, b.items...)
+		delete(j.inflight, id)
+	}
+	j.mu.Unlock()
+	j.resolvers.Wait()
+	for _, p := range queued {
+		j.finish(p, 0, ErrClosed)
+	}
+	for _, p := range sent {
+		j.finish(p, 0, ErrOutcomeUnknown)
+	}
+	if !drained {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// waitDrained waits until nothing is queued or unresolved; release wakes
+// it when the last append finishes.
+func (j *Journal) waitDrained(ctx context.Context) bool {
+	for {
+		j.mu.Lock()
+		idle := len(j.queue) == 0 && len(j.busy) == 0
+		ch := make(chan struct{})
+		if !idle {
+			j.drainWaiters = append(j.drainWaiters, ch)
+		}
+		j.mu.Unlock()
+		if idle {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// validWallet: SPEC §8, [A-Za-z0-9_-]{1,128}, so the id is one subject token.
+func validWallet(w string) bool {
+	if len(w) == 0 || len(w) > 128 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// counters are exposed through Stats, for tests and metrics.
+type counters struct {
+	appends, acked, fenced, failed           atomic.Uint64
+	batches, messages, resolutions, requeues atomic.Uint64
+}
+
+// Stats is a snapshot of the journal's counters since New.
+type Stats struct {
+	Appends     uint64 // Append calls
+	Acked       uint64 // appends acknowledged durable
+	Fenced      uint64 // appends refused with actors.ErrFenced
+	Failed      uint64 // appends failed with another error
+	Batches     uint64 // durable writes sent: atomic batches or single publishes
+	Messages    uint64 // journal messages sent, resends included
+	Resolutions uint64 // batches whose outcome was resolved by reading
+	Requeues    uint64 // appends sent again after their batch failed
+}
+
+// Stats returns the counters.
+func (j *Journal) Stats() Stats {
+	return Stats{
+		Appends: j.st.appends.Load(), Acked: j.st.acked.Load(),
+		Fenced: j.st.fenced.Load(), Failed: j.st.failed.Load(),
+		Batches: j.st.batches.Load(), Messages: j.st.messages.Load(),
+		Resolutions: j.st.resolutions.Load(), Requeues: j.st.requeues.Load(),
+	}
+}
+
+var _ actors.Journal = (*Journal)(nil)

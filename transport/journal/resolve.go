@@ -1,0 +1,259 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// resolve settles every append of a batch that did not get a clean ack —
+// refused (an atomic batch fails whole when any fence is stale), timed
+// out or cut off — by reading each wallet's last message:
+//
+//   - its append id is ours: the append landed (an earlier send, or the
+//     batch in question); ack it with that position;
+//   - its sequence is still prev: it did not land; send it again with the
+//     same fence and id, so a late arrival of the first send and the
+//     resend can never both land;
+//   - anything else: another writer appended first: ErrFenced.
+//
+// Only the wallets whose fence is stale fail; the others are resent,
+// never lost or doubled. The server does not say which message of an
+// atomic batch failed its check, hence the read of all of them.
+func (j *Journal) resolve(b *batch, cause error) {
+	defer j.batchDone() // taken by takeInflight
+	j.st.resolutions.Add(1)
+	last, ok := j.readLast(b.items)
+	if !ok {
+		// Closing, and the journal cannot be read: say so, never guess.
+		j.release(b.items)
+		for _, p := range b.items {
+			j.finish(p, 0, ErrOutcomeUnknown)
+		}
+		return
+	}
+	var done, again []*pending
+	var pos []uint64
+	var errs []error
+	explained := false
+	for _, p := range b.items {
+		l := last[p.subject]
+		switch {
+		case l.id == p.id:
+			done, pos, errs = append(done, p), append(pos, l.seq), append(errs, nil)
+			explained = true
+		case l.seq == p.prev:
+			again = append(again, p)
+		default:
+			done, pos, errs = append(done, p), append(pos, 0), append(errs, actors.ErrFenced)
+			explained = true
+		}
+	}
+	var closedErr error
+	switch {
+	case explained || len(again) == 0:
+		// A stale fence or an earlier landing sank the batch: the other
+		// appends go again at once.
+	case definitive(cause):
+		// The server refused the batch for a reason no wallet explains
+		// (limits, too many open batches): resend, but not forever.
+		keep := again[:0]
+		for _, p := range again {
+			p.attempts++
+			if p.attempts >= j.cfg.MaxAttempts {
+				done, pos, errs = append(done, p), append(pos, 0), append(errs, fmt.Errorf("journal: append refused: %w", cause))
+				continue
+			}
+			keep = append(keep, p)
+		}
+		again = keep
+		if len(again) > 0 {
+			j.log.Warn("journal batch refused; resending", zap.Error(cause), zap.Int("appends", len(again)))
+		}
+		closedErr = ErrClosed // refused, so not written
+	default:
+		// Unknown and not landed yet: the first send may still be queued
+		// in a slow server. Resending at once would pile batches behind
+		// it, so back off first; the fence keeps any resend harmless.
+		for _, p := range again {
+			p.unknown++
+		}
+		closedErr = ErrOutcomeUnknown
+	}
+	if len(again) > 0 && closedErr != nil && !j.pause(backoff(again)) {
+		for _, p := range again {
+			done, pos, errs = append(done, p), append(pos, 0), append(errs, closedErr)
+		}
+		again = nil
+	}
+	j.requeue(done, again)
+	for i, p := range done {
+		j.finish(p, pos[i], errs[i])
+	}
+}
+
+// requeue frees the wallets of finished appends and puts the others back
+// at the head of the queue, ahead of newer work.
+func (j *Journal) requeue(done, again []*pending) {
+	j.st.requeues.Add(uint64(len(again)))
+	j.mu.Lock()
+	for _, p := range again {
+		delete(j.busy, p.wallet)
+	}
+	if len(again) > 0 {
+		j.queue = append(again[:len(again):len(again)], j.queue...)
+	}
+	j.mu.Unlock()
+	j.release(done)
+}
+
+// definitive: the server answered with an error, so the batch was not
+// stored; a timeout or a cut connection says nothing.
+func definitive(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr)
+}
+
+func backoff(ps []*pending) time.Duration {
+	n := 1
+	for _, p := range ps {
+		n = max(n, p.attempts, p.unknown)
+	}
+	return min(time.Duration(n)*50*time.Millisecond, time.Second)
+}
+
+// pause waits d unless the journal stops first.
+func (j *Journal) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-j.stop:
+		return false
+	}
+}
+
+// resolveTimeout is the least time resolution's reads get: a short
+// AckTimeout must not make the reads that settle it fail too.
+const resolveTimeout = 5 * time.Second
+
+// lastMsg is what resolution needs of a subject's last message.
+type lastMsg struct {
+	seq uint64 // 0: no message
+	id  string // its append id
+}
+
+// readLast reads the last message of each item's subject, retrying until
+// it succeeds or the journal stops (reported as false).
+func (j *Journal) readLast(ps []*pending) (map[string]lastMsg, bool) {
+	for attempt := 1; ; attempt++ {
+		last, err := j.readLastOnce(ps)
+		if err == nil {
+			return last, true
+		}
+		j.log.Warn("journal: cannot read wallets' last messages; retrying", zap.Error(err), zap.Int("attempt", attempt))
+		if !j.pause(min(time.Duration(attempt)*100*time.Millisecond, 2*time.Second)) {
+			return nil, false
+		}
+	}
+}
+
+// readLastOnce asks the stream leader (STREAM.MSG.GET, not a direct get,
+// which a lagging replica may answer) for each subject's last message,
+// a few requests at a time.
+func (j *Journal) readLastOnce(ps []*pending) (map[string]lastMsg, error) {
+	const parallel = 16
+	ctx, cancel := context.WithTimeout(context.Background(), max(j.cfg.AckTimeout, resolveTimeout))
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		last  = make(map[string]lastMsg, len(ps))
+		first error
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, parallel)
+	)
+	for _, p := range ps {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(subject string) {
+			defer func() { <-sem; wg.Done() }()
+			l, err := j.lastFor(ctx, subject)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			last[subject] = l
+		}(p.subject)
+	}
+	wg.Wait()
+	return last, first
+}
+
+// msgGetReply is the JetStream API reply to STREAM.MSG.GET.
+type msgGetReply struct {
+	Error   *jetstream.APIError `json:"error"`
+	Message *struct {
+		Seq  uint64 `json:"seq"`
+		Hdrs []byte `json:"hdrs"`
+	} `json:"message"`
+}
+
+// errCodeNoMessage: JSNoMessageFoundErr, the subject has no message.
+const errCodeNoMessage jetstream.ErrorCode = 10037
+
+func (j *Journal) lastFor(ctx context.Context, subject string) (lastMsg, error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": subject})
+	m, err := j.nc.RequestWithContext(ctx, j.apiSubject("STREAM.MSG.GET."+j.cfg.Stream), req)
+	if err != nil {
+		return lastMsg{}, err
+	}
+	var r msgGetReply
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return lastMsg{}, fmt.Errorf("journal: msg get reply: %w", err)
+	}
+	if r.Error != nil {
+		if r.Error.ErrorCode == errCodeNoMessage {
+			return lastMsg{}, nil
+		}
+		return lastMsg{}, r.Error
+	}
+	if r.Message == nil {
+		return lastMsg{}, errors.New("journal: empty msg get reply")
+	}
+	l := lastMsg{seq: r.Message.Seq}
+	if len(r.Message.Hdrs) > 0 {
+		h, err := nats.DecodeHeadersMsg(r.Message.Hdrs)
+		if err != nil {
+			return lastMsg{}, fmt.Errorf("journal: last message headers: %w", err)
+		}
+		l.id = h.Get(hdrAppendID)
+	}
+	return l, nil
+}
+
+// apiSubject prefixes a JetStream API subject the way the client does.
+func (j *Journal) apiSubject(s string) string {
+	o := j.js.Options()
+	switch {
+	case o.APIPrefix != "":
+		p := o.APIPrefix
+		if p[len(p)-1] != '.' {
+			p += "."
+		}
+		return p + s
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API." + s
+	}
+	return "$JS.API." + s
+}

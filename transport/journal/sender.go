@@ -1,0 +1,222 @@
+package journal
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+	"go.uber.org/zap"
+)
+
+// Atomic batch headers (nats-server >= 2.12, ADR-50).
+const (
+	hdrBatchID     = "Nats-Batch-Id"
+	hdrBatchSeq    = "Nats-Batch-Sequence"
+	hdrBatchCommit = "Nats-Batch-Commit"
+)
+
+// errAckTimeout marks a batch whose ack did not arrive: it may or may not
+// have landed.
+var errAckTimeout = errors.New("journal: ack timeout")
+
+// batch is one durable write: an atomic batch of appends for distinct
+// wallets, or a single fenced publish.
+type batch struct {
+	id    string
+	items []*pending
+	timer *time.Timer
+}
+
+// sendLoop is the only goroutine that publishes. It sends whatever is
+// queued as soon as a pipeline slot is free, so batches form naturally:
+// while the server fsyncs one batch, the next one fills.
+func (j *Journal) sendLoop() {
+	defer j.wg.Done()
+	for {
+		select {
+		case <-j.wake:
+		case <-j.stop:
+			return
+		}
+		for {
+			b := j.take()
+			if b == nil {
+				break
+			}
+			j.send(b)
+		}
+	}
+}
+
+// take moves up to MaxBatch queued appends, at most one per wallet and
+// none for a wallet already in flight, into a new in-flight batch.
+func (j *Journal) take() *batch {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.queue) == 0 || j.slots >= j.cfg.MaxInflight || j.held {
+		return nil
+	}
+	max := j.cfg.MaxBatch
+	if j.cfg.Mode == ModeSingle || j.eligible(j.cfg.MinBatch) < j.cfg.MinBatch {
+		// Too few appends waiting to pay an atomic batch's fixed cost
+		// (the server stages each batch in a fresh file store: ~15
+		// fsyncs' worth, docs/journal.md); a plain fenced publish is
+		// cheaper, and the queue grows into a batch if load rises.
+		max = 1
+	}
+	var items []*pending
+	rest := j.queue[:0]
+	for _, p := range j.queue {
+		_, busy := j.busy[p.wallet]
+		if len(items) < max && !busy {
+			j.busy[p.wallet] = struct{}{}
+			items = append(items, p)
+			continue
+		}
+		rest = append(rest, p)
+	}
+	clear(j.queue[len(rest):])
+	j.queue = rest
+	if len(items) == 0 {
+		return nil
+	}
+	b := &batch{id: nuid.Next(), items: items}
+	j.inflight[b.id] = b
+	j.slots++
+	b.timer = time.AfterFunc(j.cfg.AckTimeout, func() { j.onTimeout(b.id) })
+	return b
+}
+
+// eligible counts queued appends that could join a batch now, up to
+// limit. Locked by the caller.
+func (j *Journal) eligible(limit int) int {
+	n := 0
+	seen := make(map[string]struct{}, limit)
+	for _, p := range j.queue {
+		if n >= limit {
+			break
+		}
+		if _, busy := j.busy[p.wallet]; busy {
+			continue
+		}
+		if _, dup := seen[p.wallet]; dup {
+			continue
+		}
+		seen[p.wallet] = struct{}{}
+		n++
+	}
+	return n
+}
+
+// send publishes b. A batch of one is a plain fenced publish: an atomic
+// batch would add the server's staging store for nothing.
+func (j *Journal) send(b *batch) {
+	j.st.batches.Add(1)
+	j.st.messages.Add(uint64(len(b.items)))
+	n := len(b.items)
+	var err error
+	for i, p := range b.items {
+		m := &nats.Msg{Subject: p.subject, Data: p.data, Header: nats.Header{}}
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.prev, 10))
+		m.Header.Set(hdrAppendID, p.id)
+		if n > 1 {
+			m.Header.Set(hdrBatchID, b.id)
+			m.Header.Set(hdrBatchSeq, strconv.Itoa(i+1))
+		}
+		if i == n-1 {
+			if n > 1 {
+				m.Header.Set(hdrBatchCommit, "1")
+			}
+			m.Reply = j.inbox + b.id
+		}
+		if err = j.nc.PublishMsg(m); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		// Some messages may have left: the outcome is unknown.
+		if b := j.takeInflight(b.id); b != nil {
+			go j.resolve(b, err)
+		}
+	}
+}
+
+// takeInflight removes a batch from the ack wait; only the first of the
+// reply, the timeout and a publish error gets it, and it MUST then call
+// resolve or batchDone: Close waits for every batch taken.
+func (j *Journal) takeInflight(id string) *batch {
+	j.mu.Lock()
+	b := j.inflight[id]
+	if b != nil {
+		delete(j.inflight, id)
+		j.resolvers.Add(1) // under mu, so Close cannot be waiting yet
+	}
+	j.mu.Unlock()
+	if b != nil {
+		b.timer.Stop()
+	}
+	return b
+}
+
+// batchDone frees the batch's pipeline slot. A batch keeps its slot while
+// it is being resolved, so a slow or stuck server is not flooded with
+// resends: the pipeline bounds everything sent and not yet settled.
+func (j *Journal) batchDone() {
+	j.mu.Lock()
+	j.slots--
+	j.mu.Unlock()
+	j.resolvers.Done()
+	j.kick()
+}
+
+func (j *Journal) onTimeout(id string) {
+	if b := j.takeInflight(id); b != nil {
+		j.log.Warn("journal ack timeout; resolving by reading", zap.Int("appends", len(b.items)))
+		j.resolve(b, errAckTimeout)
+	}
+}
+
+// pubAck is the server's reply to a publish or a batch commit.
+type pubAck struct {
+	Stream string              `json:"stream"`
+	Seq    uint64              `json:"seq"`
+	Batch  string              `json:"batch"`
+	Count  uint64              `json:"count"`
+	Error  *jetstream.APIError `json:"error"`
+}
+
+// onReply handles the ack of a batch. Messages of an atomic batch are
+// stored contiguously, the commit last, so item i sits at
+// seq - count + 1 + i.
+func (j *Journal) onReply(m *nats.Msg) {
+	id := m.Subject[len(j.inbox):]
+	b := j.takeInflight(id)
+	if b == nil {
+		return // already timed out and being resolved
+	}
+	var ack pubAck
+	if err := json.Unmarshal(m.Data, &ack); err != nil {
+		// No responders or a garbled reply: we cannot tell.
+		go j.resolve(b, errAckTimeout)
+		return
+	}
+	if ack.Error != nil {
+		go j.resolve(b, ack.Error)
+		return
+	}
+	n := uint64(len(b.items))
+	if ack.Seq < n || (n > 1 && (ack.Batch != b.id || ack.Count != n)) {
+		go j.resolve(b, errAckTimeout)
+		return
+	}
+	defer j.batchDone()
+	j.release(b.items)
+	first := ack.Seq - n + 1
+	for i, p := range b.items {
+		j.finish(p, first+uint64(i), nil)
+	}
+}

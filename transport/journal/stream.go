@@ -1,0 +1,100 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// metaPartitions is the stream metadata key that fixes P for the life of
+// the stream.
+const metaPartitions = "purser_partitions"
+
+// Partition is the wallet's partition: FNV-1a 32 of its id mod p. Stable
+// across processes and versions: it is part of the on-disk layout.
+func Partition(wallet string, p uint32) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(wallet))
+	return h.Sum32() % p
+}
+
+// streamConfig is the journal stream as Purser needs it: file storage,
+// nothing ever deleted or purged (a wallet's state is the fold of its
+// journal), direct gets for fast reads of one subject, atomic batches for
+// group commit.
+func streamConfig(cfg Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:               cfg.Stream,
+		Description:        "Purser wallet journal: one message per actor batch",
+		Subjects:           []string{cfg.Prefix + ".*.*"},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		Discard:            jetstream.DiscardNew,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxAge:             0,
+		MaxMsgsPerSubject:  -1,
+		Replicas:           cfg.Replicas,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowDirect:        true,
+		AllowAtomicPublish: cfg.Mode == ModeBatch,
+		Metadata:           map[string]string{metaPartitions: strconv.FormatUint(uint64(cfg.Partitions), 10)},
+	}
+}
+
+// ensureStream creates the stream or checks an existing one, and returns
+// the partition count to use (the stream's, when it exists).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (uint32, error) {
+	want := streamConfig(cfg)
+	st, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = js.CreateStream(ctx, want)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("journal: stream %s: %w", cfg.Stream, err)
+	}
+	got := st.CachedInfo().Config
+	if err := checkStream(got, want); err != nil {
+		return 0, err
+	}
+	if want.AllowAtomicPublish && !got.AllowAtomicPublish {
+		// Streams made by ModeSingle (or older builds) get atomic publish
+		// switched on; a server < 2.12 ignores the field, caught below.
+		got.AllowAtomicPublish = true
+		upd, err := js.UpdateStream(ctx, got)
+		if err != nil {
+			return 0, fmt.Errorf("journal: enable atomic publish on %s: %w", cfg.Stream, err)
+		}
+		if !upd.CachedInfo().Config.AllowAtomicPublish {
+			return 0, fmt.Errorf("journal: server does not support atomic batch publish (needs nats-server >= 2.12); use ModeSingle")
+		}
+	}
+	p, err := strconv.ParseUint(got.Metadata[metaPartitions], 10, 32)
+	if err != nil || p == 0 {
+		return 0, fmt.Errorf("journal: stream %s has no valid %s metadata", cfg.Stream, metaPartitions)
+	}
+	return uint32(p), nil
+}
+
+// checkStream refuses a stream that would break the journal's contract:
+// wrong subjects, deletable messages, or memory storage.
+func checkStream(got, want jetstream.StreamConfig) error {
+	switch {
+	case len(got.Subjects) != 1 || got.Subjects[0] != want.Subjects[0]:
+		return fmt.Errorf("journal: stream %s has subjects %v, want %v", got.Name, got.Subjects, want.Subjects)
+	case got.Storage != jetstream.FileStorage:
+		return fmt.Errorf("journal: stream %s is not file-backed", got.Name)
+	case !got.DenyDelete || !got.DenyPurge:
+		return fmt.Errorf("journal: stream %s allows deletes or purges", got.Name)
+	case !got.AllowDirect:
+		return fmt.Errorf("journal: stream %s does not allow direct gets", got.Name)
+	case got.MaxAge != 0 || got.MaxMsgs > 0 || got.MaxBytes > 0 || got.MaxMsgsPerSubject > 0:
+		return fmt.Errorf("journal: stream %s has limits that would drop journal messages", got.Name)
+	}
+	return nil
+}
