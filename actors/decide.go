@@ -60,9 +60,9 @@ func (d *draft) figures() Figures {
 	return Figures{Balance: d.free + d.held - d.debt, Held: d.held, Available: d.free - d.debt}
 }
 
-// lookup answers a retry: the first reply if op and content match, or
-// idempotency_conflict. nil, nil: the id is new.
-func (w *Wallet) lookup(id string, op opCode, hash uint64, cmd Command, at int64) (Reply, *Error) {
+// lookup finds a retry's first answer: the Answer if op and content match,
+// or idempotency_conflict. nil, nil: the id is new.
+func (w *Wallet) lookup(id string, op opCode, hash uint64, at int64) (*Answer, *Error) {
 	r := w.ids.lookup(id, at, int64(w.limits.IDRetention))
 	if r == nil {
 		return nil, nil
@@ -71,7 +71,16 @@ func (w *Wallet) lookup(id string, op opCode, hash uint64, cmd Command, at int64
 		return nil, fail(ErrIdempotencyConflict, "id "+id+" was already used for another "+
 			"request; a retry must repeat the same op and content")
 	}
-	return r.answer.replay(cmd), nil
+	return &r.answer, nil
+}
+
+// firstReply rebuilds the first reply for a retry. Generic so that the
+// command is boxed only on this (rare) path, not on every decision.
+func firstReply[C Command](a *Answer, c C) Reply {
+	if a == nil {
+		return nil
+	}
+	return a.replay(c)
 }
 
 func (w *Wallet) requireWallet() *Error {
@@ -82,8 +91,9 @@ func (w *Wallet) requireWallet() *Error {
 }
 
 // pickFree walks active grants in burn-down order and picks up to amount
-// of their free credits.
-func (w *Wallet) pickFree(amount int64) (allocs []Allocation, taken int64) {
+// of their free credits, appending to allocs.
+func (w *Wallet) pickFree(allocs []Allocation, amount int64) ([]Allocation, int64) {
+	var taken int64
 	for _, g := range w.order {
 		if taken == amount {
 			break
@@ -93,9 +103,6 @@ func (w *Wallet) pickFree(amount int64) (allocs []Allocation, taken int64) {
 			continue
 		}
 		t := min(f, amount-taken)
-		if allocs == nil {
-			allocs = make([]Allocation, 0, 2)
-		}
 		allocs = append(allocs, Allocation{Grant: g.id, Amount: t})
 		taken += t
 	}
@@ -103,9 +110,8 @@ func (w *Wallet) pickFree(amount int64) (allocs []Allocation, taken int64) {
 }
 
 // takeEarmarks takes amount from a hold's earmarks in their (burn-down)
-// order.
-func takeEarmarks(earmarks []Allocation, amount int64) []Allocation {
-	out := make([]Allocation, 0, len(earmarks))
+// order, appending to out.
+func takeEarmarks(out, earmarks []Allocation, amount int64) []Allocation {
 	for _, e := range earmarks {
 		if amount == 0 {
 			break
@@ -203,8 +209,8 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 		return evs, nil, err
 	}
 	hash := reserveHash(c)
-	if r, err := w.lookup(c.ID, opReserve, hash, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opReserve, hash, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	if reason, by, retry := w.evaluate(c.Amount, c.Principal, c.Feature, at); reason != Allowed {
 		return evs, ReserveReply{Reason: reason, DeniedBy: by, RetryAfterMs: retry, Figures: w.Figures()}, nil
@@ -221,16 +227,16 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 		return evs, nil, fail(ErrLimitExceeded, "open holds: the wallet holds the maximum of "+
 			itoa(w.limits.MaxOpenHolds)+"; settle or release some")
 	}
-	earmarks, taken := w.pickFree(c.Amount)
-	if taken != c.Amount {
+	expires := at + ttl
+	e := &HoldPlaced{Head: d.head(), Hold: c.ID, Amount: c.Amount, ExpiresAt: expires, OnExpiry: c.OnExpiry,
+		Principal: c.Principal, Feature: c.Feature, Meta: c.Meta,
+		Answer: Answer{ID: c.ID, Op: opReserve, Hash: hash}}
+	var taken int64
+	if e.Earmarks, taken = w.pickFree(e.buf[:0], c.Amount); taken != c.Amount {
 		panic("purser: available credits not found in grants")
 	}
-	expires := at + ttl
 	d.free -= c.Amount
 	d.held += c.Amount
-	e := &HoldPlaced{Head: d.head(), Hold: c.ID, Amount: c.Amount, ExpiresAt: expires, OnExpiry: c.OnExpiry,
-		Principal: c.Principal, Feature: c.Feature, Meta: c.Meta, Earmarks: earmarks,
-		Answer: Answer{ID: c.ID, Op: opReserve, Hash: hash}}
 	e.Answer.N[0] = expires
 	f := d.figures()
 	putFigures(e.Answer.N[1:], f)

@@ -35,8 +35,8 @@ func (w *Wallet) decideGrant(c Grant, at int64, evs []Event) ([]Event, Reply, *E
 		return evs, nil, err
 	}
 	hash := grantHash(c)
-	if r, err := w.lookup(c.ID, opGrant, hash, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opGrant, hash, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	if !representable(c.EffectiveAt) || !representable(c.ExpiresAt) {
 		return evs, nil, fail(ErrInvalidRequest, "effective_at and expires_at must lie between 1970 and 2262")
@@ -118,8 +118,8 @@ func (w *Wallet) decideRevoke(c Revoke, at int64, evs []Event) ([]Event, Reply, 
 	}
 	h := newHash(opRevoke)
 	h.str(c.GrantID)
-	if r, err := w.lookup(c.ID, opRevoke, h.h, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opRevoke, h.h, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	g := w.grants[c.GrantID]
 	// An expired or revoked grant kept for its earmarks is closed already:
@@ -192,8 +192,8 @@ func (w *Wallet) decideConfigure(c Configure, at int64, evs []Event) ([]Event, R
 		h.byte(5)
 		h.byte(byte(b2i(*c.Suspended)))
 	}
-	if r, err := w.lookup(c.ID, opConfigure, h.h, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opConfigure, h.h, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	d := w.draft(at, evs)
 	d.add(&Configured{Head: d.head(), Settings: s, Answer: Answer{ID: c.ID, Op: opConfigure, Hash: h.h, N: s.answer()}})

@@ -47,8 +47,8 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
 	}
 	hash := settleHash(c)
-	if r, err := w.lookup(c.ID, opSettle, hash, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opSettle, hash, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	hd, lapsed, err := w.findHold(c.HoldID)
 	if err != nil {
@@ -63,7 +63,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		}
 	} else {
 		final := c.Final || c.Actual >= hd.amount
-		e.FromHold = takeEarmarks(hd.earmarks, min(c.Actual, hd.amount))
+		e.FromHold = takeEarmarks(e.buf[0:0:2], hd.earmarks, min(c.Actual, hd.amount))
 		d.held -= min(c.Actual, hd.amount)
 		if c.Actual > hd.amount {
 			overage = c.Actual - hd.amount
@@ -74,7 +74,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		if final {
 			e.Closes = true
 			if c.Actual < hd.amount {
-				e.Returned = subtractEarmarks(hd.earmarks, e.FromHold)
+				e.Returned = subtractEarmarks(e.buf[2:2:4], hd.earmarks, e.FromHold)
 			}
 		}
 		d.add(e)
@@ -94,7 +94,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 // consumeBeyond books usage that no hold covers: from free credits in
 // burn-down order, the rest as debt (SPEC §3).
 func (w *Wallet) consumeBeyond(d *draft, e *Settled, amount int64) *Error {
-	from, taken := w.pickFree(amount)
+	from, taken := w.pickFree(e.buf[4:4:6], amount)
 	debt, ok := addOK(d.debt, amount-taken)
 	if !ok {
 		return fail(ErrAmountOverflow, "the wallet's debt would overflow int64")
@@ -121,8 +121,8 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 	}
 	h := newHash(opRelease)
 	h.str(c.HoldID)
-	if r, err := w.lookup(c.ID, opRelease, h.h, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opRelease, h.h, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	hd, lapsed, err := w.findHold(c.HoldID)
 	if err != nil {
@@ -162,8 +162,8 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	h.str(c.HoldID)
 	h.int(c.TTLms)
 	h.int(c.Amount)
-	if r, err := w.lookup(c.ID, opExtend, h.h, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opExtend, h.h, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	hd, lapsed, err := w.findHold(c.HoldID)
 	if err != nil {
@@ -195,7 +195,7 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	d := w.draft(at, evs)
 	e := &HoldExtended{Head: d.head(), Hold: hd.id, ExpiresAt: at + ttl, Answer: Answer{ID: c.ID, Op: opExtend, Hash: h.h}}
 	if more > 0 {
-		e.Earmarks, _ = w.pickFree(more)
+		e.Earmarks, _ = w.pickFree(nil, more)
 		d.free -= more
 		d.held += more
 	}
@@ -231,11 +231,11 @@ func (w *Wallet) decideDebit(c Debit, at int64, evs []Event) ([]Event, Reply, *E
 	h.str(c.Principal)
 	h.str(c.Feature)
 	h.meta(c.Meta)
-	if r, err := w.lookup(c.ID, opDebit, h.h, c, at); r != nil || err != nil {
-		return evs, r, err
+	if a, err := w.lookup(c.ID, opDebit, h.h, at); a != nil || err != nil {
+		return evs, firstReply(a, c), err
 	}
 	d := w.draft(at, evs)
-	from, taken := w.pickFree(c.Amount)
+	from, taken := w.pickFree(nil, c.Amount)
 	debt, ok := addOK(d.debt, c.Amount-taken)
 	if !ok {
 		return evs, nil, fail(ErrAmountOverflow, "the wallet's debt would overflow int64")

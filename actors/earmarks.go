@@ -2,10 +2,9 @@ package actors
 
 import "slices"
 
-// subtractEarmarks returns a new slice: earmarks minus take, without zeros.
-// It never writes to earmarks (see hold).
-func subtractEarmarks(earmarks, take []Allocation) []Allocation {
-	out := make([]Allocation, 0, len(earmarks))
+// subtractEarmarks appends earmarks minus take, without zeros, to out. It
+// never writes to earmarks (see hold).
+func subtractEarmarks(out, earmarks, take []Allocation) []Allocation {
 	for _, e := range earmarks {
 		for _, t := range take {
 			if t.Grant == e.Grant {

@@ -77,6 +77,14 @@ type HoldPlaced struct {
 	Meta      Meta         `msgpack:"md,omitempty"`
 	Earmarks  []Allocation `msgpack:"a"`
 	Answer    Answer       `msgpack:"r"`
+
+	// Decide allocates the event, its earmarks and the hold it opens in
+	// one piece (the hot path's allocation budget). The first Apply of this
+	// event value adopts hold; applying the same value again (an in-memory
+	// replay onto another wallet) allocates a hold of its own.
+	buf     [2]Allocation
+	hold    hold
+	adopted bool
 }
 
 // Authorized: an optimistic reserve was allowed (no hold). Not in history.
@@ -117,6 +125,8 @@ type Settled struct {
 	Closes    bool         `msgpack:"c,omitempty"`
 	Late      bool         `msgpack:"l,omitempty"`
 	Answer    Answer       `msgpack:"r"`
+
+	buf [6]Allocation // backing for the three lists, allocated with the event
 }
 
 // Released: a hold voided by request. History "released".

@@ -32,6 +32,20 @@ type idTable struct {
 	// evictedYoung counts records forgotten before their retention ended:
 	// operators size MaxRememberedIDs from it.
 	evictedYoung uint64
+	// slab hands out records from chunks, one allocation per recordSlab
+	// requests. Records leave in FIFO order, so a chunk is freed soon after
+	// its last record is evicted.
+	slab []record
+}
+
+const recordSlab = 64
+
+func (t *idTable) newRecord() *record {
+	if len(t.slab) == cap(t.slab) {
+		t.slab = make([]record, 0, recordSlab)
+	}
+	t.slab = t.slab[:len(t.slab)+1]
+	return &t.slab[len(t.slab)-1]
 }
 
 func newIDTable() idTable { return idTable{byID: make(map[string]*record)} }

@@ -339,7 +339,7 @@ func (a *accountant) book(ev Event) error {
 			if h == nil {
 				return fmt.Errorf("settle of unknown hold %s", e.Hold)
 			}
-			if want := takeEarmarks(h.earmarks, sumAllocations(e.FromHold)); !sameAllocs(e.FromHold, want) {
+			if want := takeEarmarks(nil, h.earmarks, sumAllocations(e.FromHold)); !sameAllocs(e.FromHold, want) {
 				return fmt.Errorf("settle of %s took %v from earmarks %v", e.Hold, e.FromHold, h.earmarks)
 			}
 			if len(e.FromFree) > 0 || e.DebtAdded > 0 {

@@ -155,13 +155,13 @@ func (w *Wallet) Apply(ev Event) {
 		w.applySettled(e)
 	case *Released:
 		hd := w.mustHold(e.Hold)
-		w.returnEarmarks(hd, e.Returned)
+		w.returnEarmarks(hd, e.Returned, true)
 		w.closeHold(hd, holdClosed, h.At)
 		w.remember(&e.Answer, h.At)
 	case *HoldExpired:
 		hd := w.mustHold(e.Hold)
 		if !e.Capture {
-			w.returnEarmarks(hd, e.Returned)
+			w.returnEarmarks(hd, e.Returned, true)
 			w.closeHold(hd, holdLapsed, h.At)
 		}
 	case *Debited:
@@ -215,7 +215,13 @@ func (w *Wallet) applyHoldPlaced(e *HoldPlaced) {
 	if sumAllocations(e.Earmarks) != e.Amount {
 		panic("purser: hold earmarks do not sum to its amount")
 	}
-	hd := &hold{id: e.Hold, amount: e.Amount, expiresAt: e.ExpiresAt, onExpiry: e.OnExpiry,
+	var hd *hold
+	if e.adopted {
+		hd = new(hold)
+	} else {
+		e.adopted, hd = true, &e.hold
+	}
+	*hd = hold{id: e.Hold, amount: e.Amount, expiresAt: e.ExpiresAt, onExpiry: e.OnExpiry,
 		principal: e.Principal, feature: e.Feature, earmarks: e.Earmarks}
 	hd.rec.answer = e.Answer
 	w.ids.pin(&hd.rec)
@@ -264,8 +270,8 @@ func (w *Wallet) applySettled(e *Settled) {
 			hd.amount -= a.Amount
 			w.checkGrant(g)
 		}
-		if len(e.FromHold) > 0 {
-			hd.earmarks = subtractEarmarks(hd.earmarks, e.FromHold)
+		if len(e.FromHold) > 0 && !e.Closes {
+			hd.earmarks = subtractEarmarks(nil, hd.earmarks, e.FromHold)
 		}
 	}
 	for _, a := range e.FromFree {
@@ -273,7 +279,7 @@ func (w *Wallet) applySettled(e *Settled) {
 	}
 	w.debt = mustAdd(w.debt, e.DebtAdded)
 	if hd != nil {
-		w.returnEarmarks(hd, e.Returned)
+		w.returnEarmarks(hd, e.Returned, e.Closes)
 		if e.Closes {
 			w.closeHold(hd, holdClosed, e.At)
 		}
@@ -299,8 +305,9 @@ func (w *Wallet) consumeFree(a Allocation) {
 }
 
 // returnEarmarks gives a hold's earmarks back: to free credits for active
-// grants; for expired or revoked ones they await their forfeit event.
-func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation) {
+// grants; for expired or revoked ones they await their forfeit event. A
+// closing hold's earmark list is dropped, not rebuilt.
+func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation, closing bool) {
 	for _, a := range returned {
 		g := w.mustGrant(a.Grant)
 		g.earmarked -= a.Amount
@@ -311,8 +318,8 @@ func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation) {
 		}
 		w.checkGrant(g)
 	}
-	if len(returned) > 0 {
-		hd.earmarks = subtractEarmarks(hd.earmarks, returned)
+	if len(returned) > 0 && !closing {
+		hd.earmarks = subtractEarmarks(nil, hd.earmarks, returned)
 	}
 }
 
@@ -366,7 +373,9 @@ func (w *Wallet) remember(a *Answer, at int64) {
 	if a.Op == opNone {
 		return
 	}
-	w.ids.remember(&record{answer: *a}, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
+	r := w.ids.newRecord()
+	r.answer = *a
+	w.ids.remember(r, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
 }
 
 // dropIfSpent forgets a grant with nothing left; its history stays. An
