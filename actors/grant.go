@@ -61,11 +61,9 @@ func DefaultPriority(kind string) int64 {
 	return 50
 }
 
-// burnsBefore is the total burn-down order of SPEC §2: priority, then
+// compareBurn is the total burn-down order of SPEC §2: priority, then
 // expiring before non-expiring (earliest first), then earliest effective_at,
 // then id in byte order.
-func burnsBefore(a, b *grant) bool { return compareBurn(a, b) < 0 }
-
 func compareBurn(a, b *grant) int {
 	if a.priority != b.priority {
 		if a.priority < b.priority {
