@@ -24,8 +24,11 @@ test: $(BIN)/nats
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+# The Go benchmarks, then burst and uniform for a few seconds each against
+# an embedded node (fsync always), audited: the figures docs/benchmarks.md records.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./actors/...
+	$(GO) run ./cmd/purser loadtest --embedded --suite bench --duration 3s --progress=false
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/wire/

@@ -48,6 +48,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServe(), newVersion())
+	root.AddCommand(newLoadtest())
 	return root
 }
 

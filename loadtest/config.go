@@ -1,0 +1,151 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Scenarios, in the order `purser loadtest --help` lists them.
+var Scenarios = []string{"burst", "uniform", "stream", "orphans", "mixed", "echo"}
+
+// Config is one scenario run. Zero fields take the scenario's default
+// (see withDefaults), so a CLI flag left unset means "the usual shape".
+type Config struct {
+	URL      string        // NATS URL of the Purser deployment
+	Prefix   string        // API subject prefix; default "purser"
+	Scenario string        // one of Scenarios
+	Duration time.Duration // how long new work is started; default 5s
+
+	// Clients is the closed-loop concurrency: workers (burst: agents, each
+	// fanning out Width requests at once).
+	Clients int
+	Wallets int // wallets the scenario spreads over
+	Width   int // burst fan-out; default 50
+	Conns   int // NATS connections the workers share; default 4
+
+	// Rate > 0 runs open loop: Rate units of work per second (a unit is a
+	// reserve and its settle, a whole burst, a stream, ...), each measured
+	// from its intended start, at most MaxOutstanding in flight.
+	Rate           float64
+	MaxOutstanding int // default 10,000
+
+	OrphanShare float64       // orphans/mixed: share of holds never settled; default 0.2
+	OrphanTTL   time.Duration // their ttl; default 1s
+	ReapGrace   time.Duration // how long after the last orphan's expiry the audit waits; default 2s
+
+	Credits int64         // initial grant per wallet; default 1,000,000
+	TopUp   int64         // grant added when a reserve is denied for credits; default Credits
+	Seed    uint64        // workload seed; 0 picks one (reported, so a run can be repeated)
+	Timeout time.Duration // per attempt; the client retries with the same id; default 5s
+
+	Progress      io.Writer     // live progress line; nil = none
+	ProgressTTY   bool          // rewrite one line (\r) instead of printing one per interval
+	ProgressEvery time.Duration // default 1s
+	NoAudit       bool          // skip the audit (the echo scenario never audits)
+
+	// BeforeAudit, if set, runs after the load and before the audit with
+	// the run's wallet names: fault injection for the audit's own tests.
+	BeforeAudit func(ctx context.Context, wallets []string)
+}
+
+func (c Config) withDefaults() Config {
+	type shape struct{ clients, wallets int }
+	shapes := map[string]shape{
+		"burst": {4, 2}, "uniform": {64, 1000}, "stream": {16, 100},
+		"orphans": {16, 50}, "mixed": {32, 200}, "echo": {64, 0},
+	}
+	s := shapes[c.Scenario]
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Clients, s.clients)
+	def(&c.Wallets, s.wallets)
+	def(&c.Width, 50)
+	def(&c.Conns, 4)
+	def(&c.MaxOutstanding, 10_000)
+	if c.Prefix == "" {
+		c.Prefix = "purser"
+	}
+	if c.Duration <= 0 {
+		c.Duration = 5 * time.Second
+	}
+	if c.OrphanShare <= 0 {
+		c.OrphanShare = 0.2
+	}
+	if c.OrphanTTL <= 0 {
+		c.OrphanTTL = time.Second
+	}
+	if c.ReapGrace <= 0 {
+		c.ReapGrace = 2 * time.Second
+	}
+	if c.Credits <= 0 {
+		c.Credits = 1_000_000
+	}
+	if c.TopUp <= 0 {
+		c.TopUp = c.Credits
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Second
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = time.Second
+	}
+	if c.Scenario == "echo" {
+		c.NoAudit = true
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case !slices.Contains(Scenarios, c.Scenario):
+		return fmt.Errorf("unknown scenario %q (one of %v)", c.Scenario, Scenarios)
+	case c.URL == "":
+		return fmt.Errorf("no NATS URL")
+	case c.OrphanShare > 1:
+		return fmt.Errorf("orphan share %v is above 1", c.OrphanShare)
+	case c.OrphanTTL < time.Millisecond:
+		return fmt.Errorf("orphan ttl %v is below 1ms", c.OrphanTTL)
+	case c.Rate < 0:
+		return fmt.Errorf("negative rate")
+	case c.Width > 10_000:
+		return fmt.Errorf("burst width %d is above 10,000", c.Width)
+	}
+	return nil
+}
+
+// Suites are named sequences of runs on one deployment.
+//
+//	issue4: the figures of issue 4's Speed section, in one run — the echo
+//	        floor (64 clients), 50-wide bursts on one wallet, 10,000
+//	        wallets × 64 clients, and uniform reserves open loop at
+//	        20,000/s on the same 10,000 wallets' shape.
+//	bench:  `make bench`'s short standard suite, burst and uniform.
+var Suites = []string{"issue4", "bench"}
+
+// Suite returns the runs of the named suite, each base with the suite's
+// shape; base's Duration, URL, seed and the like apply to every run.
+func Suite(name string, base Config) ([]Config, error) {
+	with := func(scenario string, clients, wallets, width int, rate float64) Config {
+		c := base
+		c.Scenario, c.Clients, c.Wallets, c.Width, c.Rate = scenario, clients, wallets, width, rate
+		return c
+	}
+	switch name {
+	case "issue4":
+		return []Config{
+			with("echo", 64, 0, 0, 0),
+			with("burst", 1, 1, 50, 0),
+			with("uniform", 64, 10_000, 0, 0),
+			with("uniform", 0, 10_000, 0, 20_000),
+		}, nil
+	case "bench":
+		return []Config{with("burst", 0, 0, 0, 0), with("uniform", 0, 0, 0, 0)}, nil
+	}
+	return nil, fmt.Errorf("unknown suite %q (one of %v)", name, Suites)
+}

@@ -1,0 +1,214 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/purser-dev/purser/transport/client"
+)
+
+// worker issues requests for one closed-loop client, one burst goroutine
+// or one open-loop arrival. Each op measures its latency from start,
+// books the reply in the ledger, and hands an unanswered request to the
+// ledger's retry list — never guessing whether it was applied.
+type worker struct {
+	r   *run
+	rec *recorder // the run's, or a throwaway one for post-run clean-up
+	c   *client.Client
+	nc  *nats.Conn
+	rng *rand.Rand
+}
+
+func (r *run) worker(n uint64, rec *recorder) *worker {
+	i := int(n % uint64(len(r.clients)))
+	return &worker{r: r, rec: rec, c: r.clients[i], nc: r.conns[i], rng: rand.New(rand.NewPCG(r.seed, n))}
+}
+
+// id is a request id unique in the run (and across runs: runID is random);
+// "-r" keeps it apart from grant ids ("-g").
+func (w *worker) id() string { return w.r.runID + "-r" + strconv.FormatUint(w.r.ids.Add(1), 36) }
+
+// expectedUnderLoad are codes a correct node may answer when pushed hard;
+// they applied nothing. Any other code is a bug the audit reports.
+func expectedUnderLoad(code string) bool {
+	return code == "overloaded" || code == "unavailable" || code == "not_owner"
+}
+
+// done classifies err for op: nil records the latency; a coded refusal is
+// counted (and reported if a correct node should never send it); anything
+// else is an unknown outcome, queued for the retry pass.
+func (w *worker) done(op string, wl *wallet, id string, start time.Time, err error, retry func(context.Context) error) bool {
+	if err == nil {
+		w.rec.latency(op, start)
+		return true
+	}
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		w.rec.failure(op, ce.Code)
+		if !expectedUnderLoad(ce.Code) {
+			w.r.led.wrong(wl.name, op+" "+id+" refused", "a reply", ce.Code+": "+ce.Message)
+		}
+		return false
+	}
+	w.rec.failure(op, "no_reply")
+	w.r.led.unknown(pending{wallet: wl.name, op: op, id: id, retry: retry})
+	return false
+}
+
+// reserve places a hold; it returns the hold id when allowed. A denial for
+// credits tops the wallet up so the workload keeps flowing.
+func (w *worker) reserve(wl *wallet, amount int64, ttl time.Duration, onExpiry string, orphan bool, start time.Time) (string, bool) {
+	req := client.ReserveRequest{ID: w.id(), Amount: amount, TTLms: ttl.Milliseconds(), OnExpiry: onExpiry}
+	book := func(rep client.ReserveReply) { w.r.led.reserved(wl, req, rep, orphan) }
+	rep, err := w.c.Reserve(w.r.ctx, wl.name, req)
+	if !w.done("reserve", wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Reserve(ctx, wl.name, req)
+		if err == nil {
+			book(rep)
+		}
+		return err
+	}) {
+		return "", false
+	}
+	book(rep)
+	w.decided(rep.Allowed, rep.Reason, wl)
+	return req.ID, rep.Allowed
+}
+
+func (w *worker) decided(allowed bool, reason string, wl *wallet) {
+	if allowed {
+		w.rec.decision("allowed")
+		return
+	}
+	w.rec.decision(reason)
+	if reason == "insufficient_credits" {
+		w.topUp(wl)
+	}
+}
+
+// topUp grants TopUp more credits, once at a time per wallet: the credits
+// that pay off any debt first and let strict reserves through again.
+func (w *worker) topUp(wl *wallet) {
+	if !wl.topping.CompareAndSwap(false, true) {
+		return
+	}
+	defer wl.topping.Store(false)
+	w.grant(wl, w.r.cfg.TopUp, time.Now())
+}
+
+func (w *worker) grant(wl *wallet, amount int64, start time.Time) {
+	req := client.GrantRequest{ID: wl.nextGrantID(w.r.runID), Amount: amount, Kind: "paid"}
+	rep, err := w.c.Grant(w.r.ctx, wl.name, req)
+	if w.done("grant", wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Grant(ctx, wl.name, req)
+		if err == nil {
+			w.r.led.granted(wl, req, rep)
+		}
+		return err
+	}) {
+		w.r.led.granted(wl, req, rep)
+	}
+}
+
+// settle records actual against hold; partial keeps the hold open.
+func (w *worker) settle(wl *wallet, hold string, actual int64, partial bool, start time.Time) bool {
+	req := client.SettleRequest{ID: w.id(), HoldID: hold, Actual: actual, Partial: partial}
+	op := "settle"
+	if partial {
+		op = "capture"
+	}
+	rep, err := w.c.Settle(w.r.ctx, wl.name, req)
+	if !w.done(op, wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Settle(ctx, wl.name, req)
+		if err == nil {
+			w.r.led.settled(wl, req, rep)
+		}
+		return err
+	}) {
+		return false
+	}
+	w.r.led.settled(wl, req, rep)
+	// Counted beside the decisions, so a run shows it reached the
+	// over-settle and debt paths the audit must cover.
+	if rep.Overage > 0 {
+		w.rec.decision("settle:overage")
+	}
+	if rep.Debt > 0 {
+		w.rec.decision("settle:debt")
+	}
+	return true
+}
+
+func (w *worker) release(wl *wallet, hold string, start time.Time) bool {
+	req := client.ReleaseRequest{ID: w.id(), HoldID: hold}
+	rep, err := w.c.Release(w.r.ctx, wl.name, req)
+	if !w.done("release", wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Release(ctx, wl.name, req)
+		if err == nil {
+			w.r.led.released(wl, req, rep)
+		}
+		return err
+	}) {
+		return false
+	}
+	w.r.led.released(wl, req, rep)
+	return true
+}
+
+// extend moves the hold's expiry and raises it to total (0: expiry only).
+func (w *worker) extend(wl *wallet, hold string, ttl time.Duration, total int64, start time.Time) bool {
+	req := client.ExtendRequest{ID: w.id(), HoldID: hold, TTLms: ttl.Milliseconds(), Amount: total}
+	rep, err := w.c.Extend(w.r.ctx, wl.name, req)
+	if !w.done("extend", wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Extend(ctx, wl.name, req)
+		if err == nil {
+			w.r.led.extended(wl, req, rep)
+		}
+		return err
+	}) {
+		return false
+	}
+	w.r.led.extended(wl, req, rep)
+	w.decided(rep.Allowed, rep.Reason, wl)
+	return true
+}
+
+func (w *worker) debit(wl *wallet, amount int64, start time.Time) {
+	req := client.DebitRequest{ID: w.id(), Amount: amount}
+	rep, err := w.c.Debit(w.r.ctx, wl.name, req)
+	if w.done("debit", wl, req.ID, start, err, func(ctx context.Context) error {
+		rep, err := w.c.Debit(ctx, wl.name, req)
+		if err == nil {
+			w.r.led.debited(wl, req, rep)
+		}
+		return err
+	}) {
+		w.r.led.debited(wl, req, rep)
+		if rep.Debt > 0 {
+			w.rec.decision("debit:debt")
+		}
+	}
+}
+
+// check asks without holding; it is read-only, so a lost reply needs no
+// retry.
+func (w *worker) check(wl *wallet, amount int64, start time.Time) {
+	rep, err := w.c.Check(w.r.ctx, wl.name, client.CheckRequest{Amount: amount})
+	if w.done("check", wl, "check", start, err, func(context.Context) error { return nil }) {
+		w.r.led.checked(wl, amount, rep)
+	}
+}
+
+// echo is one request to the plain NATS responder: the floor.
+func (w *worker) echo(start time.Time) {
+	if _, err := w.nc.Request(w.r.echoSubject, w.r.echoBody, w.r.cfg.Timeout); err != nil {
+		w.rec.failure("echo", "no_reply")
+		return
+	}
+	w.rec.latency("echo", start)
+}
