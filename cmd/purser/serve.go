@@ -2,22 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/journal"
+	"github.com/purser-dev/purser/transport/metrics"
 	"github.com/purser-dev/purser/transport/node"
 )
 
@@ -25,12 +23,11 @@ type serveFlags struct {
 	dataDir, natsListen, natsURL, httpListen, prefix string
 	relaxFsync                                       bool
 	replicas                                         int
-	creds, nkey, user, password                      string
-	tlsCA, tlsCert, tlsKey                           string
-	logLevel, logFormat                              string
-	mailbox, maxBatch, maxActors                     int
-	idleAfter                                        time.Duration
-	shutdownTimeout                                  time.Duration
+	natsFlags
+	logLevel, logFormat          string
+	mailbox, maxBatch, maxActors int
+	idleAfter                    time.Duration
+	shutdownTimeout              time.Duration
 }
 
 func newServe() *cobra.Command {
@@ -39,15 +36,12 @@ func newServe() *cobra.Command {
 		Use:   "serve",
 		Short: "Run a Purser node (embedded NATS + JetStream by default)",
 		Long: "Run a Purser node. With no flags: an embedded NATS server with JetStream on 127.0.0.1:4222,\n" +
-			"file storage under ./purser-data, fsync on every write. Every flag can also be set in the\n" +
-			"environment as PURSER_<FLAG> (e.g. PURSER_DATA_DIR).",
+			"file storage under ./purser-data, fsync on every write, metrics on http://127.0.0.1:9464/metrics.\n\n" +
+			"Every setting below is a flag, an environment variable PURSER_<FLAG> (e.g. PURSER_DATA_DIR)\n" +
+			"and a key of the --config YAML file (e.g. data-dir: /var/lib/purser); a flag beats the\n" +
+			"environment, which beats the file, which beats the default shown.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			return runServe(cmd.Context(), f)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data-dir", "./purser-data", "directory of the embedded JetStream store")
@@ -57,15 +51,9 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.prefix, "prefix", "purser", "subject prefix of the API")
 	fl.BoolVar(&f.relaxFsync, "relax-fsync", false, "fsync on an interval, not every write: LOSES ACKNOWLEDGED CHANGES ON POWER LOSS")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the journal stream when Purser creates it (with --nats-url)")
-	fl.StringVar(&f.creds, "creds", "", "NATS credentials file")
-	fl.StringVar(&f.nkey, "nkey", "", "NATS nkey seed file")
-	fl.StringVar(&f.user, "user", "", "NATS user")
-	fl.StringVar(&f.password, "password", "", "NATS password")
-	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate to verify the NATS server")
-	fl.StringVar(&f.tlsCert, "tls-cert", "", "client certificate for NATS")
-	fl.StringVar(&f.tlsKey, "tls-key", "", "client key for NATS")
-	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fl.StringVar(&f.logFormat, "log-format", "json", "json or console")
+	f.natsFlags.register(fl)
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (no line per request at info)")
+	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto: console when stderr is a terminal, else json")
 	def := actors.DefaultConfig()
 	fl.IntVar(&f.mailbox, "mailbox", def.MailboxSize, "queued requests per wallet before overloaded")
 	fl.IntVar(&f.maxBatch, "max-batch", def.MaxBatch, "requests decided per journal append")
@@ -80,36 +68,30 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if format == "auto" {
+		format = "json"
+		if isTerminal(os.Stderr) {
+			format = "console"
+		}
+	}
 	cfg := zap.NewProductionConfig()
-	if format == "console" {
+	switch format {
+	case "json":
+	case "console":
 		cfg = zap.NewDevelopmentConfig()
-	} else if format != "json" {
-		return nil, usageError{fmt.Errorf("--log-format must be json or console, got %q", format)}
+		cfg.DisableStacktrace = true // a warning is not a crash; keep the console readable
+	default:
+		return nil, usageError{fmt.Errorf("--log-format must be auto, json or console, got %q", format)}
 	}
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	return cfg.Build()
 }
 
-func (f serveFlags) natsOptions() []nats.Option {
-	var o []nats.Option
-	if f.creds != "" {
-		o = append(o, nats.UserCredentials(f.creds))
-	}
-	if f.nkey != "" {
-		if opt, err := nats.NkeyOptionFromSeed(f.nkey); err == nil {
-			o = append(o, opt)
-		}
-	}
-	if f.user != "" {
-		o = append(o, nats.UserInfo(f.user, f.password))
-	}
-	if f.tlsCA != "" {
-		o = append(o, nats.RootCAs(f.tlsCA))
-	}
-	if f.tlsCert != "" {
-		o = append(o, nats.ClientCert(f.tlsCert, f.tlsKey))
-	}
-	return o
+// isTerminal reports whether f is a character device (a terminal), the
+// stdlib way: operators at a shell read console logs, collectors get JSON.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func runServe(ctx context.Context, f serveFlags) error {
@@ -126,21 +108,35 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if err := rt.Validate(); err != nil {
 		return usageError{err}
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync,
-		NATSURL: f.natsURL, NATSOptions: f.natsOptions(), Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log})
+	natsOpts, err := f.options()
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	// The HTTP server starts first: /healthz answers while the node comes
+	// up, and /readyz says 503 until it answers requests.
+	reg := newRegistry()
+	m := metrics.New(reg)
+	rt.Observe = m
+	ready := &readiness{stream: journal.DefaultStream}
 	var httpSrv *http.Server
 	if f.httpListen != "" {
-		if httpSrv, err = serveHTTP(f.httpListen, log); err != nil {
-			_ = n.Close(context.Background())
+		if httpSrv, err = serveHTTP(f.httpListen, reg, ready, log); err != nil {
 			return err
 		}
 	}
+	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync,
+		NATSURL: f.natsURL, NATSOptions: natsOpts, Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log,
+		ObserveRequest: m.Request})
+	if err != nil {
+		if httpSrv != nil {
+			_ = httpSrv.Close()
+		}
+		return err
+	}
+	ready.set(n.Conn())
 	fmt.Fprintf(os.Stderr, "purser %s serving on %s (prefix %q)\n", version, n.ClientURL(), f.prefix)
 	<-ctx.Done()
 	log.Info("shutting down: draining mailboxes")
@@ -150,24 +146,4 @@ func runServe(ctx context.Context, f serveFlags) error {
 		_ = httpSrv.Shutdown(sctx)
 	}
 	return n.Close(sctx)
-}
-
-func serveHTTP(addr string, log *zap.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.Handler())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	// The node answers requests once Start returned, which is before this
-	// server starts.
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ready\n")) })
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--http-listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", zap.Error(err))
-		}
-	}()
-	return srv, nil
 }

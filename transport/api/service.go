@@ -10,6 +10,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -35,7 +36,29 @@ type Config struct {
 	// read); beyond it history answers overloaded. Default 8.
 	HistoryReaders int
 	Log            *zap.Logger
+	// Observe, when set, is called once per request after its reply was
+	// handed to NATS, with the time from receipt to reply. It runs on the
+	// goroutine that replied (often an actor's): it must not block.
+	Observe func(Outcome)
 }
+
+// Outcome describes one answered request for metrics.
+type Outcome struct {
+	Op       string // the subject's op; "invalid" when the subject did not parse
+	Decision Decision
+	Reason   string // the denial reason or the error code; empty when allowed
+	Latency  time.Duration
+}
+
+// Decision classifies a reply: Allowed is every accepted request
+// (including ops that decide nothing, like settle or balance).
+type Decision string
+
+const (
+	Allowed Decision = "allowed"
+	Denied  Decision = "denied"
+	Error   Decision = "error"
+)
 
 // Service is the NATS micro service "purser".
 type Service struct {
@@ -47,6 +70,7 @@ type Service struct {
 	readers  chan struct{}
 	wg       sync.WaitGroup
 	log      *zap.Logger
+	observe  func(Outcome)
 }
 
 // Start registers the service on nc: one endpoint for the runtime subjects
@@ -64,7 +88,10 @@ func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Ser
 		cfg.Log = zap.NewNop()
 	}
 	s := &Service{sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
-		readers: make(chan struct{}, cfg.HistoryReaders), log: cfg.Log}
+		readers: make(chan struct{}, cfg.HistoryReaders), log: cfg.Log, observe: cfg.Observe}
+	if s.observe == nil {
+		s.observe = func(Outcome) {}
+	}
 	s.svc, err = micro.AddService(nc, micro.Config{
 		Name:        "purser",
 		Version:     Version,
@@ -98,35 +125,69 @@ func (s *Service) Stop() error {
 func (s *Service) Info() micro.Info { return s.svc.Info() }
 
 func (s *Service) handle(req micro.Request) {
+	t := tracker{s: s, start: time.Now(), op: "invalid"}
 	body := req.Data()
 	enc := wire.Detect(body, req.Headers().Get("Content-Type"))
 	route, aerr := s.subjects.Parse(req.Subject())
 	if aerr != nil {
-		s.fail(req, enc, aerr)
+		t.fail(req, enc, aerr)
 		return
 	}
+	t.op = route.Op.String()
 	if route.Op == wire.OpHistory {
-		s.serveHistory(req, enc, route.Wallet, body)
+		s.serveHistory(req, enc, route.Wallet, body, t)
 		return
 	}
 	cmd, aerr := s.decoder.Decode(route.Op, body, enc)
 	if aerr != nil {
-		s.fail(req, enc, aerr)
+		t.fail(req, enc, aerr)
 		return
 	}
 	s.sys.Send(route.Wallet, cmd, func(r actors.Reply, err *actors.Error) {
 		if err != nil {
-			s.fail(req, enc, err)
+			t.fail(req, enc, err)
 			return
 		}
 		out, encErr := wire.AppendReply(nil, enc, r)
 		if encErr != nil {
 			s.log.Error("reply has no wire shape", zap.Error(encErr), zap.String("wallet", route.Wallet))
-			s.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
+			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
 			return
 		}
 		s.respond(req, out)
+		t.done(decisionOf(r))
 	})
+}
+
+// tracker measures one request from receipt to reply.
+type tracker struct {
+	s     *Service
+	start time.Time
+	op    string
+}
+
+func (t tracker) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
+	t.s.fail(req, enc, e)
+	t.done(Error, e.Code.String())
+}
+
+func (t tracker) done(d Decision, reason string) {
+	t.s.observe(Outcome{Op: t.op, Decision: d, Reason: reason, Latency: time.Since(t.start)})
+}
+
+// decisionOf reads a denial out of the replies that can carry one.
+func decisionOf(r actors.Reply) (Decision, string) {
+	switch r := r.(type) {
+	case actors.ReserveReply:
+		if !r.Allowed {
+			return Denied, r.Reason.String()
+		}
+	case actors.ExtendReply:
+		if !r.Allowed {
+			return Denied, r.Reason.String()
+		}
+	}
+	return Allowed, ""
 }
 
 func (s *Service) respond(req micro.Request, out []byte) {
@@ -147,16 +208,16 @@ func (s *Service) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
 
 // serveHistory reads the journal off the subscription goroutine, bounded
 // by HistoryReaders.
-func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet string, body []byte) {
+func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet string, body []byte, t tracker) {
 	h, aerr := s.decoder.DecodeHistory(body, enc)
 	if aerr != nil {
-		s.fail(req, enc, aerr)
+		t.fail(req, enc, aerr)
 		return
 	}
 	select {
 	case s.readers <- struct{}{}:
 	default:
-		s.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
+		t.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
 		return
 	}
 	s.wg.Go(func() {
@@ -168,14 +229,15 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 		})
 		if err != nil {
 			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
-			s.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
+			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
 			return
 		}
 		if len(evs) == 0 {
-			s.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
+			t.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
 			return
 		}
 		entries, next := wire.Entries(evs, h.AfterSeq, h.Limit)
 		s.respond(req, wire.AppendHistory(nil, enc, entries, next))
+		t.done(Allowed, "")
 	})
 }

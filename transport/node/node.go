@@ -38,6 +38,8 @@ type Config struct {
 	Runtime actors.Config  // zero value: actors.DefaultConfig()
 	Journal journal.Config // zero fields: journal defaults
 	Log     *zap.Logger
+	// ObserveRequest, when set, sees every answered request (metrics).
+	ObserveRequest func(api.Outcome)
 }
 
 // Node is a running node.
@@ -93,7 +95,8 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
 		return nil, err
 	}
-	if n.api, err = api.Start(n.nc, n.sys, n.journal, api.Config{Prefix: cfg.Prefix, Log: cfg.Log}); err != nil {
+	if n.api, err = api.Start(n.nc, n.sys, n.journal, api.Config{Prefix: cfg.Prefix, Log: cfg.Log,
+		Observe: cfg.ObserveRequest}); err != nil {
 		return nil, fmt.Errorf("register the purser service: %w", err)
 	}
 	n.log.Info("purser node ready", zap.String("nats", url), zap.Bool("embedded", n.server != nil),
@@ -127,6 +130,9 @@ func startEmbedded(cfg Config) (*embedded.Server, error) {
 
 // ClientURL is the URL clients use to reach this node's NATS.
 func (n *Node) ClientURL() string { return n.nc.ConnectedUrl() }
+
+// Conn is the node's NATS connection (readiness checks).
+func (n *Node) Conn() *nats.Conn { return n.nc }
 
 // System is the node's actor system (in-process callers, metrics).
 func (n *Node) System() *actors.System { return n.sys }

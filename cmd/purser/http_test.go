@@ -1,0 +1,156 @@
+package main
+
+// /readyz is 200 only once the node answers requests and its journal
+// stream exists; /metrics exposes the named series after some traffic.
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/purser-dev/purser/transport/journal"
+)
+
+// startNATS runs an in-process NATS server (JetStream on a temp dir when
+// js) on a random port and returns its URL.
+func startNATS(t *testing.T, js bool) string {
+	t.Helper()
+	opts := &natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true,
+		JetStream: js, StoreDir: t.TempDir()}
+	s, err := natsserver.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	return s.ClientURL()
+}
+
+func startBareNATS(t *testing.T) string { return startNATS(t, false) }
+
+func readyz(t *testing.T, h http.Handler) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestReadyzOnlyOnceTheNodeAnswersAndTheStreamExists(t *testing.T) {
+	url := startNATS(t, true)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := &readiness{stream: journal.DefaultStream}
+
+	if code, body := readyz(t, r); code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {
+		t.Fatalf("before the node answers: %d %q", code, body)
+	}
+	r.set(nc)
+	if code, body := readyz(t, r); code != http.StatusServiceUnavailable || !strings.Contains(body, "PURSER_JOURNAL") {
+		t.Fatalf("without the journal stream: %d %q", code, body)
+	}
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: journal.DefaultStream, Subjects: []string{"x.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := readyz(t, r); code != http.StatusOK {
+		t.Fatalf("with the stream: %d %q", code, body)
+	}
+	nc.Close()
+	if code, _ := readyz(t, r); code != http.StatusServiceUnavailable {
+		t.Fatalf("after the connection closed: %d", code)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeExposesHealthReadinessAndMetrics(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	srv := startServe(t, t.TempDir(), "--http-listen", addr)
+	base := "http://" + addr
+	if code, _ := httpGet(t, base+"/healthz"); code != 200 {
+		t.Fatalf("/healthz: %d", code)
+	}
+	// serve prints "serving on" only after the node answers requests.
+	if code, body := httpGet(t, base+"/readyz"); code != 200 {
+		t.Fatalf("/readyz after serving: %d %s", code, body)
+	}
+
+	cli(t, srv.url, "wallet", "grant", "acme", "1000", "--id", "g1").want(t, 0)
+	cli(t, srv.url, "reserve", "acme", "400", "--id", "r1").want(t, 0)
+	cli(t, srv.url, "reserve", "acme", "400", "--id", "r2", "--ttl", "1ms").want(t, 0)
+	cli(t, srv.url, "reserve", "acme", "5000", "--id", "r3").want(t, exitDenied)
+	cli(t, srv.url, "settle", "acme", "r1", "500", "--id", "s1").want(t, 0)
+	cli(t, srv.url, "debit", "acme", "5000", "--id", "d1").want(t, 0)
+	cli(t, srv.url, "release", "acme", "nope", "--id", "x").want(t, exitError)
+
+	// The 1ms hold expires within a second, with no request touching it.
+	// Poll /metrics (short interval, clear deadline) until it says so.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var body string
+poll:
+	for {
+		_, body = httpGet(t, base+"/metrics")
+		if strings.Contains(body, `purser_holds_expired_total{on_expiry="release"} 1`) {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			break poll
+		}
+	}
+	for _, want := range []string{
+		`purser_requests_total{decision="allowed",op="reserve",reason=""} 2`,
+		`purser_requests_total{decision="denied",op="reserve",reason="insufficient_credits"} 1`,
+		`purser_requests_total{decision="error",op="release",reason="hold_not_found"} 1`,
+		`purser_request_duration_seconds_count{op="settle"} 1`,
+		`purser_request_duration_seconds_bucket{op="reserve",le=`,
+		`purser_batch_size_bucket{le="1"}`,
+		`purser_mailbox_depth_bucket{le="0"}`,
+		`purser_journal_append_duration_seconds_count`,
+		`purser_journal_events_total`,
+		`purser_live_wallets 1`,
+		`purser_open_holds 0`,
+		`purser_holds_expired_total{on_expiry="release"} 1`,
+		`purser_overage_credits_total 100`,
+		`purser_debt_created_credits_total`,
+		`purser_panics_total 0`,
+		`purser_ids_forgotten_young_total 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
