@@ -5,6 +5,9 @@ package embedded
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,4 +98,75 @@ func connect(t *testing.T, s *Server) (*nats.Conn, jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	return nc, js
+}
+
+// A staged stream's open atomic batch lives in BatchStagingDir, not under
+// DataDir, before and after a restart (which removes the server's batch
+// directories, links included); its committed messages are in the stream.
+func TestBatchStaging(t *testing.T) {
+	dir, staging := t.TempDir(), t.TempDir()
+	cfg := Config{DataDir: dir, Port: RandomPort, BatchStagingDir: staging, StagedStreams: []string{"J"}}
+	for round := range 2 {
+		s, err := Start(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, js := connect(t, s)
+		ctx := context.Background()
+		if round == 0 {
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
+				Storage: jetstream.FileStorage, AllowAtomicPublish: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Open a batch and leave it uncommitted: the server stages it.
+		id := fmt.Sprintf("open%d", round)
+		m := &nats.Msg{Subject: "j.a", Data: []byte("x"), Header: nats.Header{}}
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", "1")
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			staged, _ := os.ReadDir(filepath.Join(staging, "J"))
+			if len(staged) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d batches staged in %s, want 1", round, len(staged), staging)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// A committed batch lands in the stream as usual.
+		for i, commit := range []bool{false, true} {
+			m := &nats.Msg{Subject: "j.b", Data: []byte("y"), Header: nats.Header{}}
+			m.Header.Set("Nats-Batch-Id", id+"c")
+			m.Header.Set("Nats-Batch-Sequence", fmt.Sprint(i+1))
+			if commit {
+				m.Header.Set("Nats-Batch-Commit", "1")
+				if _, err := nc.RequestMsg(m, 5*time.Second); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := nc.PublishMsg(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := js.Stream(ctx, "J")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(2 * (round + 1)); info.State.Msgs != want {
+			t.Fatalf("round %d: %d messages, want %d", round, info.State.Msgs, want)
+		}
+		nc.Close()
+		s.Shutdown()
+	}
+	if err := (&Config{DataDir: dir, StagedStreams: []string{"J"}}).validate(); err == nil {
+		t.Fatal("StagedStreams without BatchStagingDir accepted")
+	}
 }

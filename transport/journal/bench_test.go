@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,33 +18,39 @@ import (
 // BenchmarkAppend measures durable appends/s with fsync on every write:
 // 1,000 wallets, 64 appenders that each behave like actors (one append in
 // flight per wallet, the next fenced on the last position). It compares
-// one fenced publish per append with atomic batches at several pipeline
-// depths; docs/journal.md records the figures.
+// one fenced publish per append with atomic batches, staged by the server
+// on disk (its default) or on a tmpfs (embedded.Config.BatchStagingDir),
+// at several MinBatch and pipeline depths; docs/journal.md records the
+// figures.
 //
 //	go test -run '^$' -bench BenchmarkAppend -benchtime 20000x ./transport/journal/
 func BenchmarkAppend(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		cfg  Config
+		name   string
+		staged bool
+		cfg    Config
 	}{
-		{"single", Config{Mode: ModeSingle}},
-		{"batch/min1/inflight1", Config{MinBatch: 1, MaxInflight: 1}},
-		{"batch/min1/inflight2", Config{MinBatch: 1, MaxInflight: 2}},
-		{"batch/min1/inflight4", Config{MinBatch: 1, MaxInflight: 4}},
-		{"batch/min16/inflight1", Config{MaxInflight: 1}},
-		{"batch/min16/inflight2", Config{MaxInflight: 2}},
-		{"batch/min16/inflight4", Config{MaxInflight: 4}},
+		{"disk/single", false, Config{Mode: ModeSingle}},
+		{"disk/batch/min16/inflight2", false, Config{MinBatch: 16, MaxInflight: 2}},
+		{"disk/batch/min1/inflight1", false, Config{MinBatch: 1, MaxInflight: 1}},
+		{"staged/batch/min16/inflight2", true, Config{MinBatch: 16, MaxInflight: 2}},
+		{"staged/batch/min4/inflight2", true, Config{MinBatch: 4, MaxInflight: 2}},
+		{"staged/batch/min2/inflight2", true, Config{MinBatch: 2, MaxInflight: 2}},
+		{"staged/batch/min1/inflight1", true, Config{MinBatch: 1, MaxInflight: 1}},
+		{"staged/batch/min1/inflight2", true, Config{MinBatch: 1, MaxInflight: 2}},
+		{"staged/batch/min1/inflight4", true, Config{MinBatch: 1, MaxInflight: 4}},
 	} {
-		b.Run(c.name, func(b *testing.B) { benchAppend(b, c.cfg, 1000, 64) })
+		b.Run(c.name, func(b *testing.B) { benchAppend(b, c.staged, c.cfg, 1000, 64) })
 	}
 }
 
-func benchAppend(b *testing.B, cfg Config, wallets, appenders int) {
-	e := startEnv(b, b.TempDir())
+func benchAppend(b *testing.B, staged bool, cfg Config, wallets, appenders int) {
+	e := startEnvStaged(b, b.TempDir(), staged)
 	j, _ := e.open(b, cfg)
 	evs := reserveEvents(b)
 	prev := make([]uint64, wallets)
 	locks := make([]sync.Mutex, wallets)
+	lat := make([][]time.Duration, appenders)
 	var next atomic.Int64
 	var failed atomic.Int64
 	b.ResetTimer()
@@ -59,8 +66,10 @@ func benchAppend(b *testing.B, cfg Config, wallets, appenders int) {
 				// has one append in flight, like an actor.
 				w := (a + int(i)*appenders) % wallets
 				locks[w].Lock()
+				t0 := time.Now()
 				j.Append(walletID(w), prev[w], evs, func(pos uint64, err error) { ch <- result{pos, err} })
 				r := <-ch
+				lat[a] = append(lat[a], time.Since(t0))
 				if r.err != nil {
 					failed.Add(1)
 				} else {
@@ -77,8 +86,13 @@ func benchAppend(b *testing.B, cfg Config, wallets, appenders int) {
 		b.Fatalf("%d appends failed", n)
 	}
 	st := j.Stats()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
 	b.ReportMetric(float64(st.Messages)/float64(max(st.Batches, 1)), "appends/write")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
 func walletID(w int) string { return fmt.Sprintf("wallet-%d", w) }
@@ -91,34 +105,43 @@ func reserveEvents(tb testing.TB) []actors.Event {
 }
 
 // BenchmarkAtomicBatchSize isolates the server's cost of one atomic batch
-// by size (sequential, one client, fsync always): the fixed per-batch cost
-// is why small groups go out as plain publishes (Config.MinBatch).
+// by size (sequential, one client, fsync always), staged on disk (the
+// server's default) and on a tmpfs: the fixed per-batch cost of on-disk
+// staging is why small groups go out as plain publishes there
+// (Config.MinBatch).
 //
 //	go test -run '^$' -bench BenchmarkAtomicBatchSize -benchtime 40x ./transport/journal/
 func BenchmarkAtomicBatchSize(b *testing.B) {
-	for _, k := range []int{1, 2, 16, 64, 256, 512} {
-		b.Run(fmt.Sprint("msgs", k), func(b *testing.B) {
-			e := startEnv(b, b.TempDir())
-			_, js := e.open(b, Config{})
-			ctx := context.Background()
-			data := make([]byte, 200)
-			b.ResetTimer()
-			for range b.N {
-				msgs := make([]*nats.Msg, k)
-				for i := range msgs {
-					msgs[i] = &nats.Msg{Subject: fmt.Sprintf("%s.1.w%d", DefaultPrefix, i), Data: data, Header: nats.Header{}}
-				}
-				var err error
-				if k == 1 {
-					_, err = js.PublishMsg(ctx, msgs[0])
-				} else {
-					_, err = jetstreamext.PublishMsgBatch(ctx, js, msgs, jetstreamext.BatchFlowControl{})
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(k*b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
+	for _, staged := range stagings {
+		for _, k := range []int{1, 2, 16, 64, 256, 512} {
+			b.Run(fmt.Sprintf("%s/msgs%d", stagingName(staged), k), func(b *testing.B) {
+				benchBatchSize(b, staged, k)
+			})
+		}
 	}
+}
+
+func benchBatchSize(b *testing.B, staged bool, k int) {
+	e := startEnvStaged(b, b.TempDir(), staged)
+	_, js := e.open(b, Config{})
+	ctx := context.Background()
+	data := make([]byte, 200)
+	b.ResetTimer()
+	for range b.N {
+		msgs := make([]*nats.Msg, k)
+		for i := range msgs {
+			msgs[i] = &nats.Msg{Subject: fmt.Sprintf("%s.1.w%d", DefaultPrefix, i), Data: data, Header: nats.Header{}}
+		}
+		var err error
+		if k == 1 {
+			_, err = js.PublishMsg(ctx, msgs[0])
+		} else {
+			_, err = jetstreamext.PublishMsgBatch(ctx, js, msgs, jetstreamext.BatchFlowControl{})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(k*b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/batch")
 }

@@ -19,6 +19,17 @@
 // fixed cost; docs/journal.md has the figures). Up to MaxInflight batches
 // are unsettled at once, so the next one fills while the server commits.
 //
+// That fixed cost is the server staging each R1 file-backed batch in a new
+// on-disk file store before committing it; an embedded server started
+// with embedded.Config.BatchStagingDir on a tmpfs stages this stream's
+// batches there instead, which makes a batch cost little more than its
+// one fsync. Nothing changes here: the commit is still fsynced before
+// the ack, and a commit cut short by a power loss can only leave some of
+// an unacknowledged batch's messages stored — each valid alone, and
+// resolved like any unknown outcome. The server's other batch mode, the
+// non-atomic "fast" batch, stores and fsyncs one message at a time, so
+// it shares nothing; neither do pipelined async publishes.
+//
 // Failure: the server checks every fence of an atomic batch before storing
 // any of it and refuses the whole batch if one is stale, without saying
 // which. Any batch without a clean ack — refused, timed out, cut off — is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -19,19 +20,76 @@ import (
 // env is a real embedded JetStream server (fsync always) on a random
 // loopback port and a temp dir.
 type env struct {
-	dir string
-	srv *embedded.Server
+	dir     string
+	staging string // BatchStagingDir, "" for the server's own on-disk staging
+	srv     *embedded.Server
 }
 
-func startEnv(tb testing.TB, dir string) *env {
+// stagings are the two ways the server stages atomic batches; the tests
+// that involve batches run under both.
+var stagings = []bool{false, true}
+
+func stagingName(staged bool) string {
+	if staged {
+		return "staged"
+	}
+	return "disk"
+}
+
+// forStagings runs test once per way of staging atomic batches.
+func forStagings(t *testing.T, test func(t *testing.T, staged bool)) {
+	for _, staged := range stagings {
+		t.Run(stagingName(staged), func(t *testing.T) { test(t, staged) })
+	}
+}
+
+// startEnv starts a server that stages atomic batches on disk (the
+// server's default).
+func startEnv(tb testing.TB, dir string) *env { return startEnvStaged(tb, dir, false) }
+
+// startEnvStaged starts a server; staged puts the journal stream's batch
+// staging on a tmpfs (embedded.Config.BatchStagingDir), as `purser serve`
+// can.
+func startEnvStaged(tb testing.TB, dir string, staged bool) *env {
 	tb.Helper()
-	srv, err := embedded.Start(embedded.Config{DataDir: dir, Port: embedded.RandomPort})
+	e := &env{dir: dir}
+	if staged {
+		e.staging = stagingDir(tb)
+	}
+	e.start(tb)
+	return e
+}
+
+func (e *env) start(tb testing.TB) {
+	tb.Helper()
+	cfg := embedded.Config{DataDir: e.dir, Port: embedded.RandomPort}
+	if e.staging != "" {
+		cfg.BatchStagingDir, cfg.StagedStreams = e.staging, []string{DefaultStream}
+	}
+	srv, err := embedded.Start(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{dir: dir, srv: srv}
+	e.srv = srv
 	tb.Cleanup(srv.Shutdown)
-	return e
+}
+
+// restart stops the server and starts it again on the same directories.
+func (e *env) restart(tb testing.TB) {
+	tb.Helper()
+	e.srv.Shutdown()
+	e.start(tb)
+}
+
+// stagingDir is a fresh directory on /dev/shm when there is one.
+func stagingDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "purser-staging-")
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 // open connects a new client (a separate "node") and opens the journal.

@@ -17,10 +17,12 @@ import (
 	"github.com/purser-dev/purser/actors"
 )
 
-func TestRoundTrip(t *testing.T) {
+func TestRoundTrip(t *testing.T) { forStagings(t, testRoundTrip) }
+
+func testRoundTrip(t *testing.T, staged bool) {
 	for _, mode := range []Mode{ModeBatch, ModeSingle} {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
-			e := startEnv(t, t.TempDir())
+			e := startEnvStaged(t, t.TempDir(), staged)
 			j, _ := e.open(t, Config{Mode: mode})
 			s := newScript("w1")
 			var prev uint64
@@ -66,10 +68,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestFenceStaleWriter(t *testing.T) {
+func TestFenceStaleWriter(t *testing.T) { forStagings(t, testFenceStaleWriter) }
+
+func testFenceStaleWriter(t *testing.T, staged bool) {
 	for _, mode := range []Mode{ModeBatch, ModeSingle} {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
-			e := startEnv(t, t.TempDir())
+			e := startEnvStaged(t, t.TempDir(), staged)
 			a, _ := e.open(t, Config{Mode: mode})
 			b, _ := e.open(t, Config{Mode: mode})
 			s := newScript("w1")
@@ -97,8 +101,10 @@ func TestFenceStaleWriter(t *testing.T) {
 
 // A stale fence inside one atomic batch makes the server refuse the whole
 // batch; only its wallet may fail, the others must land exactly once.
-func TestFenceInSharedBatch(t *testing.T) {
-	e := startEnv(t, t.TempDir())
+func TestFenceInSharedBatch(t *testing.T) { forStagings(t, testFenceInSharedBatch) }
+
+func testFenceInSharedBatch(t *testing.T, staged bool) {
+	e := startEnvStaged(t, t.TempDir(), staged)
 	owner, _ := e.open(t, Config{})
 	j, _ := e.open(t, Config{MinBatch: 1}) // seven appends make a batch
 	stale := newScript("stale")
@@ -148,8 +154,10 @@ func TestFenceInSharedBatch(t *testing.T) {
 // Many wallets appending at once, each like an actor (one append in
 // flight, the next fenced on the last position), are coalesced into far
 // fewer durable writes, and every batch lands once, in order.
-func TestConcurrentWalletsCoalesced(t *testing.T) {
-	e := startEnv(t, t.TempDir())
+func TestConcurrentWalletsCoalesced(t *testing.T) { forStagings(t, testConcurrentWalletsCoalesced) }
+
+func testConcurrentWalletsCoalesced(t *testing.T, staged bool) {
+	e := startEnvStaged(t, t.TempDir(), staged)
 	j, _ := e.open(t, Config{})
 	const wallets, per = 200, 15
 	acked := make([][]uint64, wallets)
@@ -198,9 +206,11 @@ func TestConcurrentWalletsCoalesced(t *testing.T) {
 	t.Logf("%d appends in %d batches", st.Appends, st.Batches)
 }
 
-func TestRestartKeepsEverything(t *testing.T) {
+func TestRestartKeepsEverything(t *testing.T) { forStagings(t, testRestartKeepsEverything) }
+
+func testRestartKeepsEverything(t *testing.T, staged bool) {
 	dir := t.TempDir()
-	e := startEnv(t, dir)
+	e := startEnvStaged(t, dir, staged)
 	j, _ := e.open(t, Config{Partitions: 16})
 	s := newScript("w1")
 	var acked []uint64
@@ -216,9 +226,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if err := j.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Shutdown()
-
-	e = startEnv(t, dir)
+	e.restart(t)
 	// A different P on reopen must not move wallets: the stream's wins.
 	j, _ = e.open(t, Config{Partitions: 999})
 	if j.Partitions() != 16 || j.Subject("w1") != subject {
