@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,6 +43,12 @@ type actor struct {
 
 	w   *Wallet
 	pos uint64 // journal position of the wallet's last batch
+
+	// sinceSnap counts events journaled (or replayed) since the wallet's
+	// last image; snapBusy is set while this actor's periodic image waits
+	// to be saved (the saving worker clears it).
+	sinceSnap int
+	snapBusy  atomic.Bool
 
 	batch   []request
 	evs     []Event
@@ -106,6 +113,7 @@ func (a *actor) run() {
 				if due := a.w.nextDue(); due != 0 {
 					a.sys.wake.add(a.wallet, due)
 				}
+				a.snapshotFinal(false)
 				a.sys.stats.passivations.Add(1)
 				return
 			}
@@ -131,7 +139,11 @@ func (a *actor) finish() {
 	a.sys.remove(a, true)
 	for {
 		a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
-		if len(a.batch) == 0 || !a.process() {
+		if len(a.batch) == 0 {
+			a.snapshotFinal(true)
+			return
+		}
+		if !a.process() {
 			return
 		}
 	}
@@ -186,6 +198,8 @@ func (a *actor) process() bool {
 		s.stats.appends.Add(1)
 		s.stats.events.Add(uint64(len(a.evs)))
 		a.replyEach()
+		a.sinceSnap += len(a.evs)
+		a.snapshotDue()
 		return true
 	case errors.Is(res.err, ErrFenced):
 		s.stats.fenced.Add(1)
@@ -243,11 +257,17 @@ func (a *actor) replyAll(err *Error) {
 	clear(a.replies)
 }
 
-// load rebuilds the wallet from its journal.
+// load rebuilds the wallet from its latest snapshot and the journal after
+// it, or, without a usable snapshot, from its whole journal.
 func (a *actor) load() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.sys.cfg.LoadTimeout)
 	defer cancel()
+	if w, pos, tail, ok := a.loadFromSnapshot(ctx); ok {
+		a.loaded(w, pos, tail)
+		return nil
+	}
 	w := NewWallet(a.wallet, a.sys.cfg.Limits)
+	replayed := 0
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("journal does not replay: %v", p)
@@ -257,16 +277,25 @@ func (a *actor) load() (err error) {
 		for _, e := range evs {
 			w.Apply(e)
 		}
+		replayed += len(evs)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	a.loaded(w, pos, replayed)
+	return nil
+}
+
+// loaded installs a rebuilt wallet; replayed events count toward the next
+// snapshot, so a wallet with a long replay gets one at once.
+func (a *actor) loaded(w *Wallet, pos uint64, replayed int) {
 	a.w, a.pos, a.dueAt = w, pos, -1
 	if a.now.IsZero() {
 		a.now = a.sys.cfg.Now()
 	}
-	return nil
+	a.sinceSnap = replayed
+	a.snapshotDue()
 }
 
 // reload rebuilds after a failed batch; if that fails too, the actor stops

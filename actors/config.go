@@ -23,6 +23,18 @@ type Config struct {
 	NegativeCacheTTL  time.Duration // default 1m
 	LoadTimeout       time.Duration // journal read on activation; default 30s
 
+	// Snapshots, when set, makes activation read the wallet's latest image
+	// and the journal after it instead of the whole journal. Images are
+	// taken every SnapshotEvery journaled events (more for big wallets:
+	// see snapshotSizeRatio), on passivation and on shutdown, and saved by
+	// SnapshotWorkers goroutines, each with a queue of SnapshotQueue images;
+	// a full queue skips an image, it never delays a decision.
+	Snapshots       SnapshotStore // default nil: no snapshots
+	SnapshotEvery   int           // default 1,000
+	SnapshotWorkers int           // default 2
+	SnapshotQueue   int           // images waiting per worker; default 8
+	SnapshotTimeout time.Duration // one save; default 30s
+
 	// Now stamps each command as it enters its actor. Default time.Now;
 	// timers use the time package, so tests run under testing/synctest.
 	Now func() time.Time
@@ -42,6 +54,10 @@ func DefaultConfig() Config {
 		NegativeCacheSize: 100_000,
 		NegativeCacheTTL:  time.Minute,
 		LoadTimeout:       30 * time.Second,
+		SnapshotEvery:     1000,
+		SnapshotWorkers:   2,
+		SnapshotQueue:     8,
+		SnapshotTimeout:   30 * time.Second,
 		Now:               time.Now,
 		Log:               zap.NewNop(),
 	}
@@ -64,9 +80,11 @@ func (c *Config) Validate() error {
 	case c.NegativeCacheSize < 0 || c.NegativeCacheTTL < 0:
 		return fmt.Errorf("negative cache bounds must be >= 0")
 	case c.LoadTimeout <= 0:
-		return fmt.Errorf("LoadTimeout must be > 0")
+		return fmt.Errorf("config: LoadTimeout must be > 0")
+	case c.SnapshotEvery < 1 || c.SnapshotWorkers < 1 || c.SnapshotQueue < 1 || c.SnapshotTimeout <= 0:
+		return fmt.Errorf("config: SnapshotEvery, SnapshotWorkers, SnapshotQueue and SnapshotTimeout must be > 0")
 	case c.Now == nil || c.Log == nil:
-		return fmt.Errorf("Now and Log are required")
+		return fmt.Errorf("config: Now and Log are required")
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ type System struct {
 	wg      sync.WaitGroup
 	unknown *unknownWallets
 	wake    *wakeups
+	snaps   *snapshotter
 	stats   counters
 }
 
@@ -57,6 +58,7 @@ func NewSystem(cfg Config, journal Journal) (*System, error) {
 	for i := range s.shards {
 		s.shards[i].actors = make(map[string]*actor)
 	}
+	s.snaps = newSnapshotter(cfg, s.seed)
 	s.startWakeups()
 	return s, nil
 }
@@ -160,7 +162,8 @@ func (s *System) Ask(ctx context.Context, wallet string, cmd Command) (Reply, er
 }
 
 // Close stops taking requests, lets every actor finish what its mailbox
-// holds, and waits for them (or ctx).
+// holds and take its last snapshot, and waits for them and for the
+// snapshots to be saved (or ctx).
 func (s *System) Close(ctx context.Context) error {
 	if s.closing.Swap(true) {
 		return errors.New("purser: system already closed")
@@ -175,7 +178,7 @@ func (s *System) Close(ctx context.Context) error {
 	}
 	s.wake.stop()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); s.snaps.close(); close(done) }()
 	select {
 	case <-done:
 		return nil

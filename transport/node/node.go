@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/snapshot"
 	"github.com/purser-dev/purser/transport/api"
 	"github.com/purser-dev/purser/transport/embedded"
 	"github.com/purser-dev/purser/transport/journal"
@@ -91,6 +92,13 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if n.journal, err = journal.New(ctx, js, jcfg); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	// Snapshots live beside the journal, on the same JetStream: activation
+	// reads a wallet's latest image and the journal after it.
+	if cfg.Runtime.Snapshots == nil {
+		if cfg.Runtime.Snapshots, err = snapshot.OpenJetStream(ctx, js, snapshot.Config{Replicas: jcfg.Replicas}); err != nil {
+			return nil, fmt.Errorf("open snapshot store: %w", err)
+		}
 	}
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
 		return nil, err

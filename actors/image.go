@@ -1,0 +1,139 @@
+package actors
+
+import (
+	"slices"
+	"strings"
+)
+
+// Image is a wallet's whole state as plain data: what a snapshot stores.
+// Restoring it (FromImage) gives a wallet that behaves exactly like the one
+// a replay of the journal up to Pos builds; the derived structures (burn
+// order, timer and expiry heaps, the id table's index) are rebuilt, not
+// stored.
+//
+// An Image is immutable once made: the actor hands it to a background
+// writer and keeps going. It shares strings, earmark and allocation slices
+// and meta maps with the wallet, which never mutates those in place (see
+// hold), so the copy costs one small struct per grant, hold and id.
+//
+// The msgpack tags name the fields for tools that dump an image; the
+// snapshot package's v1 format writes the same fields positionally.
+type Image struct {
+	Wallet string `msgpack:"w"`
+	Pos    uint64 `msgpack:"p"` // journal position of the last batch folded in
+
+	// The limits Apply depends on (id eviction). A wallet replayed under
+	// other limits may differ, so an image built under others is not used.
+	MaxRememberedIDs int   `msgpack:"lm"`
+	IDRetention      int64 `msgpack:"lr"` // ns
+
+	Exists        bool     `msgpack:"e"`
+	Seq           uint64   `msgpack:"s"`
+	Clock         int64    `msgpack:"c"`
+	Settings      Settings `msgpack:"st"`
+	Debt          int64    `msgpack:"d"`
+	Free          int64    `msgpack:"f"`
+	Held          int64    `msgpack:"hd"`
+	Total         int64    `msgpack:"t"`
+	SpentOriginal int64    `msgpack:"so"`
+
+	Grants []GrantImage `msgpack:"g"` // by id
+	Holds  []HoldImage  `msgpack:"h"` // open holds, in no particular order
+	// IDs is the id table's eviction queue, oldest first. Open holds' ids
+	// are pinned outside it and travel with their hold. An id answers
+	// through its newest record (a pinned one before any queued one), as
+	// remember and pin leave the index, so the index is not stored.
+	IDs          []RecordImage `msgpack:"i"`
+	EvictedYoung uint64        `msgpack:"ey"`
+}
+
+// Grant states as stored in an image; the values are part of the snapshot
+// format.
+const (
+	ImagePending uint8 = uint8(grantPending)
+	ImageActive  uint8 = uint8(grantActive)
+	ImageExpired uint8 = uint8(grantExpired)
+	ImageRevoked uint8 = uint8(grantRevoked)
+)
+
+// GrantImage is one live grant.
+type GrantImage struct {
+	ID          string `msgpack:"i"`
+	Kind        string `msgpack:"k"`
+	Priority    int64  `msgpack:"p"`
+	Amount      int64  `msgpack:"m"`
+	Remaining   int64  `msgpack:"r"`
+	Earmarked   int64  `msgpack:"e"`
+	EffectiveAt int64  `msgpack:"ea"`
+	ExpiresAt   int64  `msgpack:"x"`
+	State       uint8  `msgpack:"s"` // ImagePending … ImageRevoked
+	Meta        Meta   `msgpack:"md,omitempty"`
+}
+
+// HoldImage is one open hold with its reserve's answer (the id record
+// pinned while the hold is open).
+type HoldImage struct {
+	ID        string       `msgpack:"i"`
+	Amount    int64        `msgpack:"m"`
+	ExpiresAt int64        `msgpack:"x"`
+	OnExpiry  OnExpiry     `msgpack:"oe"`
+	Principal string       `msgpack:"pr,omitempty"`
+	Feature   string       `msgpack:"f,omitempty"`
+	Earmarks  []Allocation `msgpack:"a"`
+	Answer    Answer       `msgpack:"r"`
+}
+
+// Hold statuses of a remembered id, as stored in an image.
+const (
+	IDNoHold     uint8 = uint8(noHold)
+	IDHoldClosed uint8 = uint8(holdClosed)
+	IDHoldLapsed uint8 = uint8(holdLapsed)
+)
+
+// RecordImage is one remembered id in the eviction queue.
+type RecordImage struct {
+	Answer Answer `msgpack:"r"`
+	At     int64  `msgpack:"t"`
+	Hold   uint8  `msgpack:"h"` // IDNoHold, IDHoldClosed or IDHoldLapsed
+}
+
+// Image copies the wallet's state, pos being the journal position of the
+// last batch it folded in. It is O(grants + open holds + remembered ids)
+// and allocates three slices; the caller may hand the result to another
+// goroutine.
+func (w *Wallet) Image(pos uint64) *Image {
+	img := &Image{Wallet: w.id, Pos: pos,
+		MaxRememberedIDs: w.limits.MaxRememberedIDs, IDRetention: int64(w.limits.IDRetention),
+		Exists: w.exists, Seq: w.seq, Clock: w.clock, Settings: w.settings,
+		Debt: w.debt, Free: w.free, Held: w.held, Total: w.total, SpentOriginal: w.spentOriginal,
+		EvictedYoung: w.ids.evictedYoung}
+	img.Grants = make([]GrantImage, 0, len(w.grants))
+	for _, g := range w.grants {
+		img.Grants = append(img.Grants, GrantImage{ID: g.id, Kind: g.kind, Priority: g.priority,
+			Amount: g.amount, Remaining: g.remaining, Earmarked: g.earmarked, EffectiveAt: g.effectiveAt,
+			ExpiresAt: g.expiresAt, State: uint8(g.state), Meta: g.meta})
+	}
+	// Grants are few: sorting them makes equal wallets give equal images
+	// where it is cheap. Holds may number a million; their order is free.
+	slices.SortFunc(img.Grants, func(a, b GrantImage) int { return strings.Compare(a.ID, b.ID) })
+	img.Holds = make([]HoldImage, len(w.expiries))
+	for i, hd := range w.expiries {
+		img.Holds[i] = HoldImage{ID: hd.id, Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
+			Principal: hd.principal, Feature: hd.feature, Earmarks: hd.earmarks, Answer: hd.rec.answer}
+	}
+	live := w.ids.queue[w.ids.head:]
+	img.IDs = make([]RecordImage, len(live))
+	for i, r := range live {
+		img.IDs[i] = RecordImage{Answer: r.answer, At: r.at, Hold: uint8(r.hold)}
+	}
+	return img
+}
+
+// Size is the number of grants, open holds and remembered ids: what
+// restoring the image costs, roughly.
+func (img *Image) Size() int { return len(img.Grants) + len(img.Holds) + len(img.IDs) }
+
+// OpCode is the type of Answer.Op, named so that a codec outside this
+// package (snapshot) can write and read it. Its values are part of the
+// journal and snapshot formats.
+type OpCode = opCode

@@ -1,0 +1,181 @@
+package actors
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+)
+
+// ErrBadImage wraps every reason FromImage refuses an image. The runtime
+// then rebuilds the wallet from its whole journal: a snapshot is only ever
+// a shortcut, never the truth.
+var ErrBadImage = errors.New("purser: unusable wallet image")
+
+func badImage(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadImage}, args...)...)
+}
+
+// FromImage rebuilds a wallet from img under limits and returns it with
+// the journal position the image covers; the journal after that position
+// is the rest of its state.
+//
+// An image comes from storage, so it is checked rather than trusted: every
+// structural invariant Apply keeps (sums, earmarks, id table order) is
+// verified, and a violation is an error, never a panic. It also refuses an
+// image built under other id limits than limits, since replay under
+// limits could have evicted other ids.
+func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
+	if img == nil {
+		return nil, 0, badImage("nil image")
+	}
+	if img.MaxRememberedIDs != limits.MaxRememberedIDs || img.IDRetention != int64(limits.IDRetention) {
+		return nil, 0, badImage("built with id limits %d/%dns, runtime has %d/%s",
+			img.MaxRememberedIDs, img.IDRetention, limits.MaxRememberedIDs, limits.IDRetention)
+	}
+	if img.Pos == 0 {
+		return nil, 0, badImage("position 0 covers no journal")
+	}
+	if img.Settings.Mode > Optimistic || img.Debt < 0 || img.SpentOriginal < 0 {
+		return nil, 0, badImage("bad settings, debt or spent total")
+	}
+	w := NewWallet(img.Wallet, limits)
+	w.holds = make(map[string]*hold, len(img.Holds))
+	w.ids.byID = make(map[string]*record, len(img.Holds)+len(img.IDs))
+	w.exists, w.seq, w.clock, w.settings = img.Exists, img.Seq, img.Clock, img.Settings
+	w.debt, w.spentOriginal = img.Debt, img.SpentOriginal
+	w.ids.evictedYoung = img.EvictedYoung
+	if err := w.restoreGrants(img.Grants); err != nil {
+		return nil, 0, err
+	}
+	if err := w.restoreHolds(img.Holds); err != nil {
+		return nil, 0, err
+	}
+	if err := w.restoreIDs(img.IDs); err != nil {
+		return nil, 0, err
+	}
+	// The cached sums are stored and recomputed: a mismatch means the
+	// image is not a state Apply could have left.
+	if w.free != img.Free || w.held != img.Held || w.total != img.Total {
+		return nil, 0, badImage("sums free/held/total %d/%d/%d, recomputed %d/%d/%d",
+			img.Free, img.Held, img.Total, w.free, w.held, w.total)
+	}
+	for _, g := range w.grants {
+		if g.earmarked != 0 {
+			return nil, 0, badImage("grant %s earmarks %d more than its holds", g.id, g.earmarked)
+		}
+	}
+	// restoreHolds counted earmarks down to zero; put them back.
+	for _, h := range img.Holds {
+		for _, a := range h.Earmarks {
+			w.grants[a.Grant].earmarked += a.Amount
+		}
+	}
+	return w, img.Pos, nil
+}
+
+func (w *Wallet) restoreGrants(gs []GrantImage) error {
+	for _, gi := range gs {
+		if gi.ID == "" || w.grants[gi.ID] != nil {
+			return badImage("grant id %q empty or repeated", gi.ID)
+		}
+		st := grantState(gi.State)
+		switch {
+		case gi.State > ImageRevoked:
+			return badImage("grant %s: state %d", gi.ID, gi.State)
+		case gi.Amount <= 0 || gi.Remaining < 0 || gi.Remaining > gi.Amount:
+			return badImage("grant %s: amount %d, remaining %d", gi.ID, gi.Amount, gi.Remaining)
+		case gi.Earmarked < 0 || gi.Earmarked > gi.Remaining || (st == grantPending && gi.Earmarked != 0):
+			return badImage("grant %s: earmarked %d", gi.ID, gi.Earmarked)
+		case gi.Remaining == 0 && (st != grantActive || gi.ExpiresAt == 0):
+			// Apply drops every other spent grant.
+			return badImage("grant %s: spent but kept", gi.ID)
+		}
+		g := &grant{id: gi.ID, kind: gi.Kind, priority: gi.Priority, amount: gi.Amount, remaining: gi.Remaining,
+			earmarked: gi.Earmarked, effectiveAt: gi.EffectiveAt, expiresAt: gi.ExpiresAt, state: st,
+			meta: gi.Meta, timer: -1}
+		w.grants[g.id] = g
+		var ok bool
+		if w.total, ok = addOK(w.total, g.remaining); !ok {
+			return badImage("total overflows")
+		}
+		if st == grantActive {
+			if w.free, ok = addOK(w.free, g.free()); !ok {
+				return badImage("free overflows")
+			}
+			if g.remaining > 0 {
+				w.order.insert(g)
+			}
+		}
+		w.timers.reschedule(g)
+	}
+	return nil
+}
+
+// restoreHolds rebuilds open holds and checks their earmarks against the
+// grants: it counts each grant's earmarked down, and FromImage requires
+// every count to end at zero (then restores them).
+func (w *Wallet) restoreHolds(hs []HoldImage) error {
+	w.expiries = make(holdExpiries, 0, len(hs))
+	for i := range hs {
+		hi := &hs[i]
+		if hi.ID == "" || w.holds[hi.ID] != nil || hi.Answer.ID != hi.ID || hi.Answer.Op == opNone {
+			return badImage("hold id %q empty, repeated or not its reserve's", hi.ID)
+		}
+		if hi.Amount <= 0 || hi.OnExpiry > ExpireCapture || len(hi.Earmarks) == 0 {
+			return badImage("hold %s: amount %d, on expiry %d, %d earmarks", hi.ID, hi.Amount, hi.OnExpiry, len(hi.Earmarks))
+		}
+		var sum int64
+		for _, a := range hi.Earmarks {
+			g := w.grants[a.Grant]
+			if g == nil || a.Amount <= 0 || a.Amount > g.earmarked {
+				return badImage("hold %s: earmark %s:%d past its grant", hi.ID, a.Grant, a.Amount)
+			}
+			g.earmarked -= a.Amount
+			sum += a.Amount // bounded by the grant's earmarked: no overflow
+		}
+		if sum != hi.Amount {
+			return badImage("hold %s: earmarks sum %d, amount %d", hi.ID, sum, hi.Amount)
+		}
+		hd := &hold{id: hi.ID, amount: hi.Amount, expiresAt: hi.ExpiresAt, onExpiry: hi.OnExpiry,
+			principal: hi.Principal, feature: hi.Feature, earmarks: hi.Earmarks, index: i}
+		hd.rec.answer = hi.Answer
+		w.ids.pin(&hd.rec)
+		w.holds[hd.id] = hd
+		w.expiries = append(w.expiries, hd)
+		var ok bool
+		if w.held, ok = addOK(w.held, hd.amount); !ok {
+			return badImage("held overflows")
+		}
+	}
+	heap.Init(&w.expiries) // O(n), where n pushes would be O(n log n)
+	return nil
+}
+
+// restoreIDs refills the eviction queue in order. The index points each id
+// at its newest record, a pinned one first, exactly as remember and pin
+// leave it (a newer record of an id always replaces the older's entry).
+func (w *Wallet) restoreIDs(rs []RecordImage) error {
+	if len(rs) > w.limits.MaxRememberedIDs {
+		return badImage("%d remembered ids, bound %d", len(rs), w.limits.MaxRememberedIDs)
+	}
+	w.ids.queue = make([]*record, len(rs))
+	var last int64
+	for i := range rs {
+		ri := &rs[i]
+		st := holdStatus(ri.Hold)
+		if ri.Answer.ID == "" || ri.Answer.Op == opNone || (st != noHold && st != holdClosed && st != holdLapsed) {
+			return badImage("remembered id %q: op %d, hold status %d", ri.Answer.ID, ri.Answer.Op, ri.Hold)
+		}
+		if i > 0 && ri.At < last {
+			return badImage("remembered ids out of order at %q", ri.Answer.ID)
+		}
+		last = ri.At
+		r := w.ids.newRecord()
+		r.answer, r.at, r.hold = ri.Answer, ri.At, st
+		w.ids.queue[i] = r
+		if p := w.ids.byID[r.answer.ID]; p == nil || p.hold != holdOpen {
+			w.ids.byID[r.answer.ID] = r
+		}
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package snapshot
+
+// Benchmarks for docs/benchmarks.md, "Snapshots (issue 5)":
+//
+//	go test ./snapshot -run '^$' -bench . -benchtime 20x
+//
+// Cold activation uses the in-memory journal: filling JetStream with a
+// million events per run would take minutes, and what the snapshot
+// changes is the fold, not the transport.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+func BenchmarkEncodeDecode1000Holds(b *testing.B) {
+	img := bigWallet(b, 1000).Image(1)
+	data, _ := Encode(img)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := Encode(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkImageAndRestore1000Holds(b *testing.B) {
+	w := bigWallet(b, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := actors.FromImage(w.Image(1), actors.DefaultLimits()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// hotJournal is one wallet's journal of a million events (reserve, then
+// settle, in batches of 100 commands, as an actor journals them) and an
+// image of it taken tailEvents before the end.
+type hotJournal struct {
+	j   *actors.MemJournal
+	img []byte
+}
+
+const (
+	hotEvents  = 1_000_000
+	tailEvents = 500
+)
+
+var hot = sync.OnceValue(func() hotJournal {
+	j := actors.NewMemJournal()
+	w := actors.NewWallet("hot", actors.DefaultLimits())
+	now := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	var evs []actors.Event
+	var pos uint64
+	var img []byte
+	exec := func(c actors.Command) {
+		var err *actors.Error
+		if evs, _, err = w.Execute(c, now, evs); err != nil {
+			panic(err)
+		}
+	}
+	flush := func() {
+		if len(evs) == 0 {
+			return // the runtime never journals an empty batch
+		}
+		j.Append("hot", pos, slices.Clone(evs), func(p uint64, err error) {
+			if err != nil {
+				panic(err)
+			}
+			pos = p
+		})
+		evs = evs[:0]
+	}
+	exec(actors.Grant{ID: "g", Amount: 1 << 50, Kind: "paid"})
+	for i, n := 0, 1; n < hotEvents; i++ {
+		id := fmt.Sprintf("r%d", i)
+		exec(actors.Reserve{ID: id, Amount: 100, TTLms: 60_000})
+		exec(actors.Settle{ID: "s" + id, HoldID: id, Actual: 60, Final: true})
+		n += 2
+		if i%50 == 49 {
+			flush()
+			now = now.Add(time.Millisecond)
+		}
+		if img == nil && n >= hotEvents-tailEvents {
+			flush()
+			var err error
+			if img, err = Encode(w.Image(pos)); err != nil {
+				panic(err)
+			}
+		}
+	}
+	flush()
+	return hotJournal{j: j, img: img}
+})
+
+// readOnly serves one image and drops saves, so every activation of the
+// benchmark starts from the same snapshot.
+type readOnly struct{ data []byte }
+
+func (r readOnly) Load(context.Context, string) (*actors.Image, error) { return Decode(r.data) }
+func (readOnly) Save(context.Context, *actors.Image) error             { return nil }
+
+func BenchmarkColdActivation1MEvents(b *testing.B) {
+	h := hot()
+	for _, c := range []struct {
+		name  string
+		store actors.SnapshotStore
+	}{{"full_replay", nil}, {"snapshot_and_tail", readOnly{h.img}}} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := actors.DefaultConfig()
+			cfg.Snapshots = c.store
+			var took []time.Duration
+			for b.Loop() {
+				s, err := actors.NewSystem(cfg, h.j)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				if _, err := s.Ask(context.Background(), "hot", actors.Balance{}); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+				b.StopTimer()
+				_ = s.Close(context.Background())
+				b.StartTimer()
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(took[(len(took)*99)/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(len(h.img)), "snapshot-bytes")
+		})
+	}
+}

@@ -1,0 +1,225 @@
+package snapshot
+
+import (
+	"math"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// Body layout of format v1: msgpack arrays with fields in a fixed order.
+// Positional, not keyed: a million holds would otherwise carry a million
+// copies of every field name. Changing it means a new format version and
+// keeping this decoder for v1 files (testdata/v1.snap proves it).
+//
+//	image   [pos, maxIDs, idRetentionNs, exists, seq, clock, settings,
+//	         debt, free, held, total, spentOriginal,
+//	         [grant…], [hold…], [record…], evictedYoung]
+//	settings [mode, overdraftLimit, overdraftPercent, percentSet, defaultTTLms, suspended]
+//	grant   [id, kind, priority, amount, remaining, earmarked, effectiveAt, expiresAt, state, meta|nil]
+//	hold    [id, amount, expiresAt, onExpiry, principal, feature, [alloc…], answer]
+//	record  [answer, at, holdStatus]
+//	answer  [id, op, hash, [n0…n7], [alloc…]]
+//	alloc   [grant, amount]
+const (
+	imageFields    = 16
+	settingsFields = 6
+	grantFields    = 10
+	holdFields     = 8
+	recordFields   = 3
+	answerFields   = 5
+	answerN        = 8
+)
+
+func appendBody(b []byte, img *actors.Image) []byte {
+	b = appendArrayLen(b, imageFields)
+	b = appendUint(b, img.Pos)
+	b = appendInt(b, int64(img.MaxRememberedIDs))
+	b = appendInt(b, img.IDRetention)
+	b = appendBool(b, img.Exists)
+	b = appendUint(b, img.Seq)
+	b = appendInt(b, img.Clock)
+	s := img.Settings
+	b = appendArrayLen(b, settingsFields)
+	b = appendUint(b, uint64(s.Mode))
+	b = appendInt(b, s.OverdraftLimit)
+	b = appendInt(b, s.OverdraftPercent)
+	b = appendBool(b, s.PercentSet)
+	b = appendInt(b, s.DefaultTTLms)
+	b = appendBool(b, s.Suspended)
+	for _, v := range []int64{img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal} {
+		b = appendInt(b, v)
+	}
+	b = appendArrayLen(b, len(img.Grants))
+	for i := range img.Grants {
+		b = appendGrant(b, &img.Grants[i])
+	}
+	b = appendArrayLen(b, len(img.Holds))
+	for i := range img.Holds {
+		h := &img.Holds[i]
+		b = appendArrayLen(b, holdFields)
+		b = appendStr(b, h.ID)
+		b = appendInt(b, h.Amount)
+		b = appendInt(b, h.ExpiresAt)
+		b = appendUint(b, uint64(h.OnExpiry))
+		b = appendStr(b, h.Principal)
+		b = appendStr(b, h.Feature)
+		b = appendAllocs(b, h.Earmarks)
+		b = appendAnswer(b, &h.Answer)
+	}
+	b = appendArrayLen(b, len(img.IDs))
+	for i := range img.IDs {
+		r := &img.IDs[i]
+		b = appendArrayLen(b, recordFields)
+		b = appendAnswer(b, &r.Answer)
+		b = appendInt(b, r.At)
+		b = appendUint(b, uint64(r.Hold))
+	}
+	return appendUint(b, img.EvictedYoung)
+}
+
+func appendGrant(b []byte, g *actors.GrantImage) []byte {
+	b = appendArrayLen(b, grantFields)
+	b = appendStr(b, g.ID)
+	b = appendStr(b, g.Kind)
+	for _, v := range []int64{g.Priority, g.Amount, g.Remaining, g.Earmarked, g.EffectiveAt, g.ExpiresAt} {
+		b = appendInt(b, v)
+	}
+	b = appendUint(b, uint64(g.State))
+	if g.Meta == nil {
+		return append(b, 0xc0)
+	}
+	b = appendMapLen(b, len(g.Meta))
+	for k, v := range g.Meta {
+		b = appendStr(appendStr(b, k), v)
+	}
+	return b
+}
+
+func appendAnswer(b []byte, a *actors.Answer) []byte {
+	b = appendArrayLen(b, answerFields)
+	b = appendStr(b, a.ID)
+	b = appendUint(b, uint64(a.Op))
+	b = appendUint(b, a.Hash)
+	b = appendArrayLen(b, answerN)
+	for _, v := range a.N {
+		b = appendInt(b, v)
+	}
+	return appendAllocs(b, a.Allocs)
+}
+
+func appendAllocs(b []byte, as []actors.Allocation) []byte {
+	b = appendArrayLen(b, len(as))
+	for _, a := range as {
+		b = appendArrayLen(b, 2)
+		b = appendStr(b, a.Grant)
+		b = appendInt(b, a.Amount)
+	}
+	return b
+}
+
+// Smallest encodings, to bound element counts by the bytes left.
+const (
+	minGrant  = 1 + grantFields
+	minHold   = 1 + holdFields + minAnswer
+	minRecord = 1 + minAnswer + 2
+	minAnswer = 1 + answerFields + answerN
+	minAlloc  = 3
+)
+
+func readBody(r *reader, img *actors.Image) {
+	if !r.fields(imageFields, "image") {
+		return
+	}
+	img.Pos = r.uint()
+	img.MaxRememberedIDs = int(r.small(math.MaxInt32, "max remembered ids"))
+	img.IDRetention = r.int()
+	img.Exists = r.bool()
+	img.Seq = r.uint()
+	img.Clock = r.int()
+	if r.fields(settingsFields, "settings") {
+		s := &img.Settings
+		s.Mode = actors.Mode(r.small(math.MaxUint8, "mode"))
+		s.OverdraftLimit = r.int()
+		s.OverdraftPercent = r.int()
+		s.PercentSet = r.bool()
+		s.DefaultTTLms = r.int()
+		s.Suspended = r.bool()
+	}
+	img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal = r.int(), r.int(), r.int(), r.int(), r.int()
+	if n := r.arrayLen(minGrant, "grants"); n > 0 {
+		img.Grants = make([]actors.GrantImage, n)
+		for i := 0; i < n && r.err == nil; i++ {
+			readGrant(r, &img.Grants[i])
+		}
+	}
+	if n := r.arrayLen(minHold, "holds"); n > 0 {
+		img.Holds = make([]actors.HoldImage, n)
+		for i := 0; i < n && r.fields(holdFields, "hold"); i++ {
+			h := &img.Holds[i]
+			h.ID = r.str()
+			h.Amount = r.int()
+			h.ExpiresAt = r.int()
+			h.OnExpiry = actors.OnExpiry(r.small(math.MaxUint8, "on expiry"))
+			h.Principal = r.str()
+			h.Feature = r.str()
+			h.Earmarks = readAllocs(r)
+			readAnswer(r, &h.Answer)
+		}
+	}
+	if n := r.arrayLen(minRecord, "ids"); n > 0 {
+		img.IDs = make([]actors.RecordImage, n)
+		for i := 0; i < n && r.fields(recordFields, "record"); i++ {
+			rec := &img.IDs[i]
+			readAnswer(r, &rec.Answer)
+			rec.At = r.int()
+			rec.Hold = uint8(r.small(math.MaxUint8, "hold status"))
+		}
+	}
+	img.EvictedYoung = r.uint()
+}
+
+func readGrant(r *reader, g *actors.GrantImage) {
+	if !r.fields(grantFields, "grant") {
+		return
+	}
+	g.ID, g.Kind = r.str(), r.str()
+	g.Priority, g.Amount, g.Remaining, g.Earmarked = r.int(), r.int(), r.int(), r.int()
+	g.EffectiveAt, g.ExpiresAt = r.int(), r.int()
+	g.State = uint8(r.small(math.MaxUint8, "grant state"))
+	if r.isNil() {
+		return
+	}
+	n := r.length(0x80, 0xde, 0xdf, 2, "meta")
+	g.Meta = make(actors.Meta, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		k := r.str()
+		g.Meta[k] = r.str()
+	}
+}
+
+func readAnswer(r *reader, a *actors.Answer) {
+	if !r.fields(answerFields, "answer") {
+		return
+	}
+	a.ID = r.str()
+	a.Op = actors.OpCode(r.small(math.MaxUint8, "op"))
+	a.Hash = r.uint()
+	if r.fields(answerN, "answer figures") {
+		for i := range a.N {
+			a.N[i] = r.int()
+		}
+	}
+	a.Allocs = readAllocs(r)
+}
+
+func readAllocs(r *reader) []actors.Allocation {
+	n := r.arrayLen(minAlloc, "allocations")
+	if n == 0 {
+		return nil
+	}
+	as := make([]actors.Allocation, n)
+	for i := 0; i < n && r.fields(2, "allocation"); i++ {
+		as[i] = actors.Allocation{Grant: r.str(), Amount: r.int()}
+	}
+	return as
+}

@@ -1,0 +1,108 @@
+// Package snapshot stores wallet images (actors.Image) so that activating a
+// wallet reads its latest image and the journal after it, not its whole
+// journal. It implements actors.SnapshotStore on the JetStream object store
+// (bucket PURSER_SNAPSHOTS, one object per wallet, chunked, so a wallet with
+// a million open holds fits) and in memory, and owns the on-disk format:
+//
+//	magic   "PSNP"
+//	version uint16, big endian (1)
+//	wallet  uint8 length, then the wallet id
+//	length  uint64, big endian: bytes in the body
+//	crc     uint32, big endian: CRC-32C (Castagnoli) of the body
+//	body    msgpack, layout in body.go
+//
+// A snapshot that fails any check is refused with an error; the runtime
+// then rebuilds the wallet from its whole journal, so a bad snapshot costs
+// time, never correctness.
+package snapshot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// Version is the format Encode writes. Decode reads every version up to it.
+const Version = 1
+
+var magic = [4]byte{'P', 'S', 'N', 'P'}
+
+const headerFixed = 4 + 2 + 1 + 8 + 4 // without the wallet id
+
+// Decode's refusals. Each wraps ErrCorrupt except ErrVersion: a snapshot of
+// a newer format is not corrupt, only unreadable by this build.
+var (
+	ErrCorrupt   = errors.New("snapshot: corrupt")
+	ErrVersion   = errors.New("snapshot: unknown format version")
+	ErrChecksum  = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	ErrTruncated = fmt.Errorf("%w: truncated", ErrCorrupt)
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Encode writes img in the current format.
+func Encode(img *actors.Image) ([]byte, error) {
+	if len(img.Wallet) == 0 || len(img.Wallet) > 255 {
+		return nil, fmt.Errorf("snapshot: wallet id of %d bytes", len(img.Wallet))
+	}
+	hdr := headerFixed + len(img.Wallet)
+	// About 100 bytes per hold or id: one allocation for most wallets.
+	b := make([]byte, hdr, hdr+256+100*(len(img.Holds)+len(img.IDs))+64*len(img.Grants))
+	b = appendBody(b, img)
+	body := b[hdr:]
+	copy(b, magic[:])
+	binary.BigEndian.PutUint16(b[4:], Version)
+	b[6] = byte(len(img.Wallet))
+	copy(b[7:], img.Wallet)
+	o := 7 + len(img.Wallet)
+	binary.BigEndian.PutUint64(b[o:], uint64(len(body)))
+	binary.BigEndian.PutUint32(b[o+8:], crc32.Checksum(body, castagnoli))
+	return b, nil
+}
+
+// Decode reads a snapshot of any known version. It never panics and
+// allocates at most a small multiple of len(data), whatever data holds.
+func Decode(data []byte) (*actors.Image, error) {
+	if len(data) < 7 {
+		return nil, ErrTruncated
+	}
+	if [4]byte(data[:4]) != magic {
+		return nil, fmt.Errorf("%w: not a snapshot (magic %q)", ErrCorrupt, data[:4])
+	}
+	switch v := binary.BigEndian.Uint16(data[4:]); {
+	case v == 0:
+		return nil, fmt.Errorf("%w: version 0", ErrCorrupt)
+	case v > Version:
+		return nil, fmt.Errorf("%w %d (this build reads up to %d)", ErrVersion, v, Version)
+	}
+	wl := int(data[6])
+	if len(data) < headerFixed+wl {
+		return nil, ErrTruncated
+	}
+	wallet := string(data[7 : 7+wl])
+	o := 7 + wl
+	n := binary.BigEndian.Uint64(data[o:])
+	sum := binary.BigEndian.Uint32(data[o+8:])
+	body := data[o+12:]
+	switch {
+	case n > uint64(len(body)):
+		return nil, fmt.Errorf("%w: body of %d bytes, header says %d", ErrTruncated, len(body), n)
+	case n < uint64(len(body)):
+		return nil, fmt.Errorf("%w: %d bytes after the body", ErrCorrupt, uint64(len(body))-n)
+	case crc32.Checksum(body, castagnoli) != sum:
+		return nil, ErrChecksum
+	}
+	img := &actors.Image{Wallet: wallet}
+	r := &reader{b: body}
+	readBody(r, img) // the only version so far; a v2 would switch here
+	if r.err == nil && r.left() != 0 {
+		r.failf("%d bytes after the image", r.left())
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.err)
+	}
+	return img, nil
+}

@@ -1,0 +1,194 @@
+package snapshot
+
+// The JetStream store on a real embedded server (fsync always, random
+// port, temp dir): round trips, a snapshot far larger than a NATS message,
+// and the runtime over the JetStream journal, where an image ahead of the
+// journal must be caught through the journal's own Read.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/embedded"
+	"github.com/purser-dev/purser/transport/journal"
+)
+
+func startJetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv, err := embedded.Start(embedded.Config{DataDir: t.TempDir(), Port: embedded.RandomPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestJetStreamStoreRoundTrips(t *testing.T) {
+	js := startJetStream(t)
+	ctx := ctxT(t)
+	store, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := store.Load(ctx, "nobody"); img != nil || err != nil {
+		t.Fatalf("a wallet without a snapshot: %v, %v", img, err)
+	}
+	img := goldenWallet(t).Image(42)
+	if err := store.Save(ctx, img); err != nil {
+		t.Fatal(err)
+	}
+	// A second open binds to the existing bucket (another node).
+	again, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.Load(ctx, img.Wallet)
+	if err != nil || !reflect.DeepEqual(norm(got), norm(img)) {
+		t.Fatalf("round trip: %v", err)
+	}
+	// A damaged object is refused, not returned.
+	os, err := js.ObjectStore(ctx, Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := Encode(img)
+	data[len(data)-1] ^= 0xff
+	if _, err := os.PutBytes(ctx, img.Wallet, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Load(ctx, img.Wallet); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("damaged snapshot: %v", err)
+	}
+}
+
+// bigWallet has holds open holds on one grant, each with its own id.
+func bigWallet(t testing.TB, holds int) *actors.Wallet {
+	limits := actors.DefaultLimits()
+	w := actors.NewWallet("big", limits)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if _, _, err := w.Execute(actors.Grant{ID: "g", Amount: int64(holds) * 10, Kind: "paid"}, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	var evs []actors.Event
+	for i := range holds {
+		var err *actors.Error
+		evs, _, err = w.Execute(actors.Reserve{ID: fmt.Sprintf("hold-%07d", i), Amount: 7, TTLms: 3_600_000,
+			Principal: "team:load"}, now, evs[:0])
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+func TestJetStreamStoreKeepsAHugeSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wallet with 200,000 open holds")
+	}
+	w := bigWallet(t, 200_000)
+	img := w.Image(1)
+	js := startJetStream(t)
+	ctx := ctxT(t)
+	store, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := store.Save(ctx, img); err != nil {
+		t.Fatal(err)
+	}
+	saved := time.Since(start)
+	got, err := store.Load(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := time.Since(start) - saved
+	data, _ := Encode(img)
+	t.Logf("%d open holds: %d bytes (%d NATS messages' worth), saved in %s, loaded in %s",
+		len(img.Holds), len(data), len(data)/(1<<20)+1, saved, loaded)
+	if !reflect.DeepEqual(norm(got), norm(img)) {
+		t.Fatal("the huge snapshot came back different")
+	}
+	restored, _, err := actors.FromImage(got, actors.DefaultLimits())
+	if err != nil || restored.OpenHolds() != 200_000 || restored.Figures() != w.Figures() {
+		t.Fatalf("restored: %v", err)
+	}
+}
+
+// TestRuntimeOnJetStream runs the runtime on the JetStream journal and
+// store: a restart activates from the snapshot plus the tail, and a
+// snapshot ahead of the journal (its position past the wallet's last
+// message) is ignored.
+func TestRuntimeOnJetStream(t *testing.T) {
+	js := startJetStream(t)
+	ctx := ctxT(t)
+	jcfg := journal.Config{Logger: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))}
+	jr, err := journal.New(ctx, js, jcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jr.Close(context.Background())
+	store, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSystem(t, jr, store, func(c *actors.Config) { c.SnapshotEvery = 9 })
+	history(t, s, "w", 0, 40)
+	closeSystem(t, s)
+	s = newSystem(t, jr, nil, nil) // journals a tail no snapshot covers
+	history(t, s, "w", 40, historyLen)
+	want := ask(t, s, "w", actors.Balance{})
+	closeSystem(t, s)
+
+	s = newSystem(t, jr, store, nil)
+	if got := ask(t, s, "w", actors.Balance{}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("from snapshot + tail: %+v, want %+v", got, want)
+	}
+	if st := s.SnapshotStats(); st.Loaded != 1 || st.Rejected != 0 {
+		t.Fatalf("%+v", st)
+	}
+	closeSystem(t, s) // saves a snapshot at the journal's end
+
+	img, err := store.Load(ctx, "w")
+	if err != nil || img == nil {
+		t.Fatalf("no snapshot after shutdown: %v", err)
+	}
+	ahead := *img
+	ahead.Pos += 1000
+	if err := store.Save(ctx, &ahead); err != nil {
+		t.Fatal(err)
+	}
+	s = newSystem(t, jr, store, nil)
+	defer closeSystem(t, s)
+	if got := ask(t, s, "w", actors.Balance{}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after an ahead snapshot: %+v, want %+v", got, want)
+	}
+	if st := s.SnapshotStats(); st.Loaded != 0 || st.Rejected != 1 {
+		t.Fatalf("the ahead snapshot was not rejected: %+v", st)
+	}
+}

@@ -1,0 +1,298 @@
+package snapshot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// The body is plain msgpack (any msgpack library reads it), written and read
+// here by hand rather than by reflection: a snapshot holds up to a million
+// holds, so per-value cost matters, and a hostile length must be checked
+// against the bytes that remain before anything is allocated (reflection
+// decoders size slices from the length alone).
+
+func appendArrayLen(b []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(b, 0x90|byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
+}
+
+func appendMapLen(b []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(b, 0x80|byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xde), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xdf), uint32(n))
+}
+
+func appendUint(b []byte, v uint64) []byte {
+	switch {
+	case v < 128:
+		return append(b, byte(v))
+	case v <= math.MaxUint8:
+		return append(b, 0xcc, byte(v))
+	case v <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
+	case v <= math.MaxUint32:
+		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+}
+
+func appendInt(b []byte, v int64) []byte {
+	switch {
+	case v >= 0:
+		return appendUint(b, uint64(v))
+	case v >= -32:
+		return append(b, byte(v))
+	case v >= math.MinInt8:
+		return append(b, 0xd0, byte(v))
+	case v >= math.MinInt16:
+		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
+	case v >= math.MinInt32:
+		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 0xc3)
+	}
+	return append(b, 0xc2)
+}
+
+func appendStr(b []byte, s string) []byte {
+	switch n := len(s); {
+	case n < 32:
+		b = append(b, 0xa0|byte(n))
+	case n <= math.MaxUint8:
+		b = append(b, 0xd9, byte(n))
+	case n <= math.MaxUint16:
+		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
+	default:
+		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
+	}
+	return append(b, s...)
+}
+
+var errShort = errors.New("body ends inside a value")
+
+// reader decodes msgpack from a byte slice. The first error sticks: every
+// later read returns zero values, so decoding code reads straight through
+// and checks err once per structure.
+type reader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *reader) failf(format string, args ...any) { r.fail(fmt.Errorf(format, args...)) }
+
+func (r *reader) left() int { return len(r.b) - r.off }
+
+func (r *reader) next(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > r.left() {
+		r.fail(errShort)
+		return nil
+	}
+	p := r.b[r.off : r.off+n]
+	r.off += n
+	return p
+}
+
+func (r *reader) byte1() byte {
+	if p := r.next(1); p != nil {
+		return p[0]
+	}
+	return 0
+}
+
+func (r *reader) u16() uint64 {
+	if p := r.next(2); p != nil {
+		return uint64(binary.BigEndian.Uint16(p))
+	}
+	return 0
+}
+
+func (r *reader) u32() uint64 {
+	if p := r.next(4); p != nil {
+		return uint64(binary.BigEndian.Uint32(p))
+	}
+	return 0
+}
+
+func (r *reader) u64() uint64 {
+	if p := r.next(8); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}
+
+// length reads an array (map: pairs) header. Each element takes at least
+// minBytes, so a length the remaining bytes cannot hold is refused before
+// the caller allocates for it.
+func (r *reader) length(fix, b16, b32 byte, minBytes int, what string) int {
+	c := r.byte1()
+	var n uint64
+	switch {
+	case c&0xf0 == fix:
+		n = uint64(c & 0x0f)
+	case c == b16:
+		n = r.u16()
+	case c == b32:
+		n = r.u32()
+	default:
+		r.failf("%s: not an array or map (0x%02x)", what, c)
+		return 0
+	}
+	if r.err == nil && n > uint64(r.left()/minBytes) {
+		r.failf("%s: %d elements cannot fit in %d bytes", what, n, r.left())
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) arrayLen(minBytes int, what string) int {
+	return r.length(0x90, 0xdc, 0xdd, minBytes, what)
+}
+
+// fields reads a fixed-size array header: a record of n fields.
+func (r *reader) fields(n int, what string) bool {
+	if got := r.arrayLen(1, what); r.err == nil && got != n {
+		r.failf("%s: %d fields, want %d", what, got, n)
+	}
+	return r.err == nil
+}
+
+func (r *reader) isNil() bool {
+	if r.err == nil && r.off < len(r.b) && r.b[r.off] == 0xc0 {
+		r.off++
+		return true
+	}
+	return false
+}
+
+func (r *reader) uint() uint64 {
+	c := r.byte1()
+	switch {
+	case r.err != nil:
+		return 0
+	case c < 0x80:
+		return uint64(c)
+	case c == 0xcc:
+		return uint64(r.byte1())
+	case c == 0xcd:
+		return r.u16()
+	case c == 0xce:
+		return r.u32()
+	case c == 0xcf:
+		return r.u64()
+	}
+	if v := r.signed(c); r.err == nil {
+		if v >= 0 {
+			return uint64(v)
+		}
+		r.failf("negative value %d where an unsigned one belongs", v)
+	}
+	return 0
+}
+
+func (r *reader) int() int64 {
+	c := r.byte1()
+	switch {
+	case r.err != nil:
+		return 0
+	case c < 0x80:
+		return int64(c)
+	case c == 0xcc, c == 0xcd, c == 0xce, c == 0xcf:
+		r.off--
+		v := r.uint()
+		if v > math.MaxInt64 {
+			r.failf("value %d overflows int64", v)
+			return 0
+		}
+		return int64(v)
+	}
+	return r.signed(c)
+}
+
+func (r *reader) signed(c byte) int64 {
+	switch {
+	case c >= 0xe0:
+		return int64(int8(c))
+	case c == 0xd0:
+		return int64(int8(r.byte1()))
+	case c == 0xd1:
+		return int64(int16(r.u16()))
+	case c == 0xd2:
+		return int64(int32(r.u32()))
+	case c == 0xd3:
+		return int64(r.u64())
+	}
+	r.failf("not an integer (0x%02x)", c)
+	return 0
+}
+
+// small reads an integer that must fit in [0, limit].
+func (r *reader) small(limit uint64, what string) uint64 {
+	v := r.uint()
+	if v > limit {
+		r.failf("%s: %d out of range", what, v)
+		return 0
+	}
+	return v
+}
+
+func (r *reader) bool() bool {
+	switch c := r.byte1(); {
+	case r.err != nil:
+	case c == 0xc3:
+		return true
+	case c != 0xc2:
+		r.failf("not a bool (0x%02x)", c)
+	}
+	return false
+}
+
+func (r *reader) str() string {
+	c := r.byte1()
+	var n uint64
+	switch {
+	case r.err != nil:
+		return ""
+	case c&0xe0 == 0xa0:
+		n = uint64(c & 0x1f)
+	case c == 0xd9:
+		n = uint64(r.byte1())
+	case c == 0xda:
+		n = r.u16()
+	case c == 0xdb:
+		n = r.u32()
+	default:
+		r.failf("not a string (0x%02x)", c)
+		return ""
+	}
+	if n > uint64(r.left()) {
+		r.fail(errShort)
+		return ""
+	}
+	return string(r.next(int(n)))
+}

@@ -1,0 +1,113 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// Blobs keeps one encoded snapshot per wallet: the part of a store that
+// differs between JetStream and memory.
+type Blobs interface {
+	// Get returns wallet's snapshot, nil, nil when there is none.
+	Get(ctx context.Context, wallet string) ([]byte, error)
+	// Put replaces wallet's snapshot.
+	Put(ctx context.Context, wallet string, data []byte) error
+}
+
+// Store is actors.SnapshotStore over Blobs: it encodes images on Save (on
+// the runtime's snapshot workers, off the actors' path) and decodes and
+// checks them on Load.
+type Store struct {
+	blobs Blobs
+}
+
+var _ actors.SnapshotStore = (*Store)(nil)
+
+// NewStore returns a Store keeping its snapshots in blobs.
+func NewStore(blobs Blobs) *Store { return &Store{blobs: blobs} }
+
+// Load implements actors.SnapshotStore.
+func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) {
+	data, err := s.blobs.Get(ctx, wallet)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	img, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if img.Wallet != wallet {
+		return nil, fmt.Errorf("%w: stored under %s, of wallet %s", ErrCorrupt, wallet, img.Wallet)
+	}
+	return img, nil
+}
+
+// Save implements actors.SnapshotStore.
+func (s *Store) Save(ctx context.Context, img *actors.Image) error {
+	data, err := Encode(img)
+	if err != nil {
+		return err
+	}
+	return s.blobs.Put(ctx, img.Wallet, data)
+}
+
+// MemBlobs keeps snapshots in memory, for tests: Raw and SetRaw let a test
+// corrupt, truncate or forge what Load will read.
+type MemBlobs struct {
+	mu   sync.Mutex
+	data map[string][]byte
+	puts int
+}
+
+// NewMemStore returns a Store in memory and its blobs.
+func NewMemStore() (*Store, *MemBlobs) {
+	m := &MemBlobs{data: make(map[string][]byte)}
+	return NewStore(m), m
+}
+
+// Get implements Blobs.
+func (m *MemBlobs) Get(_ context.Context, wallet string) ([]byte, error) {
+	return m.Raw(wallet), nil
+}
+
+// Put implements Blobs.
+func (m *MemBlobs) Put(_ context.Context, wallet string, data []byte) error {
+	m.SetRaw(wallet, data)
+	m.mu.Lock()
+	m.puts++
+	m.mu.Unlock()
+	return nil
+}
+
+// Raw returns a copy of wallet's stored bytes (nil: none).
+func (m *MemBlobs) Raw(wallet string) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.data[wallet])
+}
+
+// SetRaw stores data as wallet's snapshot, as is.
+func (m *MemBlobs) SetRaw(wallet string, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data[wallet] = slices.Clone(data)
+}
+
+// Puts counts the snapshots saved through Put.
+func (m *MemBlobs) Puts() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.puts
+}
+
+// Wallets lists the wallets with a snapshot, sorted.
+func (m *MemBlobs) Wallets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.data))
+}
