@@ -60,7 +60,12 @@ func startServe(t *testing.T, dir string, extra ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		// A killed node leaves its tmpfs batch staging behind (for repair).
+		_ = os.RemoveAll(stagingDir("auto", dir))
+	})
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() {
 		if strings.Contains(lines.Text(), "serving on") {
