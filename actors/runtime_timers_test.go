@@ -164,6 +164,7 @@ func TestPanicFailsOnlyItsBatch(t *testing.T) {
 		})
 		ask(t, s, "a", Grant{ID: "g", Amount: 100, Kind: "paid"})
 		ask(t, s, "b", Grant{ID: "g", Amount: 100, Kind: "paid"})
+		synctest.Wait() // every goroutine (the wake-up loop too) is parked: the next clock read is the batch's
 		explode.Store(true)
 		_, err := s.Ask(context.Background(), "a", Debit{ID: "d1", Amount: 10})
 		if err == nil || err.(*Error).Code != ErrUnavailable {
