@@ -120,7 +120,9 @@ type Revoke struct {
 	GrantID string
 }
 
-// Configure replaces each setting that is given (non-nil).
+// Configure replaces each setting that is given (non-nil). A given
+// Policies replaces the whole policies map, a given Features the whole
+// features map; an empty non-nil map clears it.
 type Configure struct {
 	ID               string
 	Mode             *Mode
@@ -128,6 +130,8 @@ type Configure struct {
 	OverdraftPercent *int64
 	DefaultTTLms     *int64
 	Suspended        *bool
+	Policies         map[string]Policy  // by principal path; "*" = the wallet root
+	Features         map[string]Feature // by feature name
 }
 
 // Tick applies the time-driven changes due by now: hold expiries, grant

@@ -24,7 +24,7 @@ func (w *Wallet) Decide(cmd Command, at int64, evs []Event) ([]Event, Reply, *Er
 	case Debit:
 		return w.decideDebit(c, at, evs)
 	case Balance:
-		r, err := w.balance()
+		r, err := w.balance(at)
 		return evs, r, err
 	case Grant:
 		return w.decideGrant(c, at, evs)
@@ -258,11 +258,16 @@ func (w *Wallet) decideCheck(c Check, at int64) (Reply, *Error) {
 
 // evaluate is the decision waterfall of SPEC §5: wallet status →
 // entitlement → rate limits → spend caps → credits. Governance (the middle
-// three) plugs in here; each step may only deny.
+// three, govcheck.go) runs only on a wallet that has some; each step may
+// only deny.
 func (w *Wallet) evaluate(amount int64, principal, feature string, at int64) (Reason, *DeniedBy, int64) {
-	_, _, _ = principal, feature, at
 	if w.settings.Suspended {
 		return ReasonWalletSuspended, nil, 0
+	}
+	if w.gov != nil {
+		if r, by, retry := w.gov.check(amount, principal, feature, at, w.settings.Mode == Strict, true); r != Allowed {
+			return r, by, retry
+		}
 	}
 	if !w.hasCredit(amount) {
 		return ReasonInsufficientCredits, nil, 0

@@ -192,22 +192,29 @@ func (w *Wallet) decideConfigure(c Configure, at int64, evs []Event) ([]Event, R
 		h.byte(5)
 		h.byte(byte(b2i(*c.Suspended)))
 	}
+	gov, err := w.limits.buildGovernance(w.governance(), c.Policies, c.Features)
+	if err != nil {
+		return evs, nil, err
+	}
+	hashGovernance(&h, c.Policies, c.Features)
 	if a, err := w.lookup(c.ID, opConfigure, h.h, at); a != nil || err != nil {
 		return evs, firstReply(a, c), err
 	}
 	d := w.draft(at, evs)
-	d.add(&Configured{Head: d.head(), Settings: s, Answer: Answer{ID: c.ID, Op: opConfigure, Hash: h.h, N: s.answer()}})
-	return d.evs, s.reply(), nil
+	d.add(&Configured{Head: d.head(), Settings: s, Governance: gov,
+		Answer: Answer{ID: c.ID, Op: opConfigure, Hash: h.h, N: s.answer()}})
+	return d.evs, s.reply(gov), nil
 }
 
 // balance is the read-only view of SPEC §8: active grants in burn-down
 // order, then pending ones by effective_at, then closed ones still
 // earmarked.
-func (w *Wallet) balance() (Reply, *Error) {
+func (w *Wallet) balance(at int64) (Reply, *Error) {
 	if err := w.requireWallet(); err != nil {
 		return nil, err
 	}
 	r := BalanceReply{Debt: w.debt, Mode: w.settings.Mode, Holds: len(w.holds), Figures: w.Figures()}
+	r.Policies, r.Features = w.gov.usageView(at)
 	r.Grants = make([]GrantView, 0, len(w.grants))
 	for _, g := range w.order {
 		r.Grants = append(r.Grants, g.view())

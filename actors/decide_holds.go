@@ -180,15 +180,22 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if more > 0 {
 		// An increase is an incremental authorization: the waterfall's status
 		// and credit steps apply as for a strict reserve, whatever the mode.
+		// Caps and the feature's entitlement and limit apply to the
+		// increase at the hold's principal and feature; it is no new
+		// request, so it takes no rate.
 		reason := Allowed
+		var by *DeniedBy
 		switch {
 		case w.settings.Suspended:
 			reason = ReasonWalletSuspended
-		case w.debt > 0 || w.free < more:
+		case w.gov != nil:
+			reason, by, _ = w.gov.check(more, hd.principal, hd.feature, at, true, false)
+		}
+		if reason == Allowed && (w.debt > 0 || w.free < more) {
 			reason = ReasonInsufficientCredits
 		}
 		if reason != Allowed {
-			return evs, ExtendReply{Reason: reason, ExpiresAt: unixTime(hd.expiresAt), Amount: hd.amount,
+			return evs, ExtendReply{Reason: reason, DeniedBy: by, ExpiresAt: unixTime(hd.expiresAt), Amount: hd.amount,
 				Figures: w.Figures()}, nil
 		}
 	}

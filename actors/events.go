@@ -38,6 +38,9 @@ type Answer struct {
 	Hash   uint64       `msgpack:"h"`
 	N      [8]int64     `msgpack:"n"`
 	Allocs []Allocation `msgpack:"a,omitempty"`
+	// Gov is the governance a configure's reply showed. Apply sets it on
+	// the id record from the Configured event (never journaled twice).
+	Gov *Governance `msgpack:"gv,omitempty"`
 }
 
 // GrantCreated: history "granted". Active at once when EffectiveAt <= At.
@@ -179,12 +182,14 @@ type Revoked struct {
 	Answer Answer `msgpack:"r"`
 }
 
-// Configured: settings replaced. History "configured". Has* says which
-// settings the command gave.
+// Configured: settings replaced. History "configured". Settings and
+// Governance are the whole configuration after the change (nil Governance:
+// no policies and no features).
 type Configured struct {
 	Head
-	Settings Settings `msgpack:"st"`
-	Answer   Answer   `msgpack:"r"`
+	Settings   Settings    `msgpack:"st"`
+	Governance *Governance `msgpack:"gv,omitempty"`
+	Answer     Answer      `msgpack:"r"`
 }
 
 // Settings are a wallet's policy settings (the reply of configure).

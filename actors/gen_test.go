@@ -22,6 +22,65 @@ var genStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type genState struct {
 	now     time.Time
 	reserve []string // holds placed, for settles to name
+	// gov adds principals, features and governance configuration to the
+	// commands (the model test leaves governance out of its scope).
+	gov bool
+}
+
+// genPrincipals are nested paths, so that policies on prefixes apply to
+// several of them.
+var genPrincipals = []string{"", "*", "t:0", "t:1", "t:0/u:0", "t:0/u:1", "t:1/u:0", "t:0/u:0/a:0", "t:0/u:0/a:1", "t:0/u:1/a:0"}
+
+var genFeatures = []string{"", "chat", "img", "video"}
+
+func (g *genState) principal(t *rapid.T) (string, string) {
+	if !g.gov {
+		return "", ""
+	}
+	return sampled(t, genPrincipals, "principal"), sampled(t, genFeatures, "feature")
+}
+
+// genPolicies draws caps and rates on a few levels (windows short enough
+// for a sequence of minutes to roll them over).
+func genPolicies(t *rapid.T) map[string]Policy {
+	ps := map[string]Policy{}
+	for range uniform(t, 0, 4, "policies") {
+		var p Policy
+		for _, w := range []Window{WindowMinute, WindowHour, WindowDay} {
+			if uniform(t, 0, 2, "has cap") == 0 {
+				p.Caps = append(p.Caps, Cap{Window: w, Limit: uniform64(t, 1, 300, "cap")})
+			}
+		}
+		for _, w := range []Window{WindowSecond, WindowMinute} {
+			if uniform(t, 0, 3, "has rate") == 0 {
+				r := Rate{Window: w, Requests: uniform64(t, 0, 6, "requests"), Credits: uniform64(t, 0, 200, "credits")}
+				if r.Requests == 0 && r.Credits == 0 {
+					r.Requests = 1
+				}
+				p.Rates = append(p.Rates, r)
+			}
+		}
+		if rare(t, "bad cap") {
+			p.Caps = append(p.Caps, Cap{Window: WindowSecond, Limit: 1})
+		}
+		ps[sampled(t, genPrincipals[1:], "policy path")] = p
+	}
+	return ps
+}
+
+func genFeatureSet(t *rapid.T) map[string]Feature {
+	fs := map[string]Feature{}
+	for _, name := range genFeatures[1:] {
+		switch uniform(t, 0, 3, "feature") {
+		case 1:
+			fs[name] = Feature{Enabled: true}
+		case 2:
+			fs[name] = Feature{Enabled: true, Limit: &FeatureLimit{Window: WindowMinute, Amount: uniform64(t, 1, 200, "flimit")}}
+		case 3:
+			fs[name] = Feature{}
+		}
+	}
+	return fs
 }
 
 func (g *genState) reqID(t *rapid.T) string {
@@ -120,6 +179,7 @@ func (g *genState) command(t *rapid.T) Command {
 		if uniform(t, 0, 3, "capture") == 0 {
 			c.OnExpiry = ExpireCapture
 		}
+		c.Principal, c.Feature = g.principal(t)
 		return c
 	case op < 55:
 		c := Settle{ID: g.reqID(t), HoldID: g.holdID(t), Actual: uniform64(t, 0, 80, "actual"),
@@ -143,7 +203,9 @@ func (g *genState) command(t *rapid.T) Command {
 		}
 		return c
 	case op < 82:
-		return Debit{ID: g.reqID(t), Amount: genAmount(t, 40, "damount")}
+		c := Debit{ID: g.reqID(t), Amount: genAmount(t, 40, "damount")}
+		c.Principal, c.Feature = g.principal(t)
+		return c
 	case op < 85:
 		return Revoke{ID: g.reqID(t), GrantID: fmt.Sprintf("g%d", uniform(t, 0, 12, "rgid"))}
 	case op < 90:
@@ -175,9 +237,17 @@ func (g *genState) command(t *rapid.T) Command {
 			b := uniform(t, 0, 2, "suspended") == 0
 			c.Suspended = &b
 		}
+		if g.gov && uniform(t, 0, 2, "set policies") == 0 {
+			c.Policies = genPolicies(t)
+		}
+		if g.gov && uniform(t, 0, 3, "set features") == 0 {
+			c.Features = genFeatureSet(t)
+		}
 		return c
 	case op < 95:
-		return Check{Amount: genAmount(t, 60, "camount")}
+		c := Check{Amount: genAmount(t, 60, "camount")}
+		c.Principal, c.Feature = g.principal(t)
+		return c
 	}
 	return Balance{}
 }

@@ -45,6 +45,8 @@ type Image struct {
 	// remember and pin leave the index, so the index is not stored.
 	IDs          []RecordImage `msgpack:"i"`
 	EvictedYoung uint64        `msgpack:"ey"`
+
+	Gov *GovImage `msgpack:"gv,omitempty"` // governance (govimage.go); nil: none
 }
 
 // Grant states as stored in an image; the values are part of the snapshot
@@ -126,6 +128,7 @@ func (w *Wallet) Image(pos uint64) *Image {
 	for i, r := range live {
 		img.IDs[i] = RecordImage{Answer: r.answer, At: r.at, Hold: uint8(r.hold)}
 	}
+	img.Gov = w.govImage()
 	return img
 }
 

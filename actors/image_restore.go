@@ -70,6 +70,9 @@ func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
 			w.grants[a.Grant].earmarked += a.Amount
 		}
 	}
+	if err := w.restoreGov(img.Gov); err != nil {
+		return nil, 0, err
+	}
 	return w, img.Pos, nil
 }
 

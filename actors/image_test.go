@@ -71,6 +71,9 @@ func (g *imgGen) command(t *rapid.T) Command {
 		return c
 	case 2, 3, 4:
 		c := Reserve{ID: g.id(t), Amount: amount("reserve"), TTLms: ttl(), Principal: principal}
+		if rapid.Bool().Draw(t, "feature") {
+			c.Feature = "chat"
+		}
 		if rapid.IntRange(0, 3).Draw(t, "capture") == 0 {
 			c.OnExpiry = ExpireCapture
 		}
@@ -95,7 +98,13 @@ func (g *imgGen) command(t *rapid.T) Command {
 		}
 		mode := rapid.SampledFrom([]Mode{Strict, Optimistic}).Draw(t, "mode")
 		limit := rapid.Int64Range(0, 300).Draw(t, "overdraft")
-		return Configure{ID: g.id(t), Mode: &mode, OverdraftLimit: &limit}
+		c := Configure{ID: g.id(t), Mode: &mode, OverdraftLimit: &limit}
+		if rapid.Bool().Draw(t, "governed") { // windows and buckets must survive an image
+			c.Policies = map[string]Policy{"team:a": {Caps: []Cap{{Window: WindowMinute, Limit: 2000}},
+				Rates: []Rate{{Window: WindowSecond, Requests: 3, Credits: 900}}}}
+			c.Features = map[string]Feature{"chat": {Enabled: true, Limit: &FeatureLimit{Window: WindowHour, Amount: 5000}}}
+		}
+		return c
 	}
 	return Tick{}
 }
@@ -246,12 +255,12 @@ func TestFromImageRefusesBrokenImages(t *testing.T) {
 // snapshot format (a new format version once v1 is released), then here.
 func TestImageCoversEveryWalletField(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
-		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds expiries ids",
+		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds expiries ids gov",
 		reflect.TypeFor[grant]():    "id kind priority amount remaining earmarked effectiveAt expiresAt state meta timer inOrder",
 		reflect.TypeFor[hold]():     "id amount expiresAt onExpiry principal feature earmarks index rec",
 		reflect.TypeFor[record]():   "answer at hold",
 		reflect.TypeFor[idTable]():  "byID queue head evictedYoung slab", // slab: allocation only
-		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs",
+		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",
 	} {
 		var got []string

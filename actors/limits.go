@@ -17,6 +17,8 @@ type Limits struct {
 	MaxMetaEntries   int           // keys in a meta map; default 16
 	MaxMetaKey       int           // bytes in a meta key; default 64
 	MaxMetaValue     int           // bytes in a meta value; default 512
+	MaxPolicies      int           // principal paths with a policy; default 1,000
+	MaxFeatures      int           // configured features; default 1,000
 }
 
 // Fixed by the wire contract (SPEC §3, §6, §8), not settings.
@@ -37,6 +39,8 @@ func DefaultLimits() Limits {
 		MaxMetaEntries:   16,
 		MaxMetaKey:       64,
 		MaxMetaValue:     512,
+		MaxPolicies:      1_000,
+		MaxFeatures:      1_000,
 	}
 }
 
@@ -53,6 +57,8 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("IDRetention must be >= 1m, got %s", l.IDRetention)
 	case l.MaxMetaEntries < 0 || l.MaxMetaKey < 1 || l.MaxMetaValue < 0:
 		return fmt.Errorf("meta bounds must be non-negative")
+	case l.MaxPolicies < 0 || l.MaxFeatures < 0:
+		return fmt.Errorf("MaxPolicies and MaxFeatures must be non-negative")
 	}
 	return nil
 }

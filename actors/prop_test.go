@@ -17,7 +17,11 @@ package actors
 //     through AppendEvents/DecodeEvents, give an equal state;
 //   - a refused command (error or denial) emits nothing and changes nothing;
 //   - a retry of an accepted command returns the identical first reply and
-//     changes nothing.
+//     changes nothing;
+//   - governance (principals, features, policies drawn at random): an
+//     allowed strict reserve leaves consumed + held within every cap along
+//     its path and its feature's limit, and each governed level holds
+//     exactly its open holds (checkGovernance).
 
 import (
 	"reflect"
@@ -39,7 +43,7 @@ func TestWalletProperties(t *testing.T) {
 		w := NewWallet("w1", limits)
 		books := newAccountant("w1", limits)
 		decoded := NewWallet("w1", limits)
-		g := &genState{now: genStart}
+		g := &genState{now: genStart, gov: true}
 		var all, evs []Event
 		var accepted []executed
 
@@ -128,6 +132,9 @@ func TestWalletProperties(t *testing.T) {
 				switch r := reply.(type) {
 				case ReserveReply:
 					if res, ok := c.(Reserve); ok && r.Allowed && mode == Strict {
+						if err := capsHold(w, res.Principal, res.Feature); err != nil {
+							rt.Fatalf("strict reserve of %d by %q: %v", res.Amount, res.Principal, err)
+						}
 						amt := res.Amount
 						if preDebt != 0 || amt > pre.Available || after.Available < 0 ||
 							after.Available != pre.Available-amt || after.Held != pre.Held+amt {

@@ -14,9 +14,11 @@ type Figures struct {
 	Available int64
 }
 
-// DeniedBy names the principal path and window that refused a request.
+// DeniedBy names the principal path (a cap or rate) or the feature (a
+// feature limit) and the window that refused a request.
 type DeniedBy struct {
 	Principal string
+	Feature   string
 	Window    string
 }
 
@@ -50,6 +52,7 @@ type ReleaseReply struct {
 type ExtendReply struct {
 	Allowed   bool
 	Reason    Reason
+	DeniedBy  *DeniedBy // a cap or feature limit that refused the increase
 	ExpiresAt time.Time
 	Amount    int64
 	Figures
@@ -77,10 +80,12 @@ type GrantView struct {
 }
 
 type BalanceReply struct {
-	Debt   int64
-	Mode   Mode
-	Holds  int
-	Grants []GrantView
+	Debt     int64
+	Mode     Mode
+	Holds    int
+	Grants   []GrantView
+	Policies []PolicyUsage  // by principal path; none when no policies
+	Features []FeatureUsage // by name; none when no features
 	Figures
 }
 
@@ -102,6 +107,8 @@ type ConfigureReply struct {
 	OverdraftPercent *int64
 	DefaultTTLms     int64
 	Suspended        bool
+	Policies         map[string]Policy  // shared with the wallet: read only
+	Features         map[string]Feature // shared with the wallet: read only
 }
 
 // TickReply answers the runtime's timer: how many events it produced.
@@ -171,7 +178,7 @@ func (a *Answer) replay(cmd Command) Reply {
 	case Revoke:
 		return RevokeReply{Forfeited: n[0], Figures: figures(n[1:])}
 	case Configure:
-		return settingsFromAnswer(n).reply()
+		return settingsFromAnswer(n).reply(a.Gov)
 	}
 	panic("purser: no answer replay for " + cmd.Op())
 }
@@ -199,8 +206,11 @@ func settingsFromAnswer(n []int64) Settings {
 		PercentSet: n[4] != 0, Suspended: n[5] != 0}
 }
 
-func (s Settings) reply() ConfigureReply {
+func (s Settings) reply(gov *Governance) ConfigureReply {
 	r := ConfigureReply{Mode: s.Mode, DefaultTTLms: s.DefaultTTLms, Suspended: s.Suspended}
+	if gov != nil {
+		r.Policies, r.Features = gov.Policies, gov.Features
+	}
 	switch {
 	case s.PercentSet:
 		p := s.OverdraftPercent

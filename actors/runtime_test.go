@@ -52,7 +52,7 @@ func fold(j *MemJournal, wallet string) *Wallet {
 
 func balanceOf(t *testing.T, w *Wallet) BalanceReply {
 	t.Helper()
-	r, err := w.balance()
+	r, err := w.balance(w.clock)
 	if err != nil {
 		t.Fatalf("balance of %s: %v", w.ID(), err)
 	}

@@ -11,15 +11,18 @@ package actors
 //
 //	limits max_holds=N max_grants=N max_ids=N retention=D max_meta=N
 //	grant ID AMOUNT KIND [priority=N] [effective=±D] [expires=±D] [meta=k:v,...]
-//	reserve ID AMOUNT [ttl=D] [capture] [meta=k:v,...]   (ttl=-5s for a negative ttl)
-//	check AMOUNT
+//	reserve ID AMOUNT [ttl=D] [capture] [meta=k:v,...] [principal=P] [feature=F]
+//	                                               (ttl=-5s for a negative ttl)
+//	check AMOUNT [principal=P] [feature=F]
 //	settle ID HOLD ACTUAL [partial]
 //	release ID HOLD
 //	extend ID HOLD ttl=D [amount=N]
-//	debit ID AMOUNT
+//	debit ID AMOUNT [principal=P] [feature=F]
 //	revoke ID GRANT
 //	configure ID [mode=strict|optimistic] [overdraft_limit=N] [overdraft_percent=N]
 //	          [default_ttl=D] [suspended=true|false]
+//	          [policy:PATH=ITEM,...]  ITEM: cap:WINDOW:LIMIT | rate:WINDOW:Nr[:Mc] | rate:WINDOW:Mc
+//	          [feature:NAME=on|off[,limit:WINDOW:AMOUNT]] [policies=none] [features=none]
 //	balance
 //	tick +D        move the clock and let time-driven changes happen
 //	wait +D        move the clock only (the next command applies what is due)
@@ -33,6 +36,8 @@ package actors
 //	expect available|balance|held|debt|holds|remembered|consumed|forfeited N
 //	expect grant ID key=value ... (remaining, earmarked, active, state) | expect grant ID gone
 //	expect order ID ...          (active grants in burn-down order)
+//	expect cap PATH WINDOW consumed=N held=N     (a cap's usage now; PATH "@F" = feature F)
+//	expect rate PATH WINDOW requests=N credits=N (back-to-back room now)
 
 import (
 	"fmt"
@@ -173,6 +178,10 @@ func (s *scenario) step(fields []string) {
 				s.limits.IDRetention = s.dur(v)
 			case "max_meta":
 				s.limits.MaxMetaEntries = int(s.int(v))
+			case "max_policies":
+				s.limits.MaxPolicies = int(s.int(v))
+			case "max_features":
+				s.limits.MaxFeatures = int(s.int(v))
 			default:
 				s.fatalf("unknown limit %s", k)
 			}
@@ -243,10 +252,11 @@ func (s *scenario) command(op string, pos []string, kv map[string]string) Comman
 			c.Meta = s.meta(v)
 		}
 		c.Principal = kv["principal"]
+		c.Feature = kv["feature"]
 		return c
 	case "check":
 		s.need(pos, 1)
-		return Check{Amount: s.int(pos[0])}
+		return Check{Amount: s.int(pos[0]), Principal: kv["principal"], Feature: kv["feature"]}
 	case "settle":
 		s.need(pos, 3)
 		return Settle{ID: pos[0], HoldID: pos[1], Actual: s.int(pos[2]), Final: !(len(pos) > 3 && pos[3] == "partial")}
@@ -265,7 +275,7 @@ func (s *scenario) command(op string, pos []string, kv map[string]string) Comman
 		return c
 	case "debit":
 		s.need(pos, 2)
-		return Debit{ID: pos[0], Amount: s.int(pos[1])}
+		return Debit{ID: pos[0], Amount: s.int(pos[1]), Principal: kv["principal"], Feature: kv["feature"]}
 	case "revoke":
 		s.need(pos, 2)
 		return Revoke{ID: pos[0], GrantID: pos[1]}
@@ -296,8 +306,16 @@ func (s *scenario) command(op string, pos []string, kv map[string]string) Comman
 			case "suspended":
 				b := v == "true"
 				c.Suspended = &b
+			case "policies": // "none": given and empty, whatever the order of keys
+				if c.Policies == nil {
+					c.Policies = map[string]Policy{}
+				}
+			case "features":
+				if c.Features == nil {
+					c.Features = map[string]Feature{}
+				}
 			default:
-				s.fatalf("unknown configure key %s", k)
+				s.governance(&c, k, v)
 			}
 		}
 		return c
@@ -465,6 +483,8 @@ func (s *scenario) expect(args []string) {
 				s.fatalf("grant %s %s = %s, want %s", rest[0], k, got[k], v)
 			}
 		}
+	case "cap", "rate":
+		s.expectUsage(what, rest)
 	case "order":
 		var got []string
 		for _, g := range s.w.order {
@@ -536,8 +556,16 @@ func flatten(r Reply) map[string]string {
 					ids = append(ids, g.ID)
 				}
 				out[name] = strings.Join(ids, ",")
+			case map[string]Policy:
+				out[name] = policiesString(x)
+			case map[string]Feature:
+				out[name] = featuresString(x)
 			case *DeniedBy:
 				out[name] = "none"
+				if x != nil {
+					out[name] = "set"
+					walk(name+".", fv.Elem())
+				}
 			default:
 				out[name] = fmt.Sprint(x)
 			}

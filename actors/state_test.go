@@ -7,6 +7,7 @@ package actors
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,6 +30,7 @@ type walletSnap struct {
 	IDs                            map[string]recSnap
 	Queue                          []string
 	EvictedYoung                   uint64
+	Gov                            string
 }
 
 type grantSnap struct {
@@ -118,7 +120,64 @@ func snapshot(w *Wallet) walletSnap {
 	for _, r := range w.ids.queue[w.ids.head:] {
 		s.Queue = append(s.Queue, r.answer.ID)
 	}
+	s.Gov = govString(w)
 	return s
+}
+
+// govString renders the governance configuration and state in key order.
+func govString(w *Wallet) string {
+	g := w.gov
+	if g == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(g.cfg.Policies)) {
+		fmt.Fprintf(&b, "policy %q %+v\n", k, g.cfg.Policies[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.cfg.Features)) {
+		f := g.cfg.Features[k]
+		fmt.Fprintf(&b, "feature %q %v", k, f.Enabled)
+		if f.Limit != nil {
+			fmt.Fprintf(&b, " %+v", *f.Limit)
+		}
+		b.WriteByte('\n')
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.levels)) {
+		ls := g.levels[k]
+		fmt.Fprintf(&b, "level %q %+v %+v\n", k, ls.usage, ls.buckets)
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.feats)) {
+		fmt.Fprintf(&b, "feat %q %+v %+v\n", k, g.feats[k].limit, g.feats[k].usage)
+	}
+	return b.String()
+}
+
+// checkGovernance: every governed level and feature holds exactly the open
+// holds attributed to it.
+func checkGovernance(w *Wallet) error {
+	if w.gov == nil {
+		return nil
+	}
+	held := map[string]int64{}
+	feat := map[string]int64{}
+	for _, h := range w.holds {
+		it := levels(h.principal)
+		for k, ok := it.next(); ok; k, ok = it.next() {
+			held[k] += h.amount
+		}
+		feat[h.feature] += h.amount
+	}
+	for k, ls := range w.gov.levels {
+		if ls.held != held[k] {
+			return fmt.Errorf("level %q held %d, open holds say %d", k, ls.held, held[k])
+		}
+	}
+	for k, fs := range w.gov.feats {
+		if fs.held != feat[k] {
+			return fmt.Errorf("feature %q held %d, open holds say %d", k, fs.held, feat[k])
+		}
+	}
+	return nil
 }
 
 // diffSnaps names the first differing top-level field, for failure messages.
@@ -239,7 +298,7 @@ func checkInvariants(w *Wallet) error {
 	if f := w.Figures(); f.Balance != balance || f.Available != balance-held || f.Held != held {
 		return fmt.Errorf("figures %+v, spec formula gives balance %d held %d", f, balance, held)
 	}
-	return nil
+	return checkGovernance(w)
 }
 
 func countDue(w *Wallet) int {

@@ -39,6 +39,7 @@ type Wallet struct {
 	holds    map[string]*hold
 	expiries holdExpiries
 	ids      idTable
+	gov      *govState // nil: no policies and no features (governance.go)
 }
 
 // NewWallet returns an empty wallet; it comes into being with its first
@@ -127,6 +128,9 @@ func (w *Wallet) Apply(ev Event) {
 		w.seq = h.Seq
 	}
 	w.clock = max(w.clock, h.At)
+	if w.gov != nil {
+		w.bookGovernance(ev, h.At)
+	}
 	switch e := ev.(type) {
 	case *GrantCreated:
 		w.applyGrantCreated(e)
@@ -178,7 +182,13 @@ func (w *Wallet) Apply(ev Event) {
 	case *Configured:
 		w.exists = true
 		w.settings = e.Settings
-		w.remember(&e.Answer, h.At)
+		w.setGovernance(e.Governance)
+		if e.Answer.Op != opNone {
+			r := w.ids.newRecord()
+			r.answer = e.Answer
+			r.answer.Gov = w.governance()
+			w.ids.remember(r, h.At, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
+		}
 	default:
 		panic("purser: unknown event type")
 	}

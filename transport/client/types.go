@@ -72,6 +72,70 @@ type ConfigureRequest struct {
 	OverdraftPercent *int64 `msgpack:"overdraft_percent,omitempty"`
 	DefaultTTLms     *int64 `msgpack:"default_ttl_ms,omitempty"`
 	Suspended        *bool  `msgpack:"suspended,omitempty"`
+	// Policies and Features each replace the whole map when non-nil; an
+	// empty non-nil map clears it.
+	Policies map[string]Policy  `msgpack:"policies,omitempty"`
+	Features map[string]Feature `msgpack:"features,omitempty"`
+}
+
+// Policy is what applies at a principal path ("*" = the wallet root).
+type Policy struct {
+	Caps  []Cap  `msgpack:"caps,omitempty" json:"caps,omitempty"`
+	Rates []Rate `msgpack:"rates,omitempty" json:"rates,omitempty"`
+}
+
+// Cap is a spend cap per UTC calendar window: minute, hour, day or month.
+type Cap struct {
+	Window string `msgpack:"window" json:"window"`
+	Limit  int64  `msgpack:"limit" json:"limit"`
+}
+
+// Rate limits requests and/or credits per second, minute, hour or day.
+type Rate struct {
+	Window   string `msgpack:"window" json:"window"`
+	Requests int64  `msgpack:"requests,omitempty" json:"requests,omitempty"`
+	Credits  int64  `msgpack:"credits,omitempty" json:"credits,omitempty"`
+}
+
+type Feature struct {
+	Enabled bool          `msgpack:"enabled" json:"enabled"`
+	Limit   *FeatureLimit `msgpack:"limit,omitempty" json:"limit,omitempty"`
+}
+
+type FeatureLimit struct {
+	Window string `msgpack:"window" json:"window"`
+	Amount int64  `msgpack:"amount" json:"amount"`
+}
+
+// PolicyUsage is a policy with its usage now (balance).
+type PolicyUsage struct {
+	Caps  []CapUsage  `msgpack:"caps" json:"caps"`
+	Rates []RateUsage `msgpack:"rates" json:"rates"`
+}
+
+// CapUsage: Consumed in the current window plus Held (open holds) count
+// against Limit (or, for a feature, Amount) until ResetsAt.
+type CapUsage struct {
+	Window   string    `msgpack:"window" json:"window"`
+	Limit    int64     `msgpack:"limit" json:"limit,omitempty"`
+	Amount   int64     `msgpack:"amount" json:"amount,omitempty"`
+	Consumed int64     `msgpack:"consumed" json:"consumed"`
+	Held     int64     `msgpack:"held" json:"held"`
+	ResetsAt time.Time `msgpack:"resets_at" json:"resets_at"`
+}
+
+// RateUsage: how many requests and credits would pass back to back now.
+type RateUsage struct {
+	Window            string `msgpack:"window" json:"window"`
+	Requests          int64  `msgpack:"requests" json:"requests,omitempty"`
+	RequestsAvailable int64  `msgpack:"requests_available" json:"requests_available,omitempty"`
+	Credits           int64  `msgpack:"credits" json:"credits,omitempty"`
+	CreditsAvailable  int64  `msgpack:"credits_available" json:"credits_available,omitempty"`
+}
+
+type FeatureUsage struct {
+	Enabled bool      `msgpack:"enabled" json:"enabled"`
+	Limit   *CapUsage `msgpack:"limit" json:"limit,omitempty"`
 }
 
 type HistoryRequest struct {
@@ -86,8 +150,11 @@ type Figures struct {
 	Available int64 `msgpack:"available" json:"available"`
 }
 
+// DeniedBy names the principal path (a cap or rate) or the feature (a
+// feature limit) and the window that refused.
 type DeniedBy struct {
-	Principal string `msgpack:"principal" json:"principal"`
+	Principal string `msgpack:"principal" json:"principal,omitempty"`
+	Feature   string `msgpack:"feature" json:"feature,omitempty"`
 	Window    string `msgpack:"window" json:"window"`
 }
 
@@ -126,6 +193,7 @@ type ReleaseReply struct {
 type ExtendReply struct {
 	Allowed   bool      `msgpack:"allowed" json:"allowed"`
 	Reason    string    `msgpack:"reason" json:"reason,omitempty"`
+	DeniedBy  *DeniedBy `msgpack:"denied_by" json:"denied_by,omitempty"`
 	ExpiresAt time.Time `msgpack:"expires_at" json:"expires_at,omitzero"`
 	Amount    int64     `msgpack:"amount" json:"amount"`
 	Figures   `msgpack:",inline"`
@@ -152,11 +220,15 @@ type Grant struct {
 }
 
 type BalanceReply struct {
-	Debt    int64   `msgpack:"debt" json:"debt"`
-	Mode    string  `msgpack:"mode" json:"mode"`
-	Holds   int     `msgpack:"holds" json:"holds"`
-	Grants  []Grant `msgpack:"grants" json:"grants"`
-	Figures `msgpack:",inline"`
+	Debt   int64   `msgpack:"debt" json:"debt"`
+	Mode   string  `msgpack:"mode" json:"mode"`
+	Holds  int     `msgpack:"holds" json:"holds"`
+	Grants []Grant `msgpack:"grants" json:"grants"`
+	// Policies by principal path and Features by name, with usage now;
+	// absent when none are configured.
+	Policies map[string]PolicyUsage  `msgpack:"policies" json:"policies,omitempty"`
+	Features map[string]FeatureUsage `msgpack:"features" json:"features,omitempty"`
+	Figures  `msgpack:",inline"`
 }
 
 type GrantReply struct {
@@ -171,11 +243,13 @@ type RevokeReply struct {
 }
 
 type ConfigureReply struct {
-	Mode             string `msgpack:"mode" json:"mode"`
-	OverdraftLimit   *int64 `msgpack:"overdraft_limit" json:"overdraft_limit,omitempty"`
-	OverdraftPercent *int64 `msgpack:"overdraft_percent" json:"overdraft_percent,omitempty"`
-	DefaultTTLms     int64  `msgpack:"default_ttl_ms" json:"default_ttl_ms"`
-	Suspended        bool   `msgpack:"suspended" json:"suspended"`
+	Mode             string             `msgpack:"mode" json:"mode"`
+	OverdraftLimit   *int64             `msgpack:"overdraft_limit" json:"overdraft_limit,omitempty"`
+	OverdraftPercent *int64             `msgpack:"overdraft_percent" json:"overdraft_percent,omitempty"`
+	DefaultTTLms     int64              `msgpack:"default_ttl_ms" json:"default_ttl_ms"`
+	Suspended        bool               `msgpack:"suspended" json:"suspended"`
+	Policies         map[string]Policy  `msgpack:"policies" json:"policies"`
+	Features         map[string]Feature `msgpack:"features" json:"features"`
 }
 
 type HistoryEntry struct {

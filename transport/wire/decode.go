@@ -226,5 +226,6 @@ func (v *values) configure() (actors.Command, *actors.Error) {
 		b := v.suspended
 		c.Suspended = &b
 	}
+	c.Policies, c.Features = v.policies, v.features
 	return c, nil
 }

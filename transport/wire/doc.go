@@ -30,9 +30,12 @@
 //     as "keep"). A settle without actual is invalid_amount.
 //   - Times must lie in (1970-01-01, 2262-04-11]: the core stores unix
 //     nanoseconds and reads 0 as "absent".
-//   - configure's policies and features are refused ("… are not supported
-//     by this node yet"), never silently ignored: a client must not believe
-//     a cap is in force when it is not.
+//   - configure's policies and features are decoded as strictly as the top
+//     level: an unknown or repeated key, a missing window or limit, a wrong
+//     type is invalid_request; a cap's limit, a rate's credits and a feature
+//     limit's amount are amounts (invalid_amount). An explicit 0 for
+//     requests or credits is refused here (the core reads 0 as "absent").
+//     An empty object is given and empty: it clears the map.
 //   - check takes no id (it changes nothing), so an id there is an unknown
 //     field.
 //   - An empty body is the empty object in either encoding; its reply is

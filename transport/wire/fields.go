@@ -50,9 +50,10 @@ const (
 	kAmount      // an int64; anything else is invalid_amount (SPEC §1)
 	kInt         // an int64; anything else is invalid_request
 	kBool
-	kTime  // RFC 3339 string, or a msgpack timestamp
-	kMeta  // object of string → string
-	kLater // a field of a later release: refused, never ignored
+	kTime     // RFC 3339 string, or a msgpack timestamp
+	kMeta     // object of string → string
+	kPolicies // object of principal path → policy (governance.go)
+	kFeatures // object of feature name → feature (governance.go)
 )
 
 var fieldSpecs = [fieldCount]struct {
@@ -79,8 +80,8 @@ var fieldSpecs = [fieldCount]struct {
 	fOverdraftPercent: {"overdraft_percent", kInt},
 	fDefaultTTL:       {"default_ttl_ms", kInt},
 	fSuspended:        {"suspended", kBool},
-	fPolicies:         {"policies", kLater},
-	fFeatures:         {"features", kLater},
+	fPolicies:         {"policies", kPolicies},
+	fFeatures:         {"features", kFeatures},
 	fAfterSeq:         {"after_seq", kInt},
 	fLimit:            {"limit", kInt},
 }
@@ -192,6 +193,12 @@ type source interface {
 	boolean() (b bool, isBool bool, err *actors.Error)
 	timestamp() (t time.Time, isTime bool, err *actors.Error)
 	meta() (m actors.Meta, isMeta bool, err *actors.Error)
+	// object reads a nested object, calling each with every key while the
+	// source stands on its value (which each must read); isObj is false,
+	// with nothing read, when the value is no object.
+	object(each func(key string) *actors.Error) (isObj bool, err *actors.Error)
+	// array reads a nested array likewise, each reading one element.
+	array(each func() *actors.Error) (isArr bool, err *actors.Error)
 	// end checks that nothing follows the object.
 	end() *actors.Error
 }
@@ -210,6 +217,8 @@ type values struct {
 	final, suspended          bool
 	effectiveAt, expiresAt    time.Time
 	meta                      actors.Meta
+	policies                  map[string]actors.Policy
+	features                  map[string]actors.Feature
 }
 
 // read fills v from s, accepting only op's fields.
@@ -298,8 +307,10 @@ func (v *values) readValue(f field, s source) *actors.Error {
 			return invalidRequest("meta must be an object of string keys to string values")
 		}
 		v.meta = m
-	case kLater:
-		return invalidRequest(name + " are not supported by this node yet")
+	case kPolicies:
+		return v.readPolicies(s)
+	case kFeatures:
+		return v.readFeatures(s)
 	}
 	return nil
 }

@@ -386,3 +386,65 @@ func (s *jsonSource) meta() (actors.Meta, bool, *actors.Error) {
 		m[string(k)] = v
 	}
 }
+
+func (s *jsonSource) object(each func(key string) *actors.Error) (bool, *actors.Error) {
+	c := s.peek()
+	if c != '{' {
+		return false, s.typeError(c)
+	}
+	s.i++
+	for n := 0; ; n++ {
+		c := s.peek()
+		if c == '}' {
+			s.i++
+			return true, nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return false, malformed("expected , or } in an object")
+			}
+			s.i++
+			c = s.peek()
+		}
+		if c != '"' {
+			return false, malformed("expected a string key")
+		}
+		k, err := s.stringBytes()
+		if err != nil {
+			return false, err
+		}
+		if s.peek() != ':' {
+			return false, malformed("expected : after a key")
+		}
+		s.i++
+		s.ws()
+		if err := each(string(k)); err != nil {
+			return false, err
+		}
+	}
+}
+
+func (s *jsonSource) array(each func() *actors.Error) (bool, *actors.Error) {
+	c := s.peek()
+	if c != '[' {
+		return false, s.typeError(c)
+	}
+	s.i++
+	for n := 0; ; n++ {
+		c := s.peek()
+		if c == ']' {
+			s.i++
+			return true, nil
+		}
+		if n > 0 {
+			if c != ',' {
+				return false, malformed("expected , or ] in an array")
+			}
+			s.i++
+			s.ws()
+		}
+		if err := each(); err != nil {
+			return false, err
+		}
+	}
+}

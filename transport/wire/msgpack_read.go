@@ -232,3 +232,50 @@ func (s *mpSource) meta() (actors.Meta, bool, *actors.Error) {
 	}
 	return m, true, nil
 }
+
+func (s *mpSource) object(each func(key string) *actors.Error) (bool, *actors.Error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	if !isMap(c) {
+		return false, nil
+	}
+	n, err := s.mapLen()
+	if err != nil {
+		return false, err
+	}
+	for range n {
+		k, ok, err := s.str()
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, malformedMP("a map key is not a string")
+		}
+		if err := each(k); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (s *mpSource) array(each func() *actors.Error) (bool, *actors.Error) {
+	c, err := s.peek()
+	if err != nil {
+		return false, err
+	}
+	if !msgpcode.IsFixedArray(c) && c != msgpcode.Array16 && c != msgpcode.Array32 {
+		return false, nil
+	}
+	n, derr := s.d.DecodeArrayLen()
+	if derr != nil || n < 0 || n > s.r.Len() {
+		return false, malformedMP("an array is longer than the body")
+	}
+	for range n {
+		if err := each(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -8,7 +8,8 @@ import (
 
 // AppendReply appends r, encoded in enc with the field names of SPEC §8,
 // to dst. Optional fields (reason, denied_by, hold_id, expires_at,
-// retry_after_ms, a grant's expires_at and meta) are omitted when empty;
+// retry_after_ms, a grant's expires_at and meta, balance's policies and
+// features) are omitted when empty;
 // figures are always present, and allocations is always an array.
 //
 // The error is for a reply type the wire has no shape for (TickReply):
@@ -119,13 +120,7 @@ func (w *writer) reserve(r actors.ReserveReply) {
 		w.str(r.Reason.String())
 	}
 	if r.DeniedBy != nil {
-		w.key("denied_by")
-		w.object(2)
-		w.key("principal")
-		w.str(r.DeniedBy.Principal)
-		w.key("window")
-		w.str(r.DeniedBy.Window)
-		w.endObject()
+		w.deniedBy(r.DeniedBy)
 	}
 	if r.HoldID != "" {
 		w.key("hold_id")
@@ -144,12 +139,15 @@ func (w *writer) reserve(r actors.ReserveReply) {
 
 func (w *writer) extend(r actors.ExtendReply) {
 	hasReason, hasExpiry := r.Reason != actors.Allowed, !r.ExpiresAt.IsZero()
-	w.object(5 + count(hasReason, hasExpiry))
+	w.object(5 + count(hasReason, hasExpiry, r.DeniedBy != nil))
 	w.key("allowed")
 	w.boolean(r.Allowed)
 	if hasReason {
 		w.key("reason")
 		w.str(r.Reason.String())
+	}
+	if r.DeniedBy != nil {
+		w.deniedBy(r.DeniedBy)
 	}
 	if hasExpiry {
 		w.key("expires_at")
@@ -161,7 +159,7 @@ func (w *writer) extend(r actors.ExtendReply) {
 }
 
 func (w *writer) balance(r actors.BalanceReply) {
-	w.object(7)
+	w.object(7 + count(len(r.Policies) > 0, len(r.Features) > 0))
 	w.figures(r.Figures)
 	w.figure("debt", r.Debt)
 	w.key("mode")
@@ -173,6 +171,7 @@ func (w *writer) balance(r actors.BalanceReply) {
 		w.grant(g)
 	}
 	w.endArray()
+	w.usage(r.Policies, r.Features)
 	w.endObject()
 }
 
@@ -206,7 +205,7 @@ func (w *writer) grant(g actors.GrantView) {
 // (SPEC §4: setting one clears the other); the reply names the one that is
 // set, and "overdraft_limit": 0 when neither is, which means the same.
 func (w *writer) configure(r actors.ConfigureReply) {
-	w.object(4)
+	w.object(6)
 	w.key("mode")
 	w.str(r.Mode.String())
 	switch {
@@ -220,5 +219,6 @@ func (w *writer) configure(r actors.ConfigureReply) {
 	w.figure("default_ttl_ms", r.DefaultTTLms)
 	w.key("suspended")
 	w.boolean(r.Suspended)
+	w.governance(r.Policies, r.Features)
 	w.endObject()
 }
