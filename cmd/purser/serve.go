@@ -25,6 +25,7 @@ type serveFlags struct {
 	dataDir, natsListen, natsURL, httpListen, prefix string
 	relaxFsync                                       bool
 	batchStaging                                     string
+	journalInflight, journalMinBatch                 int
 	replicas                                         int
 	natsFlags
 	logLevel, logFormat          string
@@ -55,6 +56,8 @@ func newServe() *cobra.Command {
 	fl.BoolVar(&f.relaxFsync, "relax-fsync", false, "fsync on an interval, not every write: LOSES ACKNOWLEDGED CHANGES ON POWER LOSS")
 	fl.StringVar(&f.batchStaging, "batch-staging-dir", "auto", "tmpfs directory where the embedded server stages journal batches "+
 		"(auto: /dev/shm/purser-<hash of data dir> if /dev/shm exists; off: stage on disk, about half the durable append rate)")
+	fl.IntVar(&f.journalInflight, "journal-inflight", journal.DefaultMaxInflight, "journal batches awaiting their JetStream ack at once")
+	fl.IntVar(&f.journalMinBatch, "journal-min-batch", journal.DefaultMinBatch, "fewest appends worth an atomic batch (fewer go as plain fenced publishes)")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the journal stream when Purser creates it (with --nats-url)")
 	f.natsFlags.register(fl)
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (no line per request at info)")
@@ -134,6 +137,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 	}
 	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync,
 		BatchStagingDir: stagingDir(f.batchStaging, f.dataDir),
+		Journal:         journal.Config{MaxInflight: f.journalInflight, MinBatch: f.journalMinBatch},
 		NATSURL:         f.natsURL, NATSOptions: natsOpts, Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log,
 		ObserveRequest: m.Request})
 	if err != nil {
