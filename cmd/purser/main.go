@@ -85,6 +85,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(), newVersion(), newWallet())
 	root.AddCommand(newRuntimeCommands()...)
+	root.AddCommand(newLoadtest())
 	return root
 }
 
