@@ -20,6 +20,9 @@ import (
 //	record  [answer, at, holdStatus]
 //	answer  [id, op, hash, [n0…n7], [alloc…]]
 //	alloc   [grant, amount]
+//
+// Format v2 appends one field to image (governance, govbody.go, or nil)
+// and one to answer (the governance a configure's reply showed, or nil).
 const (
 	imageFields    = 16
 	settingsFields = 6
@@ -31,7 +34,7 @@ const (
 )
 
 func appendBody(b []byte, img *actors.Image) []byte {
-	b = appendArrayLen(b, imageFields)
+	b = appendArrayLen(b, imageFields+1)
 	b = appendUint(b, img.Pos)
 	b = appendInt(b, int64(img.MaxRememberedIDs))
 	b = appendInt(b, img.IDRetention)
@@ -74,7 +77,8 @@ func appendBody(b []byte, img *actors.Image) []byte {
 		b = appendInt(b, r.At)
 		b = appendUint(b, uint64(r.Hold))
 	}
-	return appendUint(b, img.EvictedYoung)
+	b = appendUint(b, img.EvictedYoung)
+	return appendGovImage(b, img.Gov)
 }
 
 func appendGrant(b []byte, g *actors.GrantImage) []byte {
@@ -96,7 +100,7 @@ func appendGrant(b []byte, g *actors.GrantImage) []byte {
 }
 
 func appendAnswer(b []byte, a *actors.Answer) []byte {
-	b = appendArrayLen(b, answerFields)
+	b = appendArrayLen(b, answerFields+1)
 	b = appendStr(b, a.ID)
 	b = appendUint(b, uint64(a.Op))
 	b = appendUint(b, a.Hash)
@@ -104,7 +108,16 @@ func appendAnswer(b []byte, a *actors.Answer) []byte {
 	for _, v := range a.N {
 		b = appendInt(b, v)
 	}
-	return appendAllocs(b, a.Allocs)
+	b = appendAllocs(b, a.Allocs)
+	return appendGovernance(b, a.Gov)
+}
+
+// v2 is whether the body being read has format v2's extra fields.
+func (r *reader) v2() int {
+	if r.version >= 2 {
+		return 1
+	}
+	return 0
 }
 
 func appendAllocs(b []byte, as []actors.Allocation) []byte {
@@ -127,7 +140,7 @@ const (
 )
 
 func readBody(r *reader, img *actors.Image) {
-	if !r.fields(imageFields, "image") {
+	if !r.fields(imageFields+r.v2(), "image") {
 		return
 	}
 	img.Pos = r.uint()
@@ -176,6 +189,9 @@ func readBody(r *reader, img *actors.Image) {
 		}
 	}
 	img.EvictedYoung = r.uint()
+	if r.v2() == 1 {
+		img.Gov = readGovImage(r)
+	}
 }
 
 func readGrant(r *reader, g *actors.GrantImage) {
@@ -198,7 +214,7 @@ func readGrant(r *reader, g *actors.GrantImage) {
 }
 
 func readAnswer(r *reader, a *actors.Answer) {
-	if !r.fields(answerFields, "answer") {
+	if !r.fields(answerFields+r.v2(), "answer") {
 		return
 	}
 	a.ID = r.str()
@@ -210,6 +226,9 @@ func readAnswer(r *reader, a *actors.Answer) {
 		}
 	}
 	a.Allocs = readAllocs(r)
+	if r.v2() == 1 {
+		a.Gov = readGovernance(r)
+	}
 }
 
 func readAllocs(r *reader) []actors.Allocation {

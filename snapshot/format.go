@@ -26,7 +26,7 @@ import (
 )
 
 // Version is the format Encode writes. Decode reads every version up to it.
-const Version = 1
+const Version = 2
 
 var magic = [4]byte{'P', 'S', 'N', 'P'}
 
@@ -72,7 +72,8 @@ func Decode(data []byte) (*actors.Image, error) {
 	if [4]byte(data[:4]) != magic {
 		return nil, fmt.Errorf("%w: not a snapshot (magic %q)", ErrCorrupt, data[:4])
 	}
-	switch v := binary.BigEndian.Uint16(data[4:]); {
+	v := binary.BigEndian.Uint16(data[4:])
+	switch {
 	case v == 0:
 		return nil, fmt.Errorf("%w: version 0", ErrCorrupt)
 	case v > Version:
@@ -96,8 +97,8 @@ func Decode(data []byte) (*actors.Image, error) {
 		return nil, ErrChecksum
 	}
 	img := &actors.Image{Wallet: wallet}
-	r := &reader{b: body}
-	readBody(r, img) // the only version so far; a v2 would switch here
+	r := &reader{b: body, version: v}
+	readBody(r, img)
 	if r.err == nil && r.left() != 0 {
 		r.failf("%d bytes after the image", r.left())
 	}

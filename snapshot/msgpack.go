@@ -90,9 +90,10 @@ var errShort = errors.New("body ends inside a value")
 // later read returns zero values, so decoding code reads straight through
 // and checks err once per structure.
 type reader struct {
-	b   []byte
-	off int
-	err error
+	b       []byte
+	off     int
+	err     error
+	version uint16 // the body's format version: fields added by v2 are read only from v2
 }
 
 func (r *reader) fail(err error) {
