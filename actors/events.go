@@ -223,3 +223,6 @@ func sumAllocations(a []Allocation) int64 {
 	}
 	return s
 }
+
+// EventSeq is an event's history seq (0: not shown in history).
+func EventSeq(e Event) uint64 { return e.head().Seq }

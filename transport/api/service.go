@@ -68,6 +68,7 @@ type Service struct {
 	subjects wire.Subjects
 	decoder  wire.Decoder
 	readers  chan struct{}
+	cursors  *cursors
 	wg       sync.WaitGroup
 	log      *zap.Logger
 	observe  func(Outcome)
@@ -88,7 +89,7 @@ func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Ser
 		cfg.Log = zap.NewNop()
 	}
 	s := &Service{sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
-		readers: make(chan struct{}, cfg.HistoryReaders), log: cfg.Log, observe: cfg.Observe}
+		readers: make(chan struct{}, cfg.HistoryReaders), cursors: newCursors(10_000), log: cfg.Log, observe: cfg.Observe}
 	if s.observe == nil {
 		s.observe = func(Outcome) {}
 	}
@@ -204,40 +205,4 @@ func (s *Service) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
 		!errors.Is(err, nats.ErrConnectionClosed) {
 		s.log.Debug("error reply not sent", zap.Error(err))
 	}
-}
-
-// serveHistory reads the journal off the subscription goroutine, bounded
-// by HistoryReaders.
-func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet string, body []byte, t tracker) {
-	h, aerr := s.decoder.DecodeHistory(body, enc)
-	if aerr != nil {
-		t.fail(req, enc, aerr)
-		return
-	}
-	select {
-	case s.readers <- struct{}{}:
-	default:
-		t.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
-		return
-	}
-	s.wg.Go(func() {
-		defer func() { <-s.readers }()
-		var evs []actors.Event
-		_, err := s.history.Read(context.Background(), wallet, 0, func(_ uint64, batch []actors.Event) error {
-			evs = append(evs, batch...)
-			return nil
-		})
-		if err != nil {
-			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
-			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
-			return
-		}
-		if len(evs) == 0 {
-			t.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
-			return
-		}
-		entries, next := wire.Entries(evs, h.AfterSeq, h.Limit)
-		s.respond(req, wire.AppendHistory(nil, enc, entries, next))
-		t.done(Allowed, "")
-	})
 }

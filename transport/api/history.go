@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/nats-io/nats.go/micro"
+	"go.uber.org/zap"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/wire"
+)
+
+// serveHistory reads the journal off the subscription goroutine, bounded
+// by HistoryReaders. A page reads from where the previous page of the same
+// wallet ended (cursors) and stops as soon as it has its entries, so paging
+// through a long history reads each journal batch about once, not once per
+// page.
+func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet string, body []byte, t tracker) {
+	h, aerr := s.decoder.DecodeHistory(body, enc)
+	if aerr != nil {
+		t.fail(req, enc, aerr)
+		return
+	}
+	select {
+	case s.readers <- struct{}{}:
+	default:
+		t.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
+		return
+	}
+	s.wg.Go(func() {
+		defer func() { <-s.readers }()
+		entries, next, found, err := s.page(wallet, h)
+		switch {
+		case err != nil:
+			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
+			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
+		case !found:
+			t.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
+		default:
+			s.respond(req, wire.AppendHistory(nil, enc, entries, next))
+			t.done(Allowed, "")
+		}
+	})
+}
+
+var errPageFull = errors.New("history page full")
+
+// page reads one page of wallet's history after h.AfterSeq.
+func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, next uint64, found bool, err error) {
+	limit := h.Limit
+	if limit < 1 {
+		limit = wire.DefaultHistoryLimit
+	}
+	limit = min(limit, wire.MaxHistoryLimit)
+	from := s.cursors.get(wallet, h.AfterSeq)
+	found = from > 0
+	var evs []actors.Event
+	shown := 0
+	before := from    // journal position before the batch being read
+	var resume uint64 // position before the batch holding entry limit+1
+	_, err = s.history.Read(context.Background(), wallet, from, func(pos uint64, batch []actors.Event) error {
+		found = true
+		evs = append(evs, batch...)
+		for _, e := range batch {
+			if seq := actors.EventSeq(e); seq > h.AfterSeq {
+				if shown++; shown > limit {
+					resume = before
+					return errPageFull
+				}
+			}
+		}
+		before = pos
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, 0, false, err
+	}
+	entries, next = wire.Entries(evs, h.AfterSeq, limit)
+	if next != 0 {
+		s.cursors.put(wallet, next, resume)
+	}
+	return entries, next, found, nil
+}
+
+// cursors maps (wallet, seq) to the journal position a page after seq can
+// start reading from. Bounded; the oldest cursor is forgotten first (a
+// forgotten cursor only costs a read from the start).
+type cursors struct {
+	mu   sync.Mutex
+	pos  map[cursorKey]uint64
+	fifo []cursorKey
+	max  int
+}
+
+type cursorKey struct {
+	wallet string
+	seq    uint64
+}
+
+func newCursors(max int) *cursors { return &cursors{pos: make(map[cursorKey]uint64), max: max} }
+
+func (c *cursors) get(wallet string, seq uint64) uint64 {
+	if seq == 0 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pos[cursorKey{wallet, seq}]
+}
+
+func (c *cursors) put(wallet string, seq, pos uint64) {
+	if pos == 0 {
+		return
+	}
+	k := cursorKey{wallet, seq}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pos[k]; !ok {
+		c.fifo = append(c.fifo, k)
+	}
+	c.pos[k] = pos
+	for len(c.fifo) > c.max {
+		delete(c.pos, c.fifo[0])
+		c.fifo = c.fifo[1:]
+	}
+}
