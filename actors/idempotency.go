@@ -68,10 +68,14 @@ func (t *idTable) pin(r *record) {
 	t.byID[r.answer.ID] = r
 }
 
-// remember queues r at time at, then evicts what is over the bound.
+// remember queues r at time at, then evicts what is over the bound. A
+// closing hold's record is in the map already (pinned): it only joins the
+// queue, sparing a map write on a cold bucket.
 func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 	r.at = at
-	t.byID[r.answer.ID] = r
+	if r.hold == noHold {
+		t.byID[r.answer.ID] = r
+	}
 	t.queue = append(t.queue, r)
 	for len(t.queue)-t.head > max {
 		t.evictHead(at, retention)
