@@ -5,9 +5,11 @@ package main
 // buys credits or asks where theirs went.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -118,11 +120,12 @@ func newRevoke() *cobra.Command {
 
 func newConfigure() *cobra.Command {
 	var (
-		id, mode, limit string
-		percent         int64
-		defaultTTL      time.Duration
-		suspended       bool
-		cmd             *cobra.Command
+		id, mode, limit    string
+		policies, features string
+		percent            int64
+		defaultTTL         time.Duration
+		suspended          bool
+		cmd                *cobra.Command
 	)
 	cmd = clientCommand("configure WALLET", "Change a wallet's settings (each flag given replaces that setting; creates the wallet)", 1,
 		func(cmd *cobra.Command) {
@@ -132,6 +135,8 @@ func newConfigure() *cobra.Command {
 			cmd.Flags().Int64Var(&percent, "overdraft-percent", 0, "optimistic mode: limit as a percent of active grants' amounts")
 			cmd.Flags().DurationVar(&defaultTTL, "default-ttl", 0, "hold lifetime when a reserve gives none")
 			cmd.Flags().BoolVar(&suspended, "suspended", false, "suspend (true) or resume (false) the wallet: reserves are denied wallet_suspended")
+			cmd.Flags().StringVar(&policies, "policies", "", `all policies as JSON, replacing the current ones ('{}' clears), e.g. '{"*":{"caps":[{"window":"day","limit":5000}]},"team:a":{"rates":[{"window":"minute","requests":60}]}}'`)
+			cmd.Flags().StringVar(&features, "features", "", `all features as JSON, replacing the current ones ('{}' clears), e.g. '{"gpt-4":{"enabled":true,"limit":{"window":"day","amount":900}}}'`)
 		},
 		func(args []string) (func(*session) error, error) {
 			fl := cmd.Flags()
@@ -153,9 +158,25 @@ func newConfigure() *cobra.Command {
 			if fl.Changed("suspended") {
 				req.Suspended = &suspended
 			}
+			if fl.Changed("policies") {
+				if err := strictJSON(policies, &req.Policies); err != nil {
+					return nil, usageError{fmt.Errorf("--policies: %w", err)}
+				}
+				if req.Policies == nil {
+					req.Policies = map[string]client.Policy{}
+				}
+			}
+			if fl.Changed("features") {
+				if err := strictJSON(features, &req.Features); err != nil {
+					return nil, usageError{fmt.Errorf("--features: %w", err)}
+				}
+				if req.Features == nil {
+					req.Features = map[string]client.Feature{}
+				}
+			}
 			if req.Mode == "" && req.OverdraftLimit == nil && req.OverdraftPercent == nil && req.DefaultTTLms == nil &&
-				req.Suspended == nil {
-				return nil, usageError{errors.New("give at least one of --mode, --overdraft-limit, --overdraft-percent, --default-ttl, --suspended")}
+				req.Suspended == nil && req.Policies == nil && req.Features == nil {
+				return nil, usageError{errors.New("give at least one of --mode, --overdraft-limit, --overdraft-percent, --default-ttl, --suspended, --policies, --features")}
 			}
 			return func(s *session) error {
 				r, err := s.c.Configure(s.ctx, args[0], req)
@@ -170,7 +191,8 @@ func newConfigure() *cobra.Command {
 					od = strconv.FormatInt(*r.OverdraftPercent, 10) + "%"
 				}
 				return show(s, req.ID, r, "mode", r.Mode, "overdraft", od,
-					"default ttl", (time.Duration(r.DefaultTTLms) * time.Millisecond).String(), "suspended", yesNo(r.Suspended))
+					"default ttl", (time.Duration(r.DefaultTTLms) * time.Millisecond).String(), "suspended", yesNo(r.Suspended),
+					"policies", strconv.Itoa(len(r.Policies)), "features", strconv.Itoa(len(r.Features)))
 			}, nil
 		})
 	return cmd
@@ -208,4 +230,18 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// strictJSON decodes s into v, refusing unknown fields, so a typo in a
+// policy is a usage error here rather than a surprise on the node.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }
