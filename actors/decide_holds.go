@@ -84,7 +84,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		d.add(e)
 	}
 	r := SettleReply{Consumed: c.Actual, Released: released, Forfeited: forfeited, Overage: overage,
-		Debt: d.debt, Late: lapsed, Allocations: mergeAllocations(e.FromHold, e.FromFree), Figures: d.figures()}
+		Debt: d.debt, Late: lapsed, Allocations: MergeAllocations(e.FromHold, e.FromFree), Figures: d.figures()}
 	e.Answer.N = [8]int64{released, forfeited, overage, d.debt, b2i(lapsed)}
 	putFigures(e.Answer.N[5:], r.Figures)
 	e.Answer.Allocs = r.Allocations

@@ -41,9 +41,9 @@ next:
 	return out
 }
 
-// mergeAllocations adds b to a per grant, keeping first appearance order
+// MergeAllocations adds b to a per grant, keeping first appearance order
 // (the reply's allocations name each grant once).
-func mergeAllocations(a, b []Allocation) []Allocation {
+func MergeAllocations(a, b []Allocation) []Allocation {
 	if len(b) == 0 {
 		return a
 	}

@@ -73,16 +73,7 @@ func drive(b *testing.B, s *System, senders int, wallet func(sender, n int) stri
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := hdrhistogram.New(100, 10_000_000_000, 3)
-	for _, h := range hists {
-		all.Merge(h)
-	}
-	b.ReportMetric(float64(2*b.N)/elapsed.Seconds(), "decisions/s")
-	b.ReportMetric(float64(all.ValueAtQuantile(50)), "p50-ns")
-	b.ReportMetric(float64(all.ValueAtQuantile(99)), "p99-ns")
-	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(2*b.N), "ns/decision")
+	report(b, time.Since(start), hists)
 }
 
 func BenchmarkHotWallet64Senders(b *testing.B) {
@@ -160,16 +151,7 @@ func pipeline(b *testing.B, s *System, streams int, wallet func(stream, n int) s
 		go step()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := hdrhistogram.New(100, 10_000_000_000, 3)
-	for _, h := range hists {
-		all.Merge(h)
-	}
-	b.ReportMetric(float64(2*b.N)/elapsed.Seconds(), "decisions/s")
-	b.ReportMetric(float64(all.ValueAtQuantile(50)), "p50-ns")
-	b.ReportMetric(float64(all.ValueAtQuantile(99)), "p99-ns")
-	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(2*b.N), "ns/decision")
+	report(b, time.Since(start), hists)
 }
 
 func BenchmarkHotWallet64Streams(b *testing.B) {
@@ -182,4 +164,18 @@ func BenchmarkHotWallet64Streams(b *testing.B) {
 func BenchmarkUniform10000Wallets64Streams(b *testing.B) {
 	s := fundedSystem(b, 10_000)
 	pipeline(b, s, 64, func(g, n int) string { return "w" + strconv.Itoa((n*7919+g)%10_000) })
+}
+
+// report stops the clock and reports decisions/s, the per-decision cost
+// and the latency percentiles of all senders together.
+func report(b *testing.B, elapsed time.Duration, hists []*hdrhistogram.Histogram) {
+	b.StopTimer()
+	all := hdrhistogram.New(100, 10_000_000_000, 3)
+	for _, h := range hists {
+		all.Merge(h)
+	}
+	b.ReportMetric(float64(2*b.N)/elapsed.Seconds(), "decisions/s")
+	b.ReportMetric(float64(all.ValueAtQuantile(50)), "p50-ns")
+	b.ReportMetric(float64(all.ValueAtQuantile(99)), "p99-ns")
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(2*b.N), "ns/decision")
 }

@@ -80,7 +80,7 @@ func entryOf(ev actors.Event) (Entry, bool) {
 		e = Entry{Type: TypeHeld, RequestID: x.Answer.ID, HoldID: x.Hold, Amount: sum(x.Earmarks), Allocations: x.Earmarks}
 	case *actors.Settled:
 		h = x.Head
-		allocs := merge(x.FromHold, x.FromFree)
+		allocs := actors.MergeAllocations(x.FromHold, x.FromFree)
 		e = Entry{Type: TypeSettled, RequestID: x.Answer.ID, HoldID: x.Hold,
 			Amount: sum(allocs) + x.DebtAdded, Allocations: allocs}
 	case *actors.Released:
@@ -128,32 +128,6 @@ func sum(a []actors.Allocation) int64 {
 		s += x.Amount
 	}
 	return s
-}
-
-// merge lists each grant once, in first-seen order, with what it paid from
-// the hold and from free credits together: a settle consumed both ways is
-// one consumption per grant to the reader.
-func merge(a, b []actors.Allocation) []actors.Allocation {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]actors.Allocation, 0, len(a)+len(b))
-	for _, x := range [2][]actors.Allocation{a, b} {
-	next:
-		for _, y := range x {
-			for i := range out {
-				if out[i].Grant == y.Grant {
-					out[i].Amount += y.Amount
-					continue next
-				}
-			}
-			out = append(out, y)
-		}
-	}
-	return out
 }
 
 // AppendHistory appends the history reply {entries, next_seq}.
