@@ -114,6 +114,12 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		Observe: cfg.ObserveRequest}); err != nil {
 		return nil, fmt.Errorf("register the purser service: %w", err)
 	}
+	// The service's subscriptions reach the server asynchronously; a
+	// round trip makes sure the server routes requests to them before this
+	// node says it is ready (else a first request may find no responders).
+	if err := n.nc.FlushTimeout(10 * time.Second); err != nil {
+		return nil, fmt.Errorf("register the purser service: %w", err)
+	}
 	n.log.Info("purser node ready", zap.String("nats", url), zap.Bool("embedded", n.server != nil),
 		zap.Bool("fsync_always", n.server == nil || !cfg.RelaxFsync))
 	return n, nil
