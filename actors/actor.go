@@ -262,8 +262,10 @@ func (a *actor) replyAll(err *Error) {
 func (a *actor) load() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.sys.cfg.LoadTimeout)
 	defer cancel()
+	start := time.Now()
 	if w, pos, tail, ok := a.loadFromSnapshot(ctx); ok {
 		a.loaded(w, pos, tail)
+		a.sys.cfg.Observe.Loaded(tail, time.Since(start), true)
 		return nil
 	}
 	w := NewWallet(a.wallet, a.sys.cfg.Limits)
@@ -284,6 +286,7 @@ func (a *actor) load() (err error) {
 		return err
 	}
 	a.loaded(w, pos, replayed)
+	a.sys.cfg.Observe.Loaded(replayed, time.Since(start), false)
 	return nil
 }
 

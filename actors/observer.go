@@ -21,6 +21,10 @@ type Observer interface {
 	// ForgotYoungIDs: a wallet forgot n ids younger than their retention
 	// because of the count bound (operators size the bound from it).
 	ForgotYoungIDs(n uint64)
+	// Loaded: a wallet was rebuilt in took, from a snapshot and the journal
+	// after it (fromSnapshot) or from its whole journal, replaying this
+	// many events — the age of its snapshot, in events.
+	Loaded(replayed int, took time.Duration, fromSnapshot bool)
 }
 
 type noObserver struct{}
@@ -31,3 +35,4 @@ func (noObserver) Activated(int)                          {}
 func (noObserver) Passivated(int)                         {}
 func (noObserver) Panicked()                              {}
 func (noObserver) ForgotYoungIDs(uint64)                  {}
+func (noObserver) Loaded(int, time.Duration, bool)        {}

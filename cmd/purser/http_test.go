@@ -144,6 +144,10 @@ poll:
 		`purser_debt_created_credits_total`,
 		`purser_panics_total 0`,
 		`purser_ids_forgotten_young_total 0`,
+		`purser_activation_replayed_events_count{source="journal"} 1`,
+		`purser_activation_duration_seconds_count{source="journal"} 1`,
+		`purser_snapshots_saved_total`,
+		`purser_snapshots_rejected_total 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

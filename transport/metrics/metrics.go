@@ -41,6 +41,8 @@ type Metrics struct {
 	debt           prometheus.Counter
 	panics         prometheus.Counter
 	forgotYoung    prometheus.Counter
+	replayed       *prometheus.HistogramVec
+	activation     *prometheus.HistogramVec
 }
 
 var _ actors.Observer = (*Metrics)(nil)
@@ -72,7 +74,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		panics: f.counter("purser_panics_total", "Batches whose decision panicked (a bug; the batch was refused)."),
 		forgotYoung: f.counter("purser_ids_forgotten_young_total",
 			"Request ids forgotten before their 24h retention because of the remembered-ids bound: raise the bound if this grows."),
+		replayed: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "purser_activation_replayed_events",
+			Help:    "Journal events replayed to rebuild a wallet (after its snapshot: the snapshot's age in events), by source (snapshot or journal).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 12)}, []string{"source"}),
+		activation: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "purser_activation_duration_seconds",
+			Help:    "Time to rebuild a wallet on activation, by source (snapshot or journal).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}, []string{"source"}),
 	}
+	reg.MustRegister(m.replayed, m.activation)
 	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "purser_request_duration_seconds",
 		Help:    "Time from a request's receipt to its reply, by op (includes the durable journal append).",
@@ -165,6 +174,31 @@ func (m *Metrics) Panicked() { m.panics.Inc() }
 
 // ForgotYoungIDs implements actors.Observer.
 func (m *Metrics) ForgotYoungIDs(n uint64) { m.forgotYoung.Add(float64(n)) }
+
+// Loaded records a wallet's activation (actors.Observer).
+func (m *Metrics) Loaded(replayed int, took time.Duration, fromSnapshot bool) {
+	source := "journal"
+	if fromSnapshot {
+		source = "snapshot"
+	}
+	m.replayed.WithLabelValues(source).Observe(float64(replayed))
+	m.activation.WithLabelValues(source).Observe(took.Seconds())
+}
+
+// Snapshots exports the runtime's snapshot counters, read at scrape time.
+func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
+	for name, read := range map[string]func(actors.SnapshotStats) uint64{
+		"saved":    func(s actors.SnapshotStats) uint64 { return s.Saved },
+		"failed":   func(s actors.SnapshotStats) uint64 { return s.Failed },
+		"skipped":  func(s actors.SnapshotStats) uint64 { return s.Skipped },
+		"loaded":   func(s actors.SnapshotStats) uint64 { return s.Loaded },
+		"rejected": func(s actors.SnapshotStats) uint64 { return s.Rejected },
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshots_" + name + "_total",
+			Help: "Wallet snapshots " + name + " (see docs/operations.md, Snapshots)."},
+			func() float64 { return float64(read(stats())) }))
+	}
+}
 
 func sumAllocations(as []actors.Allocation) int64 {
 	var s int64
