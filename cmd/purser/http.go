@@ -33,15 +33,16 @@ func newRegistry() *prometheus.Registry {
 // readiness answers /readyz. It is not ready until set is called, which
 // serve does once the node answers requests.
 type readiness struct {
-	stream string
-	nc     atomic.Pointer[nats.Conn]
+	streams []string // the journal, then the snapshot store's
+	nc      atomic.Pointer[nats.Conn]
 }
 
 func (r *readiness) set(nc *nats.Conn) { r.nc.Store(nc) }
 
-// check asks JetStream for the journal stream: a round trip that fails
-// when the connection is down, JetStream is unavailable or the stream is
-// gone — each a reason a write would fail.
+// check asks JetStream for the node's streams (the journal and the
+// snapshot store): a round trip that fails when the connection is down,
+// JetStream is unavailable or a stream is gone — each a reason a write
+// would fail.
 func (r *readiness) check(ctx context.Context) error {
 	nc := r.nc.Load()
 	if nc == nil {
@@ -54,8 +55,10 @@ func (r *readiness) check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := js.Stream(ctx, r.stream); err != nil {
-		return fmt.Errorf("journal stream %s: %w", r.stream, err)
+	for _, st := range r.streams {
+		if _, err := js.Stream(ctx, st); err != nil {
+			return fmt.Errorf("stream %s: %w", st, err)
+		}
 	}
 	return nil
 }

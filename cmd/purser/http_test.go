@@ -54,7 +54,7 @@ func TestReadyzOnlyOnceTheNodeAnswersAndTheStreamExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	r := &readiness{stream: journal.DefaultStream}
+	r := &readiness{streams: []string{journal.DefaultStream, "OBJ_SNAPS"}}
 
 	if code, body := readyz(t, r); code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {
 		t.Fatalf("before the node answers: %d %q", code, body)
@@ -67,6 +67,12 @@ func TestReadyzOnlyOnceTheNodeAnswersAndTheStreamExists(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: journal.DefaultStream, Subjects: []string{"x.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := readyz(t, r); code != http.StatusServiceUnavailable || !strings.Contains(body, "OBJ_SNAPS") {
+		t.Fatalf("without the snapshot stream: %d %q", code, body)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OBJ_SNAPS", Subjects: []string{"y.>"}}); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := readyz(t, r); code != http.StatusOK {

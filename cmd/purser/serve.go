@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/snapshot"
 	"github.com/purser-dev/purser/transport/journal"
 	"github.com/purser-dev/purser/transport/metrics"
 	"github.com/purser-dev/purser/transport/node"
@@ -128,7 +129,8 @@ func runServe(ctx context.Context, f serveFlags) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	rt.Observe = m
-	ready := &readiness{stream: journal.DefaultStream}
+	// The object store's stream is OBJ_<bucket>.
+	ready := &readiness{streams: []string{journal.DefaultStream, "OBJ_" + snapshot.Bucket}}
 	var httpSrv *http.Server
 	if f.httpListen != "" {
 		if httpSrv, err = serveHTTP(f.httpListen, reg, ready, log); err != nil {
