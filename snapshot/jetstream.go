@@ -8,29 +8,43 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Bucket is the default object store bucket (its stream is OBJ_<bucket>).
+// Bucket is the default key-value bucket of snapshots (its stream is
+// KV_<bucket>); snapshots too large for one message go to the object store
+// <bucket>_LARGE (stream OBJ_<bucket>_LARGE).
 const Bucket = "PURSER_SNAPSHOTS"
 
 // Config configures the JetStream store.
 type Config struct {
 	Bucket   string // default Bucket
 	Replicas int    // when created; default 1
+	// Inline is the largest snapshot kept in the key-value entry itself;
+	// larger ones are chunked into the object store. Default 512 KiB (a
+	// NATS message is at most 1 MiB by default).
+	Inline int
 }
 
-// objectBlobs keeps each wallet's snapshot as one object in a JetStream
-// object store. An object is split into chunks (128 KiB), so a snapshot may
-// be far larger than a NATS message; a put replaces the object whole (its
-// metadata names the new chunks, then the old chunks are purged), so a
-// reader sees the old snapshot or the new one, and the object store checks
-// a SHA-256 digest on read besides our CRC.
-type objectBlobs struct {
-	os jetstream.ObjectStore
+// Entry tags: the first byte of a key-value entry.
+const (
+	tagInline byte = 'I' // the snapshot follows
+	tagObject byte = 'O' // the snapshot is the object named after the wallet
+)
+
+// kvBlobs keeps each wallet's latest snapshot in a key-value bucket, key =
+// wallet: one direct get on activation. A snapshot above Inline (a hot
+// wallet with a million open holds is tens of megabytes) is put in the
+// object store first, which chunks it, and the entry then points to it, so
+// a reader sees the old snapshot or the new one, never a mix. The object
+// store also checks a SHA-256 digest on read, besides our CRC.
+type kvBlobs struct {
+	kv     jetstream.KeyValue
+	large  jetstream.ObjectStore
+	inline int
 }
 
-// OpenJetStream opens (creating if needed) the snapshot bucket on js.
-// Snapshots are derived data: losing the bucket costs a full replay per
-// wallet, never a change, so the bucket needs no stronger settings than
-// the server's defaults (file storage; fsync as the server is set).
+// OpenJetStream opens (creating if needed) the snapshot buckets on js.
+// Snapshots are derived data: losing them costs a full replay per wallet,
+// never a change, so the buckets need no stronger settings than the
+// server's defaults (file storage; fsync as the server is set).
 func OpenJetStream(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
 	if cfg.Bucket == "" {
 		cfg.Bucket = Bucket
@@ -38,34 +52,60 @@ func OpenJetStream(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
-	os, err := js.ObjectStore(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: cfg.Bucket,
-			Description: "Purser wallet snapshots: the latest image of each wallet",
-			Storage:     jetstream.FileStorage, Replicas: cfg.Replicas})
-		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it first
-			os, err = js.ObjectStore(ctx, cfg.Bucket)
-		}
+	if cfg.Inline <= 0 {
+		cfg.Inline = 512 << 10
 	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Bucket,
+		Description: "Purser wallet snapshots: the latest image of each wallet",
+		History:     1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas, MaxValueSize: int32(cfg.Inline + 1)})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: bucket %s: %w", cfg.Bucket, err)
 	}
-	return NewStore(&objectBlobs{os: os}), nil
+	large, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: cfg.Bucket + "_LARGE",
+		Description: "Purser wallet snapshots too large for one message",
+		Storage:     jetstream.FileStorage, Replicas: cfg.Replicas})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: bucket %s_LARGE: %w", cfg.Bucket, err)
+	}
+	return NewStore(&kvBlobs{kv: kv, large: large, inline: cfg.Inline}), nil
 }
 
-func (b *objectBlobs) Get(ctx context.Context, wallet string) ([]byte, error) {
-	data, err := b.os.GetBytes(ctx, wallet)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
+func (b *kvBlobs) Get(ctx context.Context, wallet string) ([]byte, error) {
+	e, err := b.kv.Get(ctx, wallet)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: get %s: %w", wallet, err)
 	}
-	return data, nil
+	v := e.Value()
+	switch {
+	case len(v) > 0 && v[0] == tagInline:
+		return v[1:], nil
+	case len(v) > 0 && v[0] == tagObject:
+		data, err := b.large.GetBytes(ctx, wallet)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot: get large %s: %w", wallet, err)
+		}
+		return data, nil
+	}
+	return nil, fmt.Errorf("snapshot: entry of %s has no known tag", wallet)
 }
 
-func (b *objectBlobs) Put(ctx context.Context, wallet string, data []byte) error {
-	if _, err := b.os.PutBytes(ctx, wallet, data); err != nil {
+func (b *kvBlobs) Put(ctx context.Context, wallet string, data []byte) error {
+	if len(data) <= b.inline {
+		entry := make([]byte, 1+len(data))
+		entry[0] = tagInline
+		copy(entry[1:], data)
+		if _, err := b.kv.Put(ctx, wallet, entry); err != nil {
+			return fmt.Errorf("snapshot: put %s: %w", wallet, err)
+		}
+		return nil
+	}
+	if _, err := b.large.PutBytes(ctx, wallet, data); err != nil {
+		return fmt.Errorf("snapshot: put large %s: %w", wallet, err)
+	}
+	if _, err := b.kv.Put(ctx, wallet, []byte{tagObject}); err != nil {
 		return fmt.Errorf("snapshot: put %s: %w", wallet, err)
 	}
 	return nil

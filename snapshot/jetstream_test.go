@@ -71,14 +71,14 @@ func TestJetStreamStoreRoundTrips(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(norm(got), norm(img)) {
 		t.Fatalf("round trip: %v", err)
 	}
-	// A damaged object is refused, not returned.
-	os, err := js.ObjectStore(ctx, Bucket)
+	// A damaged entry is refused, not returned.
+	kv, err := js.KeyValue(ctx, Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data, _ := Encode(img)
 	data[len(data)-1] ^= 0xff
-	if _, err := os.PutBytes(ctx, img.Wallet, data); err != nil {
+	if _, err := kv.Put(ctx, img.Wallet, append([]byte{tagInline}, data...)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := again.Load(ctx, img.Wallet); !errors.Is(err, ErrChecksum) {

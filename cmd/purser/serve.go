@@ -129,8 +129,8 @@ func runServe(ctx context.Context, f serveFlags) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	rt.Observe = m
-	// The object store's stream is OBJ_<bucket>.
-	ready := &readiness{streams: []string{journal.DefaultStream, "OBJ_" + snapshot.Bucket}}
+	// The snapshot bucket's stream is KV_<bucket>.
+	ready := &readiness{streams: []string{journal.DefaultStream, "KV_" + snapshot.Bucket}}
 	var httpSrv *http.Server
 	if f.httpListen != "" {
 		if httpSrv, err = serveHTTP(f.httpListen, reg, ready, log); err != nil {
