@@ -48,6 +48,10 @@ type Journal struct {
 	log   *zap.Logger
 	inbox string // "<inbox>." — replies arrive on inbox+batchID
 	sub   *nats.Subscription
+	// stream is the stream's handle for single direct gets (read.go),
+	// fetched on first use (a failed fetch is retried by the next read).
+	streamMu sync.Mutex
+	stream   jetstream.Stream
 	idPfx string // this instance's part of every append id
 
 	mu       sync.Mutex

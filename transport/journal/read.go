@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/purser-dev/purser/actors"
@@ -17,15 +18,41 @@ const (
 	readPageBytes = 4 << 20
 )
 
+// singleGets is how many messages Read first fetches one direct get at a
+// time. A batched direct get makes the server count the subject's pending
+// messages (fileStore.NumPending), a scan that dominated activations in a
+// stream of 100,000 wallets; a wallet activated from its snapshot reads one
+// batch and learns there is no other, so two single gets serve it, and only
+// a longer tail pays for batches.
+const singleGets = 2
+
 // Read implements actors.Journal: it replays the wallet's subject only,
-// after stream sequence from, with batched direct gets (one request per
-// page, served from the subject index; no consumer to create and delete).
+// after stream sequence from, with direct gets (served from the subject
+// index; no consumer to create and delete): single ones first, then
+// batches of a page each.
 func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	if !validWallet(wallet) {
 		return from, ErrBadWallet
 	}
 	subject := j.Subject(wallet)
 	last := from
+	st, err := j.streamHandle(ctx)
+	if err != nil {
+		return last, err
+	}
+	for range singleGets {
+		m, err := st.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return last, nil
+		}
+		if err != nil {
+			return last, fmt.Errorf("journal: read %s: %w", wallet, err)
+		}
+		if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
+			return last, err
+		}
+		last = m.Sequence
+	}
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, readPage,
 			jetstreamext.GetBatchSeq(last+1),
@@ -42,14 +69,7 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 			if err != nil {
 				return last, fmt.Errorf("journal: read %s: %w", wallet, err)
 			}
-			if m.Subject != subject || m.Sequence <= last {
-				return last, fmt.Errorf("journal: read %s: got seq %d on %s after %d", wallet, m.Sequence, m.Subject, last)
-			}
-			evs, err := actors.DecodeEvents(m.Data)
-			if err != nil {
-				return last, fmt.Errorf("journal: wallet %s seq %d: %w", wallet, m.Sequence, err)
-			}
-			if err := fn(m.Sequence, evs); err != nil {
+			if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
 				return last, err
 			}
 			last, got = m.Sequence, got+1
@@ -70,4 +90,32 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 			return last, nil
 		}
 	}
+}
+
+// deliver checks one message read for wallet and hands its events to fn.
+func (j *Journal) deliver(wallet, subject string, last uint64, subj string, seq uint64, data []byte,
+	fn func(uint64, []actors.Event) error) error {
+	if subj != subject || seq <= last {
+		return fmt.Errorf("journal: read %s: got seq %d on %s after %d", wallet, seq, subj, last)
+	}
+	evs, err := actors.DecodeEvents(data)
+	if err != nil {
+		return fmt.Errorf("journal: wallet %s seq %d: %w", wallet, seq, err)
+	}
+	return fn(seq, evs)
+}
+
+// streamHandle fetches the stream's handle (its info says direct gets are
+// allowed) on first use and keeps it.
+func (j *Journal) streamHandle(ctx context.Context) (jetstream.Stream, error) {
+	j.streamMu.Lock()
+	defer j.streamMu.Unlock()
+	if j.stream == nil {
+		st, err := j.js.Stream(ctx, j.cfg.Stream)
+		if err != nil {
+			return nil, fmt.Errorf("journal: stream %s: %w", j.cfg.Stream, err)
+		}
+		j.stream = st
+	}
+	return j.stream, nil
 }
