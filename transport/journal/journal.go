@@ -52,7 +52,7 @@ type Journal struct {
 	// fetched on first use (a failed fetch is retried by the next read).
 	streamMu sync.Mutex
 	stream   jetstream.Stream
-	idPfx string // this instance's part of every append id
+	idPfx    string // this instance's part of every append id
 
 	mu       sync.Mutex
 	queue    []*pending          // accepted, not yet sent, FIFO
