@@ -17,17 +17,7 @@ import (
 )
 
 func TestClientAgainstANode(t *testing.T) {
-	n, err := node.Start(context.Background(), node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close(context.Background())
-	nc, err := nats.Connect(n.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := client.New(nc)
+	c, nc := clientOnANode(t)
 	ctx := context.Background()
 
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
@@ -86,4 +76,21 @@ func TestClientAgainstANode(t *testing.T) {
 	if _, err := quiet.Balance(ctx, "acme"); !errors.Is(err, client.ErrNoNode) {
 		t.Fatalf("no responders: want ErrNoNode, got %v", err)
 	}
+}
+
+// clientOnANode starts a node (embedded JetStream, random port, temp dir)
+// and returns a client connected to it.
+func clientOnANode(t *testing.T) (*client.Client, *nats.Conn) {
+	t.Helper()
+	n, err := node.Start(context.Background(), node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close(context.Background()) })
+	nc, err := nats.Connect(n.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return client.New(nc), nc
 }

@@ -8,24 +8,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/purser-dev/purser/transport/client"
-	"github.com/purser-dev/purser/transport/node"
 )
 
 func TestClientGovernance(t *testing.T) {
-	n, err := node.Start(context.Background(), node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close(context.Background())
-	nc, err := nats.Connect(n.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := client.New(nc)
+	c, _ := clientOnANode(t)
 	ctx := context.Background()
 
 	if _, err := c.Grant(ctx, "acme", client.GrantRequest{ID: "g1", Amount: 1000, Kind: "paid"}); err != nil {
