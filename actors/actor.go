@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,6 +202,8 @@ func (a *actor) process() bool {
 		a.sinceSnap += len(a.evs)
 		a.snapshotDue()
 		return true
+	case errors.Is(res.err, ErrBatchTooLarge) && len(a.batch) > 1:
+		return a.split()
 	case errors.Is(res.err, ErrFenced):
 		s.stats.fenced.Add(1)
 		a.log.Warn("journal append fenced: wallet owned elsewhere; stopping", zap.Error(res.err))
@@ -213,6 +216,34 @@ func (a *actor) process() bool {
 		a.replyAll(errJournal)
 		return a.reload()
 	}
+}
+
+// split handles a batch the journal refused for its size: nothing landed,
+// so the wallet is rebuilt and the two halves are decided and journaled as
+// batches of their own (a single request's events always fit, so halving
+// ends). No request of the batch has been answered yet.
+func (a *actor) split() bool {
+	half := len(a.batch) / 2
+	first, second := slices.Clone(a.batch[:half]), slices.Clone(a.batch[half:])
+	if !a.reload() {
+		for _, r := range second {
+			if r.reply != nil {
+				r.reply(nil, errLoadFailed)
+			}
+		}
+		return false
+	}
+	a.batch = append(a.batch[:0], first...)
+	if !a.process() {
+		for _, r := range second {
+			if r.reply != nil {
+				r.reply(nil, errJournal)
+			}
+		}
+		return false
+	}
+	a.batch = append(a.batch[:0], second...)
+	return a.process()
 }
 
 // decide runs the batch through the state machine. A panic is a bug in the

@@ -29,3 +29,7 @@ type Journal interface {
 // ErrFenced: the journal refused an append because its expected previous
 // position was stale — another node appended for this wallet.
 var ErrFenced = errors.New("purser: journal append fenced: wallet owned elsewhere")
+
+// ErrBatchTooLarge: the journal refused an append for its size and wrote
+// nothing. The runtime then decides the batch again in halves.
+var ErrBatchTooLarge = errors.New("purser: journal batch too large")

@@ -23,6 +23,9 @@ type MemJournal struct {
 	// Discard keeps only positions, not events: for benchmarks, whose
 	// journals would otherwise grow with b.N.
 	Discard bool
+	// MaxEvents refuses (ErrBatchTooLarge) a batch of more events, as a
+	// real journal refuses one over its message size (0: no bound).
+	MaxEvents int
 }
 
 type memBatch struct {
@@ -42,8 +45,9 @@ func (j *MemJournal) Append(wallet string, prev uint64, events []Event, done fun
 		evs = make([]Event, len(events)) // the caller reuses its slice
 		copy(evs, events)
 	}
+	n := len(events)
 	land := func() {
-		pos, err := j.land(wallet, prev, evs)
+		pos, err := j.land(wallet, prev, evs, n)
 		done(pos, err)
 	}
 	if j.Delay > 0 {
@@ -53,12 +57,15 @@ func (j *MemJournal) Append(wallet string, prev uint64, events []Event, done fun
 	land()
 }
 
-func (j *MemJournal) land(wallet string, prev uint64, evs []Event) (uint64, error) {
+func (j *MemJournal) land(wallet string, prev uint64, evs []Event, n int) (uint64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.appends++
 	if j.FailEvery > 0 && j.appends%j.FailEvery == 0 {
 		return 0, ErrInjected
+	}
+	if j.MaxEvents > 0 && n > j.MaxEvents {
+		return 0, ErrBatchTooLarge
 	}
 	bs := j.wallets[wallet]
 	var last uint64

@@ -181,3 +181,38 @@ func TestPanicFailsOnlyItsBatch(t *testing.T) {
 		}
 	})
 }
+
+func TestBatchTooLargeIsSplitNotFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, nil)
+		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
+		j.Delay = time.Second // the next requests queue behind one append
+		j.MaxEvents = 3       // and the journal takes at most 3 events a batch
+		var failed atomic.Int32
+		answers := make(chan struct{}, 11)
+		count := func(_ Reply, err *Error) {
+			if err != nil {
+				failed.Add(1)
+			}
+			answers <- struct{}{}
+		}
+		s.Send("w", Debit{ID: "first", Amount: 1}, count)
+		synctest.Wait()
+		for i := range 10 {
+			s.Send("w", Debit{ID: fmt.Sprintf("d%d", i), Amount: 1}, count)
+		}
+		for range 11 {
+			<-answers
+		}
+		if failed.Load() != 0 {
+			t.Fatalf("%d requests failed; a too-large batch must be split, not refused", failed.Load())
+		}
+		if got := countEvents[*Debited](j.Events("w")); got != 11 {
+			t.Fatalf("journal holds %d debits, want 11", got)
+		}
+		if f := fold(j, "w").Figures(); f.Balance != 989 {
+			t.Fatalf("folded balance %d, want 989", f.Balance)
+		}
+	})
+}

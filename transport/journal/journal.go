@@ -21,7 +21,7 @@ import (
 var (
 	ErrClosed     = errors.New("journal: closed")
 	ErrOverloaded = errors.New("journal: too many appends pending")
-	ErrTooLarge   = errors.New("journal: batch larger than the server's max payload")
+	ErrTooLarge   = fmt.Errorf("journal: batch larger than the server's max payload: %w", actors.ErrBatchTooLarge)
 	ErrBadWallet  = errors.New("journal: wallet id is not a valid subject token")
 	// ErrOutcomeUnknown is reported only by Close, for an append that was
 	// sent but whose outcome could not be resolved before closing: it may
