@@ -29,17 +29,18 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 		t.fail(req, enc, &actors.Error{Code: actors.ErrOverloaded, Message: "too many history reads at once; retry later"})
 		return
 	}
+	to := req.Reply()
 	s.wg.Go(func() {
 		defer func() { <-s.readers }()
 		entries, next, found, err := s.page(wallet, h)
 		switch {
 		case err != nil:
 			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
-			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
+			t.failLater(to, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "the journal could not be read; retry"})
 		case !found:
-			t.fail(req, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
+			t.failLater(to, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
 		default:
-			s.respond(req, wire.AppendHistory(nil, enc, entries, next))
+			s.publish(to, wire.AppendHistory(nil, enc, entries, next), nil)
 			t.done(Allowed, "")
 		}
 	})

@@ -62,6 +62,7 @@ const (
 
 // Service is the NATS micro service "purser".
 type Service struct {
+	nc       *nats.Conn // late answers are published on it (tracker.failLater)
 	svc      micro.Service
 	sys      *actors.System
 	history  History
@@ -88,7 +89,7 @@ func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Ser
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	s := &Service{sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
+	s := &Service{nc: nc, sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
 		readers: make(chan struct{}, cfg.HistoryReaders), cursors: newCursors(10_000), log: cfg.Log, observe: cfg.Observe}
 	if s.observe == nil {
 		s.observe = func(Outcome) {}
@@ -144,18 +145,19 @@ func (s *Service) handle(req micro.Request) {
 		t.fail(req, enc, aerr)
 		return
 	}
+	to := req.Reply()
 	s.sys.Send(route.Wallet, cmd, func(r actors.Reply, err *actors.Error) {
 		if err != nil {
-			t.fail(req, enc, err)
+			t.failLater(to, enc, err)
 			return
 		}
 		out, encErr := wire.AppendReply(nil, enc, r)
 		if encErr != nil {
 			s.log.Error("reply has no wire shape", zap.Error(encErr), zap.String("wallet", route.Wallet))
-			t.fail(req, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
+			t.failLater(to, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
 			return
 		}
-		s.respond(req, out)
+		s.publish(to, out, nil)
 		t.done(decisionOf(r))
 	})
 }
@@ -167,8 +169,22 @@ type tracker struct {
 	op    string
 }
 
+// fail answers from within the handler, through micro's request (which
+// then counts the error in the service's stats).
 func (t tracker) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
 	t.s.fail(req, enc, e)
+	t.done(Error, e.Code.String())
+}
+
+// failLater answers after the handler returned (from an actor or a history
+// reader): straight to the reply subject, because micro reads its request
+// object once Handle returns and must not race a late writer.
+func (t tracker) failLater(to string, enc wire.Encoding, e *actors.Error) {
+	hdr := nats.Header{}
+	for k, v := range wire.ErrorHeaders(e) {
+		hdr[k] = v
+	}
+	t.s.publish(to, wire.AppendError(nil, enc, e), hdr)
 	t.done(Error, e.Code.String())
 }
 
@@ -191,8 +207,13 @@ func decisionOf(r actors.Reply) (Decision, string) {
 	return Allowed, ""
 }
 
-func (s *Service) respond(req micro.Request, out []byte) {
-	if err := req.Respond(out); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+// publish sends a late answer to the request's reply subject.
+func (s *Service) publish(to string, data []byte, hdr nats.Header) {
+	if to == "" { // a publish without a reply subject wants no answer
+		return
+	}
+	if err := s.nc.PublishMsg(&nats.Msg{Subject: to, Data: data, Header: hdr}); err != nil &&
+		!errors.Is(err, nats.ErrConnectionClosed) {
 		s.log.Debug("reply not sent", zap.Error(err))
 	}
 }
