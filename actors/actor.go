@@ -206,13 +206,15 @@ func (a *actor) process() bool {
 		return a.split()
 	case errors.Is(res.err, ErrFenced):
 		s.stats.fenced.Add(1)
-		a.log.Warn("journal append fenced: wallet owned elsewhere; stopping", zap.Error(res.err))
+		a.log.Warn("journal append fenced: wallet owned elsewhere; stopping", zap.Error(res.err),
+			zap.Strings("request_ids", a.requestIDs()))
 		a.replyAll(errNotOwner)
 		a.stop(errNotOwner)
 		return false
 	default:
 		s.stats.appendFailures.Add(1)
-		a.log.Warn("journal append failed; rebuilding wallet", zap.Error(res.err), zap.Int("requests", len(a.batch)))
+		a.log.Warn("journal append failed; rebuilding wallet", zap.Error(res.err), zap.Int("requests", len(a.batch)),
+			zap.Strings("request_ids", a.requestIDs()))
 		a.replyAll(errJournal)
 		return a.reload()
 	}
@@ -254,6 +256,7 @@ func (a *actor) decide() (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.Error("panic deciding a batch; failing it and rebuilding the wallet",
+				zap.Strings("request_ids", a.requestIDs()),
 				zap.Any("panic", p), zap.Stack("stack"))
 			ok = false
 		}
@@ -351,4 +354,19 @@ func (a *actor) stop(err *Error) {
 			r.reply(nil, err)
 		}
 	}
+}
+
+// requestIDs names the batch's requests in a log line about the batch (at
+// most 16, so a line stays a line).
+func (a *actor) requestIDs() []string {
+	ids := make([]string, 0, min(len(a.batch), 16))
+	for _, r := range a.batch {
+		if len(ids) == cap(ids) {
+			break
+		}
+		if id := RequestID(r.cmd); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -162,3 +162,26 @@ func (Grant) Op() string     { return "grant" }
 func (Revoke) Op() string    { return "revoke" }
 func (Configure) Op() string { return "configure" }
 func (Tick) Op() string      { return "tick" }
+
+// RequestID is a command's idempotency key ("" for reads and Tick).
+func RequestID(c Command) string {
+	switch c := c.(type) {
+	case Reserve:
+		return c.ID
+	case Settle:
+		return c.ID
+	case Release:
+		return c.ID
+	case Extend:
+		return c.ID
+	case Debit:
+		return c.ID
+	case Grant:
+		return c.ID
+	case Revoke:
+		return c.ID
+	case Configure:
+		return c.ID
+	}
+	return ""
+}

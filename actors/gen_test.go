@@ -252,25 +252,3 @@ func (g *genState) command(t *rapid.T) Command {
 	return Balance{}
 }
 
-// requestID is a command's idempotency id ("" for reads).
-func requestID(c Command) string {
-	switch x := c.(type) {
-	case Reserve:
-		return x.ID
-	case Settle:
-		return x.ID
-	case Release:
-		return x.ID
-	case Extend:
-		return x.ID
-	case Debit:
-		return x.ID
-	case Grant:
-		return x.ID
-	case Revoke:
-		return x.ID
-	case Configure:
-		return x.ID
-	}
-	return ""
-}

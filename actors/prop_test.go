@@ -122,11 +122,11 @@ func TestWalletProperties(t *testing.T) {
 				}
 				continue
 			}
-			if err == nil && !refused && requestID(c) != "" && limits.MaxRememberedIDs >= 1000 {
+			if err == nil && !refused && RequestID(c) != "" && limits.MaxRememberedIDs >= 1000 {
 				accepted = append(accepted, executed{c, reply})
 			}
 			// A replayed reply (accepted, no events) is the first one's.
-			replayed := !refused && len(evs) == 0 && requestID(c) != ""
+			replayed := !refused && len(evs) == 0 && RequestID(c) != ""
 			if err == nil && !replayed {
 				after := w.Figures()
 				switch r := reply.(type) {
