@@ -251,4 +251,3 @@ func (g *genState) command(t *rapid.T) Command {
 	}
 	return Balance{}
 }
-

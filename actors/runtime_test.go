@@ -219,7 +219,7 @@ func TestJournalFailuresLoseNothingAcknowledged(t *testing.T) {
 						e = err.(*Error)
 					}
 					mu.Lock()
-					outcomes = append(outcomes, outcome{id: idOf(cmd), ok: err == nil, err: e})
+					outcomes = append(outcomes, outcome{id: RequestID(cmd), ok: err == nil, err: e})
 					mu.Unlock()
 				}
 			})
@@ -256,16 +256,6 @@ func TestJournalFailuresLoseNothingAcknowledged(t *testing.T) {
 			}
 		}
 	})
-}
-
-func idOf(c Command) string {
-	switch c := c.(type) {
-	case Grant:
-		return c.ID
-	case Debit:
-		return c.ID
-	}
-	return ""
 }
 
 func answerID(e Event) string {
