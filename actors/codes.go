@@ -50,16 +50,6 @@ func (c Code) String() string {
 	return "unknown"
 }
 
-// CodeByName maps a wire name back to its Code (clients decoding replies).
-func CodeByName(name string) (Code, bool) {
-	for i, n := range codeNames {
-		if n == name {
-			return Code(i), true
-		}
-	}
-	return OK, false
-}
-
 // Error is a refusal with a code: the request applied nothing.
 type Error struct {
 	Code    Code
@@ -107,14 +97,4 @@ func (r Reason) String() string {
 		return reasonNames[r]
 	}
 	return "unknown"
-}
-
-// ReasonByName maps a wire name back to its Reason.
-func ReasonByName(name string) (Reason, bool) {
-	for i, n := range reasonNames {
-		if n == name && i != 0 {
-			return Reason(i), true
-		}
-	}
-	return Allowed, false
 }

@@ -55,12 +55,10 @@ func NewWallet(id string, limits Limits) *Wallet {
 	}
 }
 
-func (w *Wallet) ID() string         { return w.id }
-func (w *Wallet) Exists() bool       { return w.exists }
-func (w *Wallet) Seq() uint64        { return w.seq }
-func (w *Wallet) OpenHolds() int     { return len(w.holds) }
-func (w *Wallet) Debt() int64        { return w.debt }
-func (w *Wallet) Settings() Settings { return w.settings }
+func (w *Wallet) ID() string     { return w.id }
+func (w *Wallet) Exists() bool   { return w.exists }
+func (w *Wallet) Seq() uint64    { return w.seq }
+func (w *Wallet) OpenHolds() int { return len(w.holds) }
 
 // Figures are the wallet's balance, held and available now.
 func (w *Wallet) Figures() Figures {
@@ -73,10 +71,8 @@ func (w *Wallet) EvictedYoung() uint64 { return w.ids.evictedYoung }
 // Remembered is the number of remembered ids, open holds' ids excluded.
 func (w *Wallet) Remembered() int { return w.ids.remembered() }
 
-// NextDue is when the next time-driven change is due (zero: none). The
-// runtime keeps one timer at this instant and sends Tick.
-func (w *Wallet) NextDue() time.Time { return unixTime(w.nextDue()) }
-
+// nextDue is when the next time-driven change is due (0: none). The
+// runtime keeps one timer at this instant and sends itself a Tick.
 func (w *Wallet) nextDue() int64 {
 	var due int64
 	if len(w.expiries) > 0 {
