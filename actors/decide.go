@@ -208,6 +208,10 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 	if err != nil {
 		return evs, nil, err
 	}
+	expires, err := expiry(at, ttl)
+	if err != nil {
+		return evs, nil, err
+	}
 	hash := reserveHash(c)
 	if a, err := w.lookup(c.ID, opReserve, hash, at); a != nil || err != nil {
 		return evs, firstReply(a, c), err
@@ -227,7 +231,6 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 		return evs, nil, fail(ErrLimitExceeded, "open holds: the wallet holds the maximum of "+
 			itoa(w.limits.MaxOpenHolds)+"; settle or release some")
 	}
-	expires := at + ttl
 	e := &HoldPlaced{Head: d.head(), Hold: c.ID, Amount: c.Amount, ExpiresAt: expires, OnExpiry: c.OnExpiry,
 		Principal: c.Principal, Feature: c.Feature, Meta: c.Meta,
 		Answer: Answer{ID: c.ID, Op: opReserve, Hash: hash}}

@@ -155,6 +155,10 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if err != nil {
 		return evs, nil, err
 	}
+	expires, err := expiry(at, ttl)
+	if err != nil {
+		return evs, nil, err
+	}
 	if c.Amount < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "amount must be an integer > 0")
 	}
@@ -200,7 +204,7 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 		}
 	}
 	d := w.draft(at, evs)
-	e := &HoldExtended{Head: d.head(), Hold: hd.id, ExpiresAt: at + ttl, Answer: Answer{ID: c.ID, Op: opExtend, Hash: h.h}}
+	e := &HoldExtended{Head: d.head(), Hold: hd.id, ExpiresAt: expires, Answer: Answer{ID: c.ID, Op: opExtend, Hash: h.h}}
 	if more > 0 {
 		e.Earmarks, _ = w.pickFree(nil, more)
 		d.free -= more

@@ -122,3 +122,20 @@ func TestDecodeEventsRefusesCorruptBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiryPastTheEndOfTimeIsRefused: at + ttl is overflow-checked like
+// every other sum; a wrapped expiry would expire the hold at once.
+func TestExpiryPastTheEndOfTimeIsRefused(t *testing.T) {
+	w := NewWallet("w", DefaultLimits())
+	end := time.Unix(0, math.MaxInt64-int64(time.Second))
+	if _, _, err := w.Execute(Grant{ID: "g", Amount: 100, Kind: "paid"}, end, nil); err != nil {
+		t.Fatal(err)
+	}
+	evs, r, err := w.Execute(Reserve{ID: "r", Amount: 10}, end, nil)
+	if err == nil || err.Code != ErrInvalidRequest || len(evs) != 0 || r != nil {
+		t.Fatalf("want invalid_request and no events, got %v %v %d events", r, err, len(evs))
+	}
+	if w.OpenHolds() != 0 || w.Figures().Available != 100 {
+		t.Fatalf("the refused reserve changed the wallet: %+v", w.Figures())
+	}
+}

@@ -35,6 +35,16 @@ func ttlNanos(ms, def int64) (int64, *Error) {
 	return ms * 1e6, nil
 }
 
+// expiry is at + ttl, checked like every other sum: a clock near the end
+// of int64 time must not wrap an expiry into the past.
+func expiry(at, ttl int64) (int64, *Error) {
+	t, ok := addOK(at, ttl)
+	if !ok {
+		return 0, fail(ErrInvalidRequest, "ttl_ms runs past the representable time")
+	}
+	return t, nil
+}
+
 func validKind(kind string) *Error {
 	if kind == "" || len(kind) > MaxKindBytes {
 		return fail(ErrInvalidRequest, "kind must be a lowercase word of 1–32 letters")
