@@ -125,4 +125,4 @@ func (a *actor) snapshotFinal(wait bool) {
 }
 
 // size is what an image of the wallet holds: grants, open holds, ids.
-func (w *Wallet) size() int { return len(w.grants) + len(w.holds) + w.ids.remembered() }
+func (w *Wallet) size() int { return len(w.grants) + w.holds + w.ids.remembered() }

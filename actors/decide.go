@@ -227,7 +227,7 @@ func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply
 		d.add(e)
 		return d.evs, ReserveReply{Allowed: true, Figures: d.figures()}, nil
 	}
-	if len(w.holds) >= w.limits.MaxOpenHolds {
+	if w.holds >= w.limits.MaxOpenHolds {
 		return evs, nil, fail(ErrLimitExceeded, "open holds: the wallet holds the maximum of "+
 			itoa(w.limits.MaxOpenHolds)+"; settle or release some")
 	}

@@ -213,7 +213,7 @@ func (w *Wallet) balance(at int64) (Reply, *Error) {
 	if err := w.requireWallet(); err != nil {
 		return nil, err
 	}
-	r := BalanceReply{Debt: w.debt, Mode: w.settings.Mode, Holds: len(w.holds), Figures: w.Figures()}
+	r := BalanceReply{Debt: w.debt, Mode: w.settings.Mode, Holds: w.holds, Figures: w.Figures()}
 	r.Policies, r.Features = w.gov.usageView(at)
 	r.Grants = make([]GrantView, 0, len(w.grants))
 	for _, g := range w.order {
@@ -253,8 +253,8 @@ func (w *Wallet) decideDue(at int64, evs []Event) []Event {
 	if len(w.timers) > 0 && w.timers[0].dueAt() <= at {
 		g = w.timers[0]
 	}
-	if len(w.expiries) > 0 && w.expiries[0].expiresAt <= at && (g == nil || w.expiries[0].expiresAt <= g.dueAt()) {
-		hd := w.expiries[0]
+	if len(w.expiries) > 0 && w.expiries[0].at <= at && (g == nil || w.expiries[0].at <= g.dueAt()) {
+		hd := w.expiries.top()
 		if hd.onExpiry == ExpireCapture {
 			d.add(&HoldExpired{Head: d.head(), Hold: hd.id, Capture: true})
 			d.add(&Settled{Head: d.head(), Hold: hd.id, FromHold: hd.earmarks, Closes: true})

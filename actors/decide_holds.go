@@ -11,11 +11,11 @@ func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
 	if id == "" {
 		return nil, false, fail(ErrInvalidRequest, "hold_id is required")
 	}
-	if hd = w.holds[id]; hd != nil {
-		return hd, false, nil
-	}
-	if r := w.ids.byID[id]; r != nil && r.hold != noHold {
-		if r.hold == holdLapsed {
+	if r := w.ids.byID.get(id); r != nil && r.hold != noHold {
+		switch r.hold {
+		case holdOpen:
+			return r.open, false, nil
+		case holdLapsed:
 			return nil, true, nil
 		}
 		return nil, false, fail(ErrHoldClosed, "hold "+id+" is closed (settled, released, captured or expired)")

@@ -104,7 +104,7 @@ func TestGovernanceProperties(t *testing.T) {
 			// Settles above the hold are usage past it (never denied): keep
 			// this test to usage through holds, where caps are strict.
 			if s, ok := c.(Settle); ok {
-				if hd := w.holds[s.HoldID]; hd == nil || s.Actual > hd.amount {
+				if hd := w.openHold(s.HoldID); hd == nil || s.Actual > hd.amount {
 					continue
 				}
 			}

@@ -183,7 +183,7 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 	// Attribute open holds to the newly governed levels and features: a
 	// scan of the open holds, paid only by a configure that adds some.
 	if fresh != nil || freshFeat != nil {
-		for _, hd := range w.holds {
+		w.eachOpenHold(func(hd *hold) {
 			it := levels(hd.principal)
 			for key, ok := it.next(); ok; key, ok = it.next() {
 				if ls := fresh[key]; ls != nil {
@@ -193,7 +193,7 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 			if fs := freshFeat[hd.feature]; fs != nil && hd.feature != "" {
 				fs.hold(hd.amount)
 			}
-		}
+		})
 	}
 	w.gov = g
 }

@@ -17,6 +17,11 @@ type record struct {
 	answer Answer
 	at     int64 // when it entered the eviction queue (unix ns)
 	hold   holdStatus
+	h      uint64 // hash of answer.ID, set by idIndex.set (not state)
+	// open is the hold this reserve's record belongs to while it is open:
+	// the id index is how a hold is found, so finding one costs the same
+	// single probe as checking an id.
+	open *hold
 }
 
 // idTable remembers request ids with compact replies (SPEC §6). Records
@@ -26,7 +31,7 @@ type record struct {
 // Eviction happens only in Apply, as a function of the applied events, so
 // replay rebuilds the same table.
 type idTable struct {
-	byID  map[string]*record
+	byID  idIndex
 	queue []*record // FIFO; queue[head:] is live
 	head  int
 	// evictedYoung counts records forgotten before their retention ended:
@@ -48,11 +53,11 @@ func (t *idTable) newRecord() *record {
 	return &t.slab[len(t.slab)-1]
 }
 
-func newIDTable() idTable { return idTable{byID: make(map[string]*record)} }
+func newIDTable() idTable { return idTable{byID: newIDIndex(0)} }
 
 // lookup returns the record for id if it still answers for it at now.
 func (t *idTable) lookup(id string, now int64, retention int64) *record {
-	r := t.byID[id]
+	r := t.byID.get(id)
 	if r == nil {
 		return nil
 	}
@@ -63,9 +68,10 @@ func (t *idTable) lookup(id string, now int64, retention int64) *record {
 }
 
 // pin stores an open hold's record (kept outside the queue).
-func (t *idTable) pin(r *record) {
-	r.hold = holdOpen
-	t.byID[r.answer.ID] = r
+func (t *idTable) pin(hd *hold) {
+	r := &hd.rec
+	r.hold, r.open = holdOpen, hd
+	t.byID.set(r)
 }
 
 // remember queues r at time at, then evicts what is over the bound. A
@@ -74,7 +80,7 @@ func (t *idTable) pin(r *record) {
 func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 	r.at = at
 	if r.hold == noHold {
-		t.byID[r.answer.ID] = r
+		t.byID.set(r)
 	}
 	t.queue = append(t.queue, r)
 	for len(t.queue)-t.head > max {
@@ -93,8 +99,7 @@ func (t *idTable) evictHead(at, retention int64) {
 	r := t.queue[t.head]
 	t.queue[t.head] = nil
 	t.head++
-	if t.byID[r.answer.ID] == r { // a reused id (after retention) replaced it
-		delete(t.byID, r.answer.ID)
+	if t.byID.remove(r) { // false: a reused id (after retention) replaced it
 		if at-r.at < retention {
 			t.evictedYoung++
 		}

@@ -118,10 +118,14 @@ func (w *Wallet) Image(pos uint64) *Image {
 	// Grants are few: sorting them makes equal wallets give equal images
 	// where it is cheap. Holds may number a million; their order is free.
 	slices.SortFunc(img.Grants, func(a, b GrantImage) int { return strings.Compare(a.ID, b.ID) })
-	img.Holds = make([]HoldImage, len(w.expiries))
-	for i, hd := range w.expiries {
-		img.Holds[i] = HoldImage{ID: hd.id, Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
-			Principal: hd.principal, Feature: hd.feature, Earmarks: hd.earmarks, Answer: hd.rec.answer}
+	img.Holds = make([]HoldImage, 0, w.holds)
+	for _, e := range w.expiries {
+		if !e.current() {
+			continue
+		}
+		hd := e.h
+		img.Holds = append(img.Holds, HoldImage{ID: hd.id, Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
+			Principal: hd.principal, Feature: hd.feature, Earmarks: hd.earmarks, Answer: hd.rec.answer})
 	}
 	live := w.ids.queue[w.ids.head:]
 	img.IDs = make([]RecordImage, len(live))

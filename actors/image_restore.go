@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 )
@@ -39,8 +38,7 @@ func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
 		return nil, 0, badImage("bad settings, debt or spent total")
 	}
 	w := NewWallet(img.Wallet, limits)
-	w.holds = make(map[string]*hold, len(img.Holds))
-	w.ids.byID = make(map[string]*record, len(img.Holds)+len(img.IDs))
+	w.ids.byID = newIDIndex(len(img.Holds) + len(img.IDs))
 	w.exists, w.seq, w.clock, w.settings = img.Exists, img.Seq, img.Clock, img.Settings
 	w.debt, w.spentOriginal = img.Debt, img.SpentOriginal
 	w.ids.evictedYoung = img.EvictedYoung
@@ -121,7 +119,7 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 	w.expiries = make(holdExpiries, 0, len(hs))
 	for i := range hs {
 		hi := &hs[i]
-		if hi.ID == "" || w.holds[hi.ID] != nil || hi.Answer.ID != hi.ID || hi.Answer.Op == opNone {
+		if hi.ID == "" || w.openHold(hi.ID) != nil || hi.Answer.ID != hi.ID || hi.Answer.Op == opNone {
 			return badImage("hold id %q empty, repeated or not its reserve's", hi.ID)
 		}
 		if hi.Amount <= 0 || hi.OnExpiry > ExpireCapture || len(hi.Earmarks) == 0 {
@@ -140,17 +138,17 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 			return badImage("hold %s: earmarks sum %d, amount %d", hi.ID, sum, hi.Amount)
 		}
 		hd := &hold{id: hi.ID, amount: hi.Amount, expiresAt: hi.ExpiresAt, onExpiry: hi.OnExpiry,
-			principal: hi.Principal, feature: hi.Feature, earmarks: hi.Earmarks, index: i}
+			principal: hi.Principal, feature: hi.Feature, earmarks: hi.Earmarks}
 		hd.rec.answer = hi.Answer
-		w.ids.pin(&hd.rec)
-		w.holds[hd.id] = hd
-		w.expiries = append(w.expiries, hd)
+		w.ids.pin(hd)
+		w.holds++
+		w.expiries = append(w.expiries, entryOf(hd))
 		var ok bool
 		if w.held, ok = addOK(w.held, hd.amount); !ok {
 			return badImage("held overflows")
 		}
 	}
-	heap.Init(&w.expiries) // O(n), where n pushes would be O(n log n)
+	w.expiries.init() // O(n), where n pushes would be O(n log n)
 	return nil
 }
 
@@ -176,8 +174,8 @@ func (w *Wallet) restoreIDs(rs []RecordImage) error {
 		r := w.ids.newRecord()
 		r.answer, r.at, r.hold = ri.Answer, ri.At, st
 		w.ids.queue[i] = r
-		if p := w.ids.byID[r.answer.ID]; p == nil || p.hold != holdOpen {
-			w.ids.byID[r.answer.ID] = r
+		if p := w.ids.byID.get(r.answer.ID); p == nil || p.hold != holdOpen {
+			w.ids.byID.set(r)
 		}
 	}
 	return nil

@@ -257,8 +257,8 @@ func TestImageCoversEveryWalletField(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
 		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds expiries ids gov",
 		reflect.TypeFor[grant]():    "id kind priority amount remaining earmarked effectiveAt expiresAt state meta timer inOrder",
-		reflect.TypeFor[hold]():     "id amount expiresAt onExpiry principal feature earmarks index rec",
-		reflect.TypeFor[record]():   "answer at hold",
+		reflect.TypeFor[hold]():     "id amount expiresAt onExpiry principal feature earmarks gen rec",
+		reflect.TypeFor[record]():   "answer at hold h open",             // h, open: index only
 		reflect.TypeFor[idTable]():  "byID queue head evictedYoung slab", // slab: allocation only
 		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",

@@ -841,8 +841,8 @@ func TestWalletMatchesModel(t *testing.T) {
 				if f := w.Figures(); f != m.figures() || w.debt != m.debt {
 					rt.Fatalf("after %#v: figures %+v debt %d, model %+v debt %d", c, f, w.debt, m.figures(), m.debt)
 				}
-				if len(w.holds) != len(m.holds) {
-					rt.Fatalf("after %#v: %d holds, model %d", c, len(w.holds), len(m.holds))
+				if w.OpenHolds() != len(m.holds) {
+					rt.Fatalf("after %#v: %d holds, model %d", c, w.OpenHolds(), len(m.holds))
 				}
 			}
 		}

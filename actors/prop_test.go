@@ -100,8 +100,8 @@ func TestWalletProperties(t *testing.T) {
 			pre := w.Figures()
 			preDebt, mode := w.debt, w.settings.Mode
 			var preHold int64
-			if x, ok := c.(Extend); ok && w.holds[x.HoldID] != nil {
-				preHold = w.holds[x.HoldID].amount
+			if x, ok := c.(Extend); ok && w.openHold(x.HoldID) != nil {
+				preHold = w.openHold(x.HoldID).amount
 			}
 
 			evs, reply, err := w.Execute(c, g.now, evs[:0])

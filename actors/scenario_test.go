@@ -496,7 +496,7 @@ func (s *scenario) expect(args []string) {
 	default:
 		f := s.w.Figures()
 		got := map[string]int64{"available": f.Available, "balance": f.Balance, "held": f.Held,
-			"debt": s.w.debt, "holds": int64(len(s.w.holds)), "remembered": int64(s.w.Remembered()),
+			"debt": s.w.debt, "holds": int64(s.w.OpenHolds()), "remembered": int64(s.w.Remembered()),
 			"consumed": s.books.totalConsumed, "forfeited": s.books.totalForfeited,
 			"evicted_young": int64(s.w.EvictedYoung())}
 		g, ok := got[what]

@@ -106,17 +106,18 @@ func snapshot(w *Wallet) walletSnap {
 		s.Timers = append(s.Timers, g.id)
 	}
 	slices.Sort(s.Timers)
-	for id, h := range w.holds {
+	for id, h := range openHolds(w) {
 		s.Holds[id] = holdSnap{Amount: h.amount, ExpiresAt: h.expiresAt, OnExpiry: h.onExpiry,
 			Principal: h.principal, Feature: h.feature, Earmarks: allocString(h.earmarks), Rec: snapRec(&h.rec)}
 	}
-	for _, h := range w.expiries {
-		s.Expiries = append(s.Expiries, h.id)
+	for _, e := range w.expiries {
+		if !e.current() {
+			continue
+		}
+		s.Expiries = append(s.Expiries, e.h.id)
 	}
 	slices.Sort(s.Expiries)
-	for id, r := range w.ids.byID {
-		s.IDs[id] = snapRec(r)
-	}
+	w.ids.byID.each(func(r *record) { s.IDs[r.answer.ID] = snapRec(r) })
 	for _, r := range w.ids.queue[w.ids.head:] {
 		s.Queue = append(s.Queue, r.answer.ID)
 	}
@@ -160,7 +161,7 @@ func checkGovernance(w *Wallet) error {
 	}
 	held := map[string]int64{}
 	feat := map[string]int64{}
-	for _, h := range w.holds {
+	for _, h := range openHolds(w) {
 		it := levels(h.principal)
 		for k, ok := it.next(); ok; k, ok = it.next() {
 			held[k] += h.amount
@@ -239,7 +240,7 @@ func checkInvariants(w *Wallet) error {
 		}
 	}
 	var held int64
-	for id, h := range w.holds {
+	for id, h := range openHolds(w) {
 		held += h.amount
 		if h.amount <= 0 || sumAllocations(h.earmarks) != h.amount {
 			return fmt.Errorf("hold %s amount %d, earmarks %v", id, h.amount, h.earmarks)
@@ -254,15 +255,12 @@ func checkInvariants(w *Wallet) error {
 				return fmt.Errorf("hold %s earmarks not in burn-down order: %v", id, h.earmarks)
 			}
 		}
-		if w.expiries[h.index] != h {
-			return fmt.Errorf("hold %s expiry index", id)
-		}
-		if r := w.ids.byID[id]; r != &h.rec || r.hold != holdOpen {
+		if r := w.ids.byID.get(id); r != &h.rec || r.hold != holdOpen {
 			return fmt.Errorf("open hold %s not pinned", id)
 		}
 	}
-	if len(w.expiries) != len(w.holds) {
-		return fmt.Errorf("%d expiries for %d holds", len(w.expiries), len(w.holds))
+	if err := checkExpiries(w); err != nil {
+		return err
 	}
 	for id, g := range w.grants {
 		if earmarked[id] != g.earmarked {
@@ -394,7 +392,7 @@ func (a *accountant) book(ev Event) error {
 		a.debtAdded += e.DebtAdded
 	case *Settled:
 		if !e.Late {
-			h := w.holds[e.Hold]
+			h := w.openHold(e.Hold)
 			if h == nil {
 				return fmt.Errorf("settle of unknown hold %s", e.Hold)
 			}
@@ -503,4 +501,42 @@ func normReply(r Reply) Reply {
 		return x
 	}
 	return r
+}
+
+// checkExpiries: every open hold has exactly one current entry, with its
+// key; the heap is ordered; the top is current; stale entries are bounded.
+func checkExpiries(w *Wallet) error {
+	current := 0
+	seen := make(map[*hold]bool)
+	for i := range w.expiries {
+		e := &w.expiries[i]
+		if i > 0 && e.before(&w.expiries[(i-1)/4]) {
+			return fmt.Errorf("expiry heap out of order at %d (%s)", i, e.h.id)
+		}
+		if !e.current() {
+			continue
+		}
+		current++
+		if w.openHold(e.h.id) != e.h || seen[e.h] || e.at != e.h.expiresAt || e.pre != idPrefix(e.h.id) {
+			return fmt.Errorf("expiry entry of %s: not its open hold's, repeated or stale key", e.h.id)
+		}
+		seen[e.h] = true
+	}
+	switch {
+	case current != w.holds:
+		return fmt.Errorf("%d current expiries for %d holds", current, w.holds)
+	case len(w.expiries) > 0 && !w.expiries[0].current():
+		return fmt.Errorf("stale expiry entry on top")
+	case len(w.expiries) > 2*w.holds+64+1:
+		return fmt.Errorf("%d expiry entries for %d holds", len(w.expiries), w.holds)
+	}
+	return nil
+}
+
+// openHolds maps the open holds by id, from the expiry heap's current
+// entries (checkExpiries checks them against the id index and the count).
+func openHolds(w *Wallet) map[string]*hold {
+	m := make(map[string]*hold, w.holds)
+	w.eachOpenHold(func(h *hold) { m[h.id] = h })
+	return m
 }

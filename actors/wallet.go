@@ -36,7 +36,7 @@ type Wallet struct {
 	grants   map[string]*grant
 	order    burnOrder // active grants with remaining > 0, in burn-down order
 	timers   grantTimers
-	holds    map[string]*hold
+	holds    int // open holds, found through ids (record.open)
 	expiries holdExpiries
 	ids      idTable
 	gov      *govState // nil: no policies and no features (governance.go)
@@ -50,7 +50,6 @@ func NewWallet(id string, limits Limits) *Wallet {
 		limits:   limits,
 		settings: Settings{DefaultTTLms: DefaultTTL.Milliseconds()},
 		grants:   make(map[string]*grant),
-		holds:    make(map[string]*hold),
 		ids:      newIDTable(),
 	}
 }
@@ -58,7 +57,7 @@ func NewWallet(id string, limits Limits) *Wallet {
 func (w *Wallet) ID() string     { return w.id }
 func (w *Wallet) Exists() bool   { return w.exists }
 func (w *Wallet) Seq() uint64    { return w.seq }
-func (w *Wallet) OpenHolds() int { return len(w.holds) }
+func (w *Wallet) OpenHolds() int { return w.holds }
 
 // Figures are the wallet's balance, held and available now.
 func (w *Wallet) Figures() Figures {
@@ -76,7 +75,7 @@ func (w *Wallet) Remembered() int { return w.ids.remembered() }
 func (w *Wallet) nextDue() int64 {
 	var due int64
 	if len(w.expiries) > 0 {
-		due = w.expiries[0].expiresAt
+		due = w.expiries[0].at
 	}
 	if len(w.timers) > 0 {
 		if g := w.timers[0].dueAt(); due == 0 || g < due {
@@ -230,9 +229,9 @@ func (w *Wallet) applyHoldPlaced(e *HoldPlaced) {
 	*hd = hold{id: e.Hold, amount: e.Amount, expiresAt: e.ExpiresAt, onExpiry: e.OnExpiry,
 		principal: e.Principal, feature: e.Feature, earmarks: e.Earmarks}
 	hd.rec.answer = e.Answer
-	w.ids.pin(&hd.rec)
-	w.holds[hd.id] = hd
-	heap.Push(&w.expiries, hd)
+	w.ids.pin(hd)
+	w.holds++
+	w.expiries.push(hd)
 	w.held = mustAdd(w.held, e.Amount)
 }
 
@@ -252,13 +251,13 @@ func (w *Wallet) applyHoldExtended(e *HoldExtended) {
 		hd.earmarks = w.mergeEarmarks(hd.earmarks, e.Earmarks)
 	}
 	hd.expiresAt = e.ExpiresAt
-	heap.Fix(&w.expiries, hd.index)
+	w.expiries.update(hd, w.holds)
 	w.remember(&e.Answer, e.At)
 }
 
 func (w *Wallet) applySettled(e *Settled) {
 	if e.Late {
-		rec := w.ids.byID[e.Hold]
+		rec := w.ids.byID.get(e.Hold)
 		if rec == nil || rec.hold != holdLapsed {
 			panic("purser: late settle of a hold that has not lapsed")
 		}
@@ -368,10 +367,10 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	if hd.amount != 0 {
 		panic("purser: closing a hold with earmarks left")
 	}
-	delete(w.holds, hd.id)
-	heap.Remove(&w.expiries, hd.index)
+	w.holds--
+	w.expiries.drop(hd, w.holds)
 	hd.earmarks = nil
-	hd.rec.hold = status
+	hd.rec.hold, hd.rec.open = status, nil
 	w.ids.remember(&hd.rec, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
 }
 
@@ -414,8 +413,25 @@ func (w *Wallet) mustGrant(id string) *grant {
 	return g
 }
 
+// openHold returns the open hold id, or nil.
+func (w *Wallet) openHold(id string) *hold {
+	if r := w.ids.byID.get(id); r != nil && r.hold == holdOpen {
+		return r.open
+	}
+	return nil
+}
+
+// eachOpenHold calls fn for every open hold, in no particular order.
+func (w *Wallet) eachOpenHold(fn func(*hold)) {
+	for i := range w.expiries {
+		if e := &w.expiries[i]; e.current() {
+			fn(e.h)
+		}
+	}
+}
+
 func (w *Wallet) mustHold(id string) *hold {
-	hd := w.holds[id]
+	hd := w.openHold(id)
 	if hd == nil {
 		panic("purser: event names an unknown hold " + id)
 	}

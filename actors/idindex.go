@@ -1,0 +1,148 @@
+package actors
+
+import "hash/maphash"
+
+// idIndex maps a request id to its newest record. It is a linear-probing
+// hash table of (hash, record) slots rather than a Go map because a hot
+// wallet's table sits at its bound (100,000 ids by default): every settle
+// inserts two records and evicts two, and each of those on a Go map is a
+// cache miss on the bucket plus one on the key's bytes to compare it. Here
+// a slot carries the id's full 64-bit hash, so a new id is rejected
+// without touching any key, and eviction finds its slot by record identity
+// — one cold line per operation instead of two or three.
+//
+// The index is not state: it is rebuilt from the records (replay or
+// image), so its per-process hash seed never reaches a journal or a
+// snapshot.
+type idIndex struct {
+	slots []idSlot // len is a power of two
+	n     int
+}
+
+type idSlot struct {
+	h uint64
+	r *record // nil: empty
+}
+
+var idSeed = maphash.MakeSeed()
+
+func hashID(id string) uint64 { return maphash.String(idSeed, id) }
+
+const minIndexSlots = 16
+
+func newIDIndex(hint int) idIndex {
+	size := minIndexSlots
+	for size < 2*hint {
+		size <<= 1
+	}
+	return idIndex{slots: make([]idSlot, size)}
+}
+
+func (x *idIndex) len() int { return x.n }
+
+// get returns the record for id, or nil.
+func (x *idIndex) get(id string) *record {
+	if x.n == 0 {
+		return nil
+	}
+	h := hashID(id)
+	mask := uint64(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &x.slots[i]
+		if s.r == nil {
+			return nil
+		}
+		if s.h == h && s.r.answer.ID == id {
+			return s.r
+		}
+	}
+}
+
+// set makes r the record of its id, replacing an older one. It stamps r
+// with its id's hash.
+func (x *idIndex) set(r *record) {
+	r.h = hashID(r.answer.ID)
+	if 2*(x.n+1) > len(x.slots) {
+		x.grow()
+	}
+	mask := uint64(len(x.slots) - 1)
+	for i := r.h & mask; ; i = (i + 1) & mask {
+		s := &x.slots[i]
+		if s.r == nil {
+			*s = idSlot{h: r.h, r: r}
+			x.n++
+			return
+		}
+		if s.h == r.h && s.r.answer.ID == r.answer.ID {
+			s.r = r
+			return
+		}
+	}
+}
+
+// remove drops r if it is still its id's record (a newer record of a
+// reused id may have replaced it) and reports whether it was. The probe
+// matches the record itself, never an id's bytes.
+func (x *idIndex) remove(r *record) bool {
+	mask := len(x.slots) - 1
+	i := int(r.h) & mask
+	for {
+		s := &x.slots[i]
+		if s.r == nil {
+			return false
+		}
+		if s.r == r {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	x.deleteAt(i)
+	return true
+}
+
+// deleteAt empties slot i by backward shift: later slots of the probe run
+// move into the hole while their home allows, so lookups never need
+// tombstones.
+func (x *idIndex) deleteAt(i int) {
+	mask := len(x.slots) - 1
+	for j := (i + 1) & mask; ; j = (j + 1) & mask {
+		s := x.slots[j]
+		if s.r == nil {
+			break
+		}
+		home := int(s.h) & mask
+		// s may move to the hole at i unless its home lies in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			x.slots[i] = s
+			i = j
+		}
+	}
+	x.slots[i] = idSlot{}
+	x.n--
+}
+
+func (x *idIndex) grow() {
+	old := x.slots
+	size := max(2*len(old), minIndexSlots)
+	x.slots = make([]idSlot, size)
+	mask := uint64(size - 1)
+	for _, s := range old {
+		if s.r == nil {
+			continue
+		}
+		i := s.h & mask
+		for x.slots[i].r != nil {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = s
+	}
+}
+
+// each calls fn for every indexed record, in no particular order.
+func (x *idIndex) each(fn func(*record)) {
+	for _, s := range x.slots {
+		if s.r != nil {
+			fn(s.r)
+		}
+	}
+}
