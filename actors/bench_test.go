@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var benchHolds = []int{10, 1_000, 100_000}
@@ -42,12 +43,33 @@ func benchWallet(b *testing.B, holds int) (*Wallet, time.Time) {
 	return w, now
 }
 
-func benchIDs(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = prefix + strconv.Itoa(i)
+// benchIDs are n request ids, prefix + a fixed-width number, in one byte
+// arena. A []string of b.N ids would be millions of live strings the
+// collector marks on every cycle — a cost the benchmark's harness would
+// add to each op that a node, whose request ids die with their requests
+// unless a record keeps them, never pays.
+type benchIDs struct {
+	arena []byte
+	width int
+}
+
+func newBenchIDs(prefix string, n int) benchIDs {
+	width := len(prefix) + len(strconv.Itoa(max(n-1, 0)))
+	arena := make([]byte, 0, n*width)
+	for i := range n {
+		arena = append(arena, prefix...)
+		num := strconv.Itoa(i)
+		for range width - len(prefix) - len(num) {
+			arena = append(arena, '0')
+		}
+		arena = append(arena, num...)
 	}
-	return out
+	return benchIDs{arena: arena, width: width}
+}
+
+// at is id i, a string over the arena (never written after it is built).
+func (ids benchIDs) at(i int) string {
+	return unsafe.String(&ids.arena[i*ids.width], ids.width)
 }
 
 // benchBatch bounds how many holds a benchmark adds before it closes them again
@@ -58,18 +80,18 @@ func BenchmarkReserve(b *testing.B) {
 	for _, n := range benchHolds {
 		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
 			w, now := benchWallet(b, n)
-			rids, xids := benchIDs("r", b.N), benchIDs("x", b.N)
+			rids, xids := newBenchIDs("r", b.N), newBenchIDs("x", b.N)
 			evs := make([]Event, 0, 16)
 			k := benchBatch(n)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				at := now.Add(time.Duration(i) * time.Microsecond)
-				evs, _, _ = w.Execute(Reserve{ID: rids[i], Amount: 7}, at, evs[:0])
+				evs, _, _ = w.Execute(Reserve{ID: rids.at(i), Amount: 7}, at, evs[:0])
 				if (i+1)%k == 0 || i == b.N-1 {
 					b.StopTimer()
 					for j := i - (i % k); j <= i; j++ {
-						evs, _, _ = w.Execute(Release{ID: xids[j], HoldID: rids[j]}, at, evs[:0])
+						evs, _, _ = w.Execute(Release{ID: xids.at(j), HoldID: rids.at(j)}, at, evs[:0])
 					}
 					b.StartTimer()
 				}
@@ -86,7 +108,7 @@ func BenchmarkSettle(b *testing.B) {
 	for _, n := range benchHolds {
 		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
 			w, now := benchWallet(b, n)
-			rids, sids := benchIDs("r", b.N), benchIDs("s", b.N)
+			rids, sids := newBenchIDs("r", b.N), newBenchIDs("s", b.N)
 			evs := make([]Event, 0, 16)
 			k := benchBatch(n)
 			b.ReportAllocs()
@@ -96,11 +118,11 @@ func BenchmarkSettle(b *testing.B) {
 				if i%k == 0 {
 					b.StopTimer()
 					for j := i; j < min(i+k, b.N); j++ {
-						evs, _, _ = w.Execute(Reserve{ID: rids[j], Amount: 7}, at, evs[:0])
+						evs, _, _ = w.Execute(Reserve{ID: rids.at(j), Amount: 7}, at, evs[:0])
 					}
 					b.StartTimer()
 				}
-				evs, _, _ = w.Execute(Settle{ID: sids[i], HoldID: rids[i], Actual: 5, Final: true}, at, evs[:0])
+				evs, _, _ = w.Execute(Settle{ID: sids.at(i), HoldID: rids.at(i), Actual: 5, Final: true}, at, evs[:0])
 			}
 			b.StopTimer()
 			if w.OpenHolds() != n {
@@ -114,14 +136,14 @@ func BenchmarkReserveSettle(b *testing.B) {
 	for _, n := range benchHolds {
 		b.Run(fmt.Sprintf("holds=%d", n), func(b *testing.B) {
 			w, now := benchWallet(b, n)
-			rids, sids := benchIDs("r", b.N), benchIDs("s", b.N)
+			rids, sids := newBenchIDs("r", b.N), newBenchIDs("s", b.N)
 			evs := make([]Event, 0, 16)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				at := now.Add(time.Duration(i) * time.Microsecond)
-				evs, _, _ = w.Execute(Reserve{ID: rids[i], Amount: 7}, at, evs[:0])
-				evs, _, _ = w.Execute(Settle{ID: sids[i], HoldID: rids[i], Actual: 5, Final: true}, at, evs[:0])
+				evs, _, _ = w.Execute(Reserve{ID: rids.at(i), Amount: 7}, at, evs[:0])
+				evs, _, _ = w.Execute(Settle{ID: sids.at(i), HoldID: rids.at(i), Actual: 5, Final: true}, at, evs[:0])
 			}
 			b.StopTimer()
 			if w.OpenHolds() != n {

@@ -38,7 +38,7 @@ func BenchmarkGovernedReserve(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			rids, xids := benchIDs("r", b.N), benchIDs("x", b.N)
+			rids, xids := newBenchIDs("r", b.N), newBenchIDs("x", b.N)
 			evs := make([]Event, 0, 16)
 			k := benchBatch(10)
 			b.ReportAllocs()
@@ -46,14 +46,14 @@ func BenchmarkGovernedReserve(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				at := now.Add(time.Duration(i) * time.Microsecond)
 				var r Reply
-				evs, r, _ = w.Execute(Reserve{ID: rids[i], Amount: 7, Principal: benchPath}, at, evs[:0])
+				evs, r, _ = w.Execute(Reserve{ID: rids.at(i), Amount: 7, Principal: benchPath}, at, evs[:0])
 				if !r.(ReserveReply).Allowed {
 					b.Fatalf("denied: %+v", r)
 				}
 				if (i+1)%k == 0 || i == b.N-1 {
 					b.StopTimer()
 					for j := i - (i % k); j <= i; j++ {
-						evs, _, _ = w.Execute(Release{ID: xids[j], HoldID: rids[j]}, at, evs[:0])
+						evs, _, _ = w.Execute(Release{ID: xids.at(j), HoldID: rids.at(j)}, at, evs[:0])
 					}
 					b.StartTimer()
 				}
