@@ -37,6 +37,8 @@ type idTable struct {
 	// evictedYoung counts records forgotten before their retention ended:
 	// operators size MaxRememberedIDs from it.
 	evictedYoung uint64
+	// sink keeps warm's loads from being optimized away (not state).
+	sink uint64
 	// slab hands out records from chunks, one allocation per recordSlab
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
@@ -115,3 +117,21 @@ func (t *idTable) evictHead(at, retention int64) {
 
 // remembered is the number of ids in the queue (open holds' ids excluded).
 func (t *idTable) remembered() int { return len(t.queue) - t.head }
+
+// warm loads the index slots of id, of hold (if any) and of the next two
+// ids the queue would evict, with no load depending on another (see
+// Wallet.warm).
+func (t *idTable) warm(id, hold string) {
+	slots := t.byID.slots
+	if len(t.queue)-t.head < 2 || len(slots) == 0 {
+		return
+	}
+	mask := uint64(len(slots) - 1)
+	s := slots[hashID(id)&mask].h
+	s ^= slots[t.queue[t.head].h&mask].h
+	s ^= slots[t.queue[t.head+1].h&mask].h
+	if hold != "" {
+		s ^= slots[hashID(hold)&mask].h
+	}
+	t.sink = s
+}

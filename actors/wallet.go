@@ -100,10 +100,36 @@ func (w *Wallet) Execute(cmd Command, now time.Time, evs []Event) ([]Event, Repl
 	if _, ok := cmd.(Tick); ok {
 		return evs, TickReply{Events: len(evs) - ticked}, nil
 	}
+	w.warm(cmd)
 	start := len(evs)
 	evs, reply, err := w.Decide(cmd, at, evs)
 	w.applyAll(evs[start:])
 	return evs, reply, err
+}
+
+// warm starts, all at once, the cache misses a request on a big wallet is
+// about to take one after another: the id index slots of its own id, of
+// its hold and of the two ids it may evict. Those are independent loads,
+// so the CPU overlaps them; the probes that follow then hit the cache. On a
+// table at its bound this takes a settle from about six sequential misses
+// to about two. It changes no state.
+func (w *Wallet) warm(cmd Command) {
+	var id, hold string
+	switch c := cmd.(type) {
+	case Settle:
+		id, hold = c.ID, c.HoldID
+	case Release:
+		id, hold = c.ID, c.HoldID
+	case Extend:
+		id, hold = c.ID, c.HoldID
+	case Reserve:
+		id = c.ID
+	case Debit:
+		id = c.ID
+	default:
+		return
+	}
+	w.ids.warm(id, hold)
 }
 
 func (w *Wallet) applyAll(evs []Event) {
