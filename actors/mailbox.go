@@ -17,6 +17,10 @@ type mailbox struct {
 
 const mailboxMinRing = 8
 
+// mailboxKeepRing is the largest ring a drained mailbox keeps (24 bytes a
+// slot).
+const mailboxKeepRing = 256
+
 func newMailbox(max int) *mailbox {
 	return &mailbox{max: max, signal: make(chan struct{}, 1)}
 }
@@ -43,16 +47,21 @@ func (m *mailbox) offer(r request) bool {
 // drain appends up to limit requests to batch, oldest first.
 func (m *mailbox) drain(batch []request, limit int) []request {
 	m.mu.Lock()
+	drained := len(batch)
 	for m.n > 0 && len(batch) < limit {
 		batch = append(batch, m.ring[m.head])
 		m.ring[m.head] = request{}
 		m.head = (m.head + 1) % len(m.ring)
 		m.n--
 	}
+	drained = len(batch) - drained
 	if m.n == 0 {
 		m.head = 0
-		if len(m.ring) > 4*mailboxMinRing {
-			m.ring = nil // a burst is over: give its memory back
+		// A burst is over: give its memory back, unless the ring is small
+		// and was a quarter full — a busy wallet would only grow it again,
+		// one doubling at a time, on its next batch.
+		if len(m.ring) > 4*mailboxMinRing && (len(m.ring) > mailboxKeepRing || 4*drained < len(m.ring)) {
+			m.ring = nil
 		}
 	} else {
 		// More is waiting: keep the token so the actor comes back.

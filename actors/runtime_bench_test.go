@@ -48,7 +48,7 @@ func drive(b *testing.B, s *System, senders int, wallet func(sender, n int) stri
 	b.ResetTimer()
 	start := time.Now()
 	for g := range senders {
-		hists[g] = hdrhistogram.New(100, 10_000_000_000, 3)
+		hists[g] = hdrhistogram.New(100, 10_000_000_000, 2)
 		wg.Go(func() {
 			done := make(chan *Error, 1)
 			reply := func(_ Reply, err *Error) { done <- err }
@@ -121,7 +121,7 @@ func pipeline(b *testing.B, s *System, streams int, wallet func(stream, n int) s
 	b.ResetTimer()
 	start := time.Now()
 	for g := range streams {
-		hists[g] = hdrhistogram.New(100, 10_000_000_000, 3)
+		hists[g] = hdrhistogram.New(100, 10_000_000_000, 2)
 		prefix := strconv.Itoa(g) + "-"
 		var step func()
 		step = func() {
@@ -170,7 +170,7 @@ func BenchmarkUniform10000Wallets64Streams(b *testing.B) {
 // and the latency percentiles of all senders together.
 func report(b *testing.B, elapsed time.Duration, hists []*hdrhistogram.Histogram) {
 	b.StopTimer()
-	all := hdrhistogram.New(100, 10_000_000_000, 3)
+	all := hdrhistogram.New(100, 10_000_000_000, 2)
 	for _, h := range hists {
 		all.Merge(h)
 	}
