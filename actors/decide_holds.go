@@ -11,7 +11,7 @@ func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
 	if id == "" {
 		return nil, false, fail(ErrInvalidRequest, "hold_id is required")
 	}
-	if r := w.ids.byID.get(id); r != nil && r.hold != noHold {
+	if r := w.ids.find(id); r != nil && r.hold != noHold {
 		switch r.hold {
 		case holdOpen:
 			return r.open, false, nil

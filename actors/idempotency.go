@@ -37,8 +37,10 @@ type idTable struct {
 	// evictedYoung counts records forgotten before their retention ended:
 	// operators size MaxRememberedIDs from it.
 	evictedYoung uint64
-	// sink keeps warm's loads from being optimized away (not state).
+	// sink keeps warm's loads from being optimized away, and memo keeps
+	// the hashes it computed for the request's ids (neither is state).
 	sink uint64
+	memo [2]hashMemo
 	// slab hands out records from chunks, one allocation per recordSlab
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
@@ -59,7 +61,7 @@ func newIDTable() idTable { return idTable{byID: newIDIndex(0)} }
 
 // lookup returns the record for id if it still answers for it at now.
 func (t *idTable) lookup(id string, now int64, retention int64) *record {
-	r := t.byID.get(id)
+	r := t.find(id)
 	if r == nil {
 		return nil
 	}
@@ -73,7 +75,7 @@ func (t *idTable) lookup(id string, now int64, retention int64) *record {
 func (t *idTable) pin(hd *hold) {
 	r := &hd.rec
 	r.hold, r.open = holdOpen, hd
-	t.byID.set(r)
+	t.index(r)
 }
 
 // remember queues r at time at, then evicts what is over the bound. A
@@ -82,7 +84,7 @@ func (t *idTable) pin(hd *hold) {
 func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 	r.at = at
 	if r.hold == noHold {
-		t.byID.set(r)
+		t.index(r)
 	}
 	t.queue = append(t.queue, r)
 	for len(t.queue)-t.head > max {
@@ -127,11 +129,35 @@ func (t *idTable) warm(id, hold string) {
 		return
 	}
 	mask := uint64(len(slots) - 1)
-	s := slots[hashID(id)&mask].h
+	t.memo[0] = hashMemo{id, hashID(id)}
+	t.memo[1] = hashMemo{hold, hashID(hold)}
+	s := slots[t.memo[0].h&mask].h
 	s ^= slots[t.queue[t.head].h&mask].h
 	s ^= slots[t.queue[t.head+1].h&mask].h
 	if hold != "" {
-		s ^= slots[hashID(hold)&mask].h
+		s ^= slots[t.memo[1].h&mask].h
 	}
 	t.sink = s
 }
+
+type hashMemo struct {
+	id string
+	h  uint64
+}
+
+// hashOf is id's index hash, computed once per request: warm memoizes the
+// request's ids, and a string compare of the same string is a pointer test.
+func (t *idTable) hashOf(id string) uint64 {
+	for i := range t.memo {
+		if m := &t.memo[i]; m.id == id {
+			return m.h
+		}
+	}
+	return hashID(id)
+}
+
+// find returns id's record, or nil.
+func (t *idTable) find(id string) *record { return t.byID.get(id, t.hashOf(id)) }
+
+// index makes r its id's record in the index.
+func (t *idTable) index(r *record) { t.byID.set(r, t.hashOf(r.answer.ID)) }

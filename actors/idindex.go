@@ -40,12 +40,11 @@ func newIDIndex(hint int) idIndex {
 
 func (x *idIndex) len() int { return x.n }
 
-// get returns the record for id, or nil.
-func (x *idIndex) get(id string) *record {
+// get returns the record for id, whose hash is h, or nil.
+func (x *idIndex) get(id string, h uint64) *record {
 	if x.n == 0 {
 		return nil
 	}
-	h := hashID(id)
 	mask := uint64(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &x.slots[i]
@@ -58,10 +57,10 @@ func (x *idIndex) get(id string) *record {
 	}
 }
 
-// set makes r the record of its id, replacing an older one. It stamps r
-// with its id's hash.
-func (x *idIndex) set(r *record) {
-	r.h = hashID(r.answer.ID)
+// set makes r the record of its id, whose hash is h, replacing an older
+// one. It stamps r with h.
+func (x *idIndex) set(r *record, h uint64) {
+	r.h = h
 	if 2*(x.n+1) > len(x.slots) {
 		x.grow()
 	}

@@ -20,7 +20,7 @@ func TestIDIndexAgainstAMap(t *testing.T) {
 			switch rapid.IntRange(0, 2).Draw(rt, "op") {
 			case 0, 1: // set: new id or a newer record of a known one
 				r := &record{answer: Answer{ID: id}}
-				x.set(r)
+				x.set(r, hashID(id))
 				model[id] = r
 				all = append(all, r)
 			case 2: // remove a record ever set: only the current one goes
@@ -44,7 +44,7 @@ func TestIDIndexAgainstAMap(t *testing.T) {
 			}
 			for i := range ids {
 				id := "id" + strconv.Itoa(i)
-				if got := x.get(id); got != model[id] {
+				if got := x.get(id, hashID(id)); got != model[id] {
 					rt.Fatalf("step %d: get(%s) = %p, want %p", step, id, got, model[id])
 				}
 			}

@@ -255,7 +255,7 @@ func checkInvariants(w *Wallet) error {
 				return fmt.Errorf("hold %s earmarks not in burn-down order: %v", id, h.earmarks)
 			}
 		}
-		if r := w.ids.byID.get(id); r != &h.rec || r.hold != holdOpen {
+		if r := w.ids.find(id); r != &h.rec || r.hold != holdOpen {
 			return fmt.Errorf("open hold %s not pinned", id)
 		}
 	}

@@ -283,7 +283,7 @@ func (w *Wallet) applyHoldExtended(e *HoldExtended) {
 
 func (w *Wallet) applySettled(e *Settled) {
 	if e.Late {
-		rec := w.ids.byID.get(e.Hold)
+		rec := w.ids.find(e.Hold)
 		if rec == nil || rec.hold != holdLapsed {
 			panic("purser: late settle of a hold that has not lapsed")
 		}
@@ -441,7 +441,7 @@ func (w *Wallet) mustGrant(id string) *grant {
 
 // openHold returns the open hold id, or nil.
 func (w *Wallet) openHold(id string) *hold {
-	if r := w.ids.byID.get(id); r != nil && r.hold == holdOpen {
+	if r := w.ids.find(id); r != nil && r.hold == holdOpen {
 		return r.open
 	}
 	return nil
