@@ -58,7 +58,10 @@ type actor struct {
 	due     *time.Timer
 	dueAt   int64
 	idle    *time.Timer
-	log     *zap.Logger
+	// lastActive is when the last batch ended, on the timers' clock: the
+	// idle timer checks it when it fires instead of being reset per batch.
+	lastActive time.Time
+	log        *zap.Logger
 }
 
 type answerOf struct {
@@ -92,6 +95,7 @@ func (a *actor) run() {
 	obs.Activated(a.w.OpenHolds())
 	defer func() { obs.Passivated(a.w.OpenHolds()) }()
 	a.idle = time.NewTimer(a.sys.cfg.IdleAfter)
+	a.lastActive = time.Now()
 	defer a.idle.Stop()
 	a.due = time.NewTimer(time.Hour)
 	a.due.Stop()
@@ -108,6 +112,10 @@ func (a *actor) run() {
 			a.dueAt = 0
 			a.batch = append(a.batch[:0], request{cmd: Tick{}})
 		case <-a.idle.C:
+			if rest := a.sys.cfg.IdleAfter - time.Since(a.lastActive); rest > 0 {
+				a.idle.Reset(rest)
+				continue
+			}
 			// Open holds keep the actor (and its timer) in memory; a grant
 			// change due later is left to the node's wake-up list.
 			if a.w.OpenHolds() == 0 && a.sys.remove(a, false) {
@@ -127,7 +135,7 @@ func (a *actor) run() {
 		if !a.process() {
 			return
 		}
-		a.idle.Reset(a.sys.cfg.IdleAfter)
+		a.lastActive = time.Now()
 		if !a.w.Exists() && a.sys.remove(a, false) {
 			a.sys.unknown.add(a.wallet, a.now.UnixNano())
 			return
@@ -153,14 +161,14 @@ func (a *actor) finish() {
 // armDue keeps one timer at the wallet's earliest due time.
 func (a *actor) armDue() {
 	due := a.w.nextDue()
-	if due == a.dueAt {
+	// A later due time, or none, keeps the armed timer: firing early costs
+	// one Tick that finds nothing due, where re-arming after every batch of
+	// a hot wallet (whose earliest hold changes with each batch) cost a
+	// timer reset each time.
+	if due == 0 || (a.dueAt > 0 && due >= a.dueAt) {
 		return
 	}
 	a.dueAt = due
-	if due == 0 {
-		a.due.Stop()
-		return
-	}
 	a.due.Reset(time.Duration(max(due-a.now.UnixNano(), 0)))
 }
 
