@@ -174,8 +174,9 @@ func (w *Wallet) restoreIDs(rs []RecordImage) error {
 		r := w.ids.newRecord()
 		r.answer, r.at, r.hold = ri.Answer, ri.At, st
 		w.ids.queue[i] = r
-		if p := w.ids.find(r.answer.ID); p == nil || p.hold != holdOpen {
-			w.ids.index(r)
+		h := hashID(r.answer.ID)
+		if p := w.ids.byID.get(r.answer.ID, h); p == nil || p.hold != holdOpen {
+			w.ids.byID.set(r, h)
 		}
 	}
 	return nil

@@ -4,9 +4,11 @@ package snapshot
 //
 //	go test ./snapshot -run '^$' -bench . -benchtime 20x
 //
-// Cold activation uses the in-memory journal: filling JetStream with a
-// million events per run would take minutes, and what the snapshot
-// changes is the fold, not the transport.
+// Cold activation uses an in-memory journal of encoded batches: filling
+// JetStream with a million events per run would take minutes, and what the
+// snapshot changes is the fold, not the transport. It keeps bytes, as
+// JetStream does, not decoded events: a million live events would be a
+// heap the collector marks during every activation measured.
 
 import (
 	"context"
@@ -49,8 +51,50 @@ func BenchmarkImageAndRestore1000Holds(b *testing.B) {
 // settle, in batches of 100 commands, as an actor journals them) and an
 // image of it taken tailEvents before the end.
 type hotJournal struct {
-	j   *actors.MemJournal
+	j   *bytesJournal
 	img []byte
+}
+
+// bytesJournal is one wallet's journal as encoded batches, positions 1, 2, ...
+type bytesJournal struct {
+	mu      sync.Mutex
+	batches [][]byte
+}
+
+func (j *bytesJournal) Append(_ string, prev uint64, evs []actors.Event, done func(uint64, error)) {
+	data, err := actors.AppendEvents(nil, evs)
+	if err != nil {
+		done(0, err)
+		return
+	}
+	j.mu.Lock()
+	if prev != uint64(len(j.batches)) {
+		j.mu.Unlock()
+		done(0, actors.ErrFenced)
+		return
+	}
+	j.batches = append(j.batches, data)
+	pos := uint64(len(j.batches))
+	j.mu.Unlock()
+	done(pos, nil)
+}
+
+func (j *bytesJournal) Read(_ context.Context, _ string, from uint64, fn func(uint64, []actors.Event) error) (uint64, error) {
+	j.mu.Lock()
+	bs := j.batches
+	j.mu.Unlock()
+	last := from
+	for i := from; i < uint64(len(bs)); i++ {
+		evs, err := actors.DecodeEvents(bs[i])
+		if err != nil {
+			return last, err
+		}
+		if err := fn(i+1, evs); err != nil {
+			return last, err
+		}
+		last = i + 1
+	}
+	return last, nil
 }
 
 const (
@@ -59,7 +103,7 @@ const (
 )
 
 var hot = sync.OnceValue(func() hotJournal {
-	j := actors.NewMemJournal()
+	j := &bytesJournal{}
 	w := actors.NewWallet("hot", actors.DefaultLimits())
 	now := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 	var evs []actors.Event
@@ -75,7 +119,7 @@ var hot = sync.OnceValue(func() hotJournal {
 		if len(evs) == 0 {
 			return // the runtime never journals an empty batch
 		}
-		j.Append("hot", pos, slices.Clone(evs), func(p uint64, err error) {
+		j.Append("hot", pos, evs, func(p uint64, err error) {
 			if err != nil {
 				panic(err)
 			}

@@ -217,7 +217,7 @@ func readAnswer(r *reader, a *actors.Answer) {
 	if !r.fields(answerFields+r.v2(), "answer") {
 		return
 	}
-	a.ID = r.str()
+	a.ID = r.idStr()
 	a.Op = actors.OpCode(r.small(math.MaxUint8, "op"))
 	a.Hash = r.uint()
 	if r.fields(answerN, "answer figures") {
@@ -236,9 +236,9 @@ func readAllocs(r *reader) []actors.Allocation {
 	if n == 0 {
 		return nil
 	}
-	as := make([]actors.Allocation, n)
+	as := r.allocs(n)
 	for i := 0; i < n && r.fields(2, "allocation"); i++ {
-		as[i] = actors.Allocation{Grant: r.str(), Amount: r.int()}
+		as[i] = actors.Allocation{Grant: r.name(), Amount: r.int()}
 	}
 	return as
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
+
+	"github.com/purser-dev/purser/actors"
 )
 
 // The body is plain msgpack (any msgpack library reads it), written and read
@@ -94,6 +97,14 @@ type reader struct {
 	off     int
 	err     error
 	version uint16 // the body's format version: fields added by v2 are read only from v2
+
+	// A wallet at its id bound has 100,000 remembered ids, each with an id
+	// string and, for a settle, allocations naming a grant: one allocation
+	// each would be most of a decode. Ids are cut from shared chunks,
+	// allocation lists from shared arrays, and grant names interned.
+	idChunk    []byte
+	allocChunk []actors.Allocation
+	names      map[string]string
 }
 
 func (r *reader) fail(err error) {
@@ -273,12 +284,65 @@ func (r *reader) bool() bool {
 	return false
 }
 
-func (r *reader) str() string {
+func (r *reader) str() string { return string(r.strBytes()) }
+
+// idStr reads a request id into the shared id chunks. The chunk bytes are
+// never written again once a string covers them; a chunk is freed when the
+// last id cut from it is (ids leave the table oldest first, as they were
+// cut).
+func (r *reader) idStr() string {
+	b := r.strBytes()
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(r.idChunk)-len(r.idChunk) < len(b) {
+		r.idChunk = make([]byte, 0, max(idChunkBytes, len(b)))
+	}
+	off := len(r.idChunk)
+	r.idChunk = append(r.idChunk, b...)
+	return unsafe.String(&r.idChunk[off], len(b))
+}
+
+const idChunkBytes = 32 << 10
+
+// name reads a grant id, interned: allocations name the few grants of a
+// wallet over and over.
+func (r *reader) name() string {
+	b := r.strBytes()
+	if s, ok := r.names[string(b)]; ok {
+		return s
+	}
+	if r.names == nil {
+		r.names = make(map[string]string)
+	}
+	s := string(b)
+	if len(r.names) < maxInterned {
+		r.names[s] = s
+	}
+	return s
+}
+
+const maxInterned = 4096
+
+// allocs returns a list of n allocations cut from a shared array (its
+// capacity is n: an append copies).
+func (r *reader) allocs(n int) []actors.Allocation {
+	if cap(r.allocChunk)-len(r.allocChunk) < n {
+		r.allocChunk = make([]actors.Allocation, 0, max(allocChunkLen, n))
+	}
+	off := len(r.allocChunk)
+	r.allocChunk = r.allocChunk[:off+n]
+	return r.allocChunk[off : off+n : off+n]
+}
+
+const allocChunkLen = 512
+
+func (r *reader) strBytes() []byte {
 	c := r.byte1()
 	var n uint64
 	switch {
 	case r.err != nil:
-		return ""
+		return nil
 	case c&0xe0 == 0xa0:
 		n = uint64(c & 0x1f)
 	case c == 0xd9:
@@ -289,11 +353,11 @@ func (r *reader) str() string {
 		n = r.u32()
 	default:
 		r.failf("not a string (0x%02x)", c)
-		return ""
+		return nil
 	}
 	if n > uint64(r.left()) {
 		r.fail(errShort)
-		return ""
+		return nil
 	}
-	return string(r.next(int(n)))
+	return r.next(int(n))
 }
