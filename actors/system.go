@@ -93,12 +93,6 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		reply(nil, errClosing)
 		return
 	}
-	mk := creates(cmd)
-	if !mk && s.unknown.has(wallet, s.cfg.Now) {
-		s.stats.notFoundCached.Add(1)
-		reply(nil, errNotFound)
-		return
-	}
 	req := request{cmd: cmd, reply: reply}
 	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
 	sh.mu.RLock()
@@ -112,6 +106,14 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		return
 	}
 	sh.mu.RUnlock()
+	// Only a wallet with no live actor can be a known unknown: the cache
+	// (one lock for the node) stays off the path of live wallets.
+	mk := creates(cmd)
+	if !mk && s.unknown.has(wallet, s.cfg.Now) {
+		s.stats.notFoundCached.Add(1)
+		reply(nil, errNotFound)
+		return
+	}
 
 	sh.mu.Lock()
 	a := sh.actors[wallet]
