@@ -15,7 +15,7 @@ import "hash/maphash"
 // image), so its per-process hash seed never reaches a journal or a
 // snapshot.
 type idIndex struct {
-	slots []idSlot // len is a power of two
+	slots []idSlot // len is a power of two, or zero
 	n     int
 }
 
@@ -30,7 +30,12 @@ func hashID(id string) uint64 { return maphash.String(idSeed, id) }
 
 const minIndexSlots = 16
 
+// newIDIndex sizes an index for hint records; with none it allocates
+// nothing until the first set (most wallets a node activates are small).
 func newIDIndex(hint int) idIndex {
+	if hint == 0 {
+		return idIndex{}
+	}
 	size := minIndexSlots
 	for size < 2*hint {
 		size <<= 1

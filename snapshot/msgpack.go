@@ -296,7 +296,9 @@ func (r *reader) idStr() string {
 		return ""
 	}
 	if cap(r.idChunk)-len(r.idChunk) < len(b) {
-		r.idChunk = make([]byte, 0, max(idChunkBytes, len(b)))
+		// What is left of the body bounds the ids still to come: a small
+		// snapshot gets a small chunk.
+		r.idChunk = make([]byte, 0, max(min(idChunkBytes, len(b)+r.left()), len(b)))
 	}
 	off := len(r.idChunk)
 	r.idChunk = append(r.idChunk, b...)
@@ -328,7 +330,7 @@ const maxInterned = 4096
 // capacity is n: an append copies).
 func (r *reader) allocs(n int) []actors.Allocation {
 	if cap(r.allocChunk)-len(r.allocChunk) < n {
-		r.allocChunk = make([]actors.Allocation, 0, max(allocChunkLen, n))
+		r.allocChunk = make([]actors.Allocation, 0, max(min(allocChunkLen, n+r.left()/minAlloc), n))
 	}
 	off := len(r.allocChunk)
 	r.allocChunk = r.allocChunk[:off+n]
