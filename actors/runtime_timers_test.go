@@ -216,3 +216,33 @@ func TestBatchTooLargeIsSplitNotFailed(t *testing.T) {
 		}
 	})
 }
+
+// The due timer is re-armed only for an earlier time: when the earliest
+// hold moves later (extended) or goes (settled), the timer fires at the old
+// time into a Tick that finds nothing due, and the holds still expire at
+// their own times, not before.
+func TestTimerFiringEarlyExpiresNothingBeforeItsTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, nil)
+		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
+		ask(t, s, "w", Reserve{ID: "a", Amount: 10, TTLms: 1000})
+		ask(t, s, "w", Reserve{ID: "b", Amount: 10, TTLms: 2000})
+		ask(t, s, "w", Extend{ID: "xa", HoldID: "a", TTLms: 5000}) // a now expires at ~5s
+		ask(t, s, "w", Settle{ID: "sb", HoldID: "b", Actual: 10, Final: true})
+
+		time.Sleep(4500 * time.Millisecond) // past a's and b's first times
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 0 {
+			t.Fatalf("%d holds expired before their time", n)
+		}
+		if f := fold(j, "w").Figures(); f.Held != 10 {
+			t.Fatalf("hold a should still be open: %+v", f)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 1 {
+			t.Fatalf("want a expired at its extended time, got %d expiries", n)
+		}
+	})
+}
