@@ -9,7 +9,7 @@ import (
 )
 
 // Scenarios, in the order `purser loadtest --help` lists them.
-var Scenarios = []string{"burst", "uniform", "stream", "orphans", "mixed", "echo"}
+var Scenarios = []string{"burst", "burst-reserve", "uniform", "stream", "orphans", "mixed", "echo"}
 
 // Config is one scenario run. Zero fields take the scenario's default
 // (see withDefaults), so a CLI flag left unset means "the usual shape".
@@ -54,7 +54,7 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	type shape struct{ clients, wallets int }
 	shapes := map[string]shape{
-		"burst": {4, 2}, "uniform": {64, 1000}, "stream": {16, 100},
+		"burst": {4, 2}, "burst-reserve": {4, 2}, "uniform": {64, 1000}, "stream": {16, 100},
 		"orphans": {16, 50}, "mixed": {32, 200}, "echo": {64, 0},
 	}
 	s := shapes[c.Scenario]
@@ -124,7 +124,9 @@ func (c Config) validate() error {
 //	issue4: the figures of issue 4's Speed section, in one run — the echo
 //	        floor (64 clients), 50-wide bursts on one wallet, 10,000
 //	        wallets × 64 clients, and uniform reserves open loop at
-//	        20,000/s on the same 10,000 wallets' shape.
+//	        20,000/s on the same 10,000 wallets' shape; then the two closed
+//	        loop shapes with reserves only (holds left to expire), the shape
+//	        of a check-and-decrement elsewhere.
 //	bench:  `make bench`'s short standard suite, burst and uniform.
 var Suites = []string{"issue4", "bench"}
 
@@ -136,6 +138,12 @@ func Suite(name string, base Config) ([]Config, error) {
 		c.Scenario, c.Clients, c.Wallets, c.Width, c.Rate = scenario, clients, wallets, width, rate
 		return c
 	}
+	// Reserves only: every hold an orphan, and credits for a run's worth of
+	// holds held at once, so every reserve is decided on its merits.
+	reservesOnly := func(c Config) Config {
+		c.OrphanShare, c.Credits, c.TopUp = 1, 1<<40, 1<<40
+		return c
+	}
 	switch name {
 	case "issue4":
 		return []Config{
@@ -143,6 +151,8 @@ func Suite(name string, base Config) ([]Config, error) {
 			with("burst", 1, 1, 50, 0),
 			with("uniform", 64, 10_000, 0, 0),
 			with("uniform", 0, 10_000, 0, 20_000),
+			reservesOnly(with("burst-reserve", 1, 1, 50, 0)),
+			reservesOnly(with("orphans", 64, 10_000, 0, 0)),
 		}, nil
 	case "bench":
 		return []Config{with("burst", 0, 0, 0, 0), with("uniform", 0, 0, 0, 0)}, nil

@@ -8,7 +8,9 @@
 // A scenario is a stream of units of work, each seeded (Config.Seed) so a
 // run can be repeated: burst (an agent fans Width reserves out at once on
 // a shared wallet, waits for all, then settles each with actual = estimate
-// × a factor in [0.2, 1.2]), uniform (a reserve→settle pair on a random
+// × a factor in [0.2, 1.2]), burst-reserve (the same fan-out of reserves
+// only, left to expire: the shape of a check-and-decrement), uniform (a
+// reserve→settle pair on a random
 // wallet), stream (reserve, partial captures, an extend that raises the
 // hold, a final settle), orphans (a share of holds with a short ttl is
 // never settled; half ask to be captured on expiry), mixed (all of those

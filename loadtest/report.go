@@ -36,7 +36,7 @@ func (r *run) result(started time.Time, elapsed time.Duration) *Result {
 	if r.cfg.Rate > 0 {
 		res.Loop, res.Rate, res.Clients = "open", r.cfg.Rate, 0
 	}
-	if r.cfg.Scenario == "burst" || r.cfg.Scenario == "mixed" {
+	if r.cfg.Scenario == "burst" || r.cfg.Scenario == "burst-reserve" || r.cfg.Scenario == "mixed" {
 		res.Width = r.cfg.Width
 	}
 	for _, o := range res.Ops {

@@ -20,6 +20,8 @@ func (r *run) unit() unit {
 	switch r.cfg.Scenario {
 	case "burst":
 		return r.burst
+	case "burst-reserve":
+		return r.burstReserve
 	case "uniform":
 		return r.uniform
 	case "stream":
@@ -49,6 +51,25 @@ func (r *run) randomWallet(w *worker) *wallet { return r.led.wallets[w.rng.IntN(
 func (r *run) burst(w *worker, slot uint64, start time.Time) {
 	wl := r.led.wallets[slot%uint64(len(r.led.wallets))]
 	r.fanOut(w, wl, r.cfg.Width, start)
+}
+
+// burstReserve is an agent's tick of reserves only: Width reserves at once,
+// wait for all, repeat — the shape of a check-and-decrement elsewhere.
+// Nobody settles: the holds are orphans of OrphanTTL, released at expiry by
+// the node (and audited as such), so the wallet's credits come back.
+func (r *run) burstReserve(w *worker, slot uint64, start time.Time) {
+	wl := r.led.wallets[slot%uint64(len(r.led.wallets))]
+	ests := make([]int64, r.cfg.Width)
+	ws := make([]*worker, r.cfg.Width)
+	for i := range ests {
+		ests[i] = w.estimate()
+		ws[i] = r.worker(w.rng.Uint64(), w.rec)
+	}
+	var wg sync.WaitGroup
+	for i := range ests {
+		wg.Go(func() { ws[i].reserve(wl, ests[i], r.cfg.OrphanTTL, "release", true, start) })
+	}
+	wg.Wait()
 }
 
 func (r *run) fanOut(w *worker, wl *wallet, width int, start time.Time) {

@@ -31,7 +31,8 @@ func newLoadtest() *cobra.Command {
 			"Afterwards every wallet's balance and history is audited against the load tester's own ledger\n" +
 			"of acknowledged replies; a failed audit exits 1 and lists the first discrepancies.\n" +
 			"--suite issue4 runs the Speed figures of issue 4 (echo floor, 50-wide bursts on one wallet,\n" +
-			"10,000 wallets × 64 clients, open loop at 20,000 reserves/s). Scenario-specific zero flags\n" +
+			"10,000 wallets × 64 clients, open loop at 20,000 reserves/s, then the bursts and the\n" +
+			"10,000 wallets with reserves only, holds left to expire). Scenario-specific zero flags\n" +
 			"take the scenario's default shape.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
