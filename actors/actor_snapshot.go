@@ -105,7 +105,7 @@ func (a *actor) snapshotDue() {
 		return
 	}
 	a.snapBusy.Store(true)
-	if p.offer(a.w.Image(a.pos), func() { a.snapBusy.Store(false) }, false) {
+	if p.offer(a.w.lazyImage(a.pos), func() { a.snapBusy.Store(false) }, false) {
 		a.sinceSnap = 0
 	} else {
 		a.snapBusy.Store(false)
@@ -119,7 +119,7 @@ func (a *actor) snapshotFinal(wait bool) {
 	if !a.sys.snaps.enabled() || a.pos == 0 || a.sinceSnap == 0 || a.w == nil || !a.w.Exists() {
 		return
 	}
-	if a.sys.snaps.offer(a.w.Image(a.pos), nil, wait) {
+	if a.sys.snaps.offer(a.w.lazyImage(a.pos), nil, wait) {
 		a.sinceSnap = 0
 	}
 }

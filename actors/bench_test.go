@@ -204,3 +204,30 @@ func BenchmarkReserveSettle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImageOnTheActor is the actor's share of a snapshot of a wallet
+// at its id bound (100,000 remembered ids, 1,000 open holds): the full copy
+// (Image) against the one that references the queued records (lazyImage,
+// what the actor takes; the snapshot worker fills the rest).
+func BenchmarkImageOnTheActor(b *testing.B) {
+	w, now := benchWallet(b, 1000)
+	var evs []Event
+	for i := range 50_000 {
+		id := "r" + strconv.Itoa(i)
+		evs, _, _ = w.Execute(Reserve{ID: id, Amount: 7}, now, evs[:0])
+		evs, _, _ = w.Execute(Settle{ID: "s" + id, HoldID: id, Actual: 5, Final: true}, now, evs[:0])
+	}
+	if w.Remembered() != w.limits.MaxRememberedIDs {
+		b.Fatalf("%d ids remembered", w.Remembered())
+	}
+	b.Run("full", func(b *testing.B) {
+		for b.Loop() {
+			_ = w.Image(1)
+		}
+	})
+	b.Run("lazy", func(b *testing.B) {
+		for b.Loop() {
+			_ = w.lazyImage(1)
+		}
+	})
+}

@@ -110,6 +110,7 @@ func (p *snapshotter) offer(img *Image, done func(), wait bool) bool {
 func (p *snapshotter) work(q <-chan snapJob) {
 	defer p.wg.Done()
 	for j := range q {
+		j.img.fill()
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 		err := p.store.Save(ctx, j.img)
 		cancel()
