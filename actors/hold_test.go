@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,4 +58,35 @@ func TestExpiryHeapStaysBoundedAndInOrder(t *testing.T) {
 	if w.OpenHolds() != 0 || len(w.expiries) != 0 {
 		t.Fatalf("%d holds open, %d expiry entries left", w.OpenHolds(), len(w.expiries))
 	}
+}
+
+// A remembered id costs its record, not the event that produced it: a
+// closed hold's record is copied out of the hold (which lives in the event
+// that placed it), and answers' allocation lists out of their events. A
+// wallet at its id bound measured ~250 bytes per id; keeping events alive
+// made it ~650.
+func TestRememberedIDsDoNotKeepEventsAlive(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	limits := DefaultLimits()
+	limits.MaxRememberedIDs = 20_000
+	w := NewWallet("w", limits)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var evs []Event
+	evs, _, _ = w.Execute(Grant{ID: "g", Amount: 1 << 50, Kind: "paid"}, now, evs[:0])
+	for i := range 15_000 {
+		id := "r" + strconv.Itoa(i)
+		evs, _, _ = w.Execute(Reserve{ID: id, Amount: 7}, now, evs[:0])
+		evs, _, _ = w.Execute(Settle{ID: "s" + id, HoldID: id, Actual: 5, Final: true}, now, evs[:0])
+	}
+	evs = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perID := float64(after.HeapAlloc-before.HeapAlloc) / float64(w.Remembered())
+	t.Logf("%.0f bytes per remembered id", perID)
+	if w.Remembered() != limits.MaxRememberedIDs || perID > 400 {
+		t.Fatalf("%d ids remembered, %.0f bytes each", w.Remembered(), perID)
+	}
+	runtime.KeepAlive(w)
 }

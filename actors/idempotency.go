@@ -45,6 +45,9 @@ type idTable struct {
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
 	slab []record
+	// allocs holds remembered answers' allocation lists, in chunks like
+	// slab, so a record never points into the event that produced it.
+	allocs []Allocation
 }
 
 const recordSlab = 64
@@ -56,6 +59,25 @@ func (t *idTable) newRecord() *record {
 	t.slab = t.slab[:len(t.slab)+1]
 	return &t.slab[len(t.slab)-1]
 }
+
+// keepAllocs copies an answer's allocations into the table's own chunks.
+// An event's lists live in the event's allocation (Settled.buf and the
+// like): a remembered reply pointing there would keep the whole event —
+// several hundred bytes — alive for every remembered id, and the collector
+// marking it on every cycle.
+func (t *idTable) keepAllocs(as []Allocation) []Allocation {
+	if len(as) == 0 {
+		return nil
+	}
+	if cap(t.allocs)-len(t.allocs) < len(as) {
+		t.allocs = make([]Allocation, 0, max(allocsChunk, len(as)))
+	}
+	off := len(t.allocs)
+	t.allocs = append(t.allocs, as...)
+	return t.allocs[off:len(t.allocs):len(t.allocs)]
+}
+
+const allocsChunk = 256
 
 func newIDTable() idTable { return idTable{byID: newIDIndex(0)} }
 

@@ -84,6 +84,18 @@ func (x *idIndex) set(r *record, h uint64) {
 	}
 }
 
+// repoint makes the slot of old (which must be indexed) hold r, a copy of
+// it.
+func (x *idIndex) repoint(old, r *record) {
+	mask := len(x.slots) - 1
+	for i := int(old.h) & mask; ; i = (i + 1) & mask {
+		if x.slots[i].r == old {
+			x.slots[i].r = r
+			return
+		}
+	}
+}
+
 // remove drops r if it is still its id's record (a newer record of a
 // reused id may have replaced it) and reports whether it was. The probe
 // matches the record itself, never an id's bytes.

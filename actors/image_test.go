@@ -258,8 +258,8 @@ func TestImageCoversEveryWalletField(t *testing.T) {
 		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds expiries ids gov",
 		reflect.TypeFor[grant]():    "id kind priority amount remaining earmarked effectiveAt expiresAt state meta timer inOrder",
 		reflect.TypeFor[hold]():     "id amount expiresAt onExpiry principal feature earmarks gen rec",
-		reflect.TypeFor[record]():   "answer at hold h open",                       // h, open: index only
-		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo slab", // sink, memo, slab: not state
+		reflect.TypeFor[record]():   "answer at hold h open",                              // h, open: index only
+		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo slab allocs", // sink, memo, slab, allocs: not state
 		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",
 	} {

@@ -396,8 +396,16 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	w.holds--
 	w.expiries.drop(hd, w.holds)
 	hd.earmarks = nil
-	hd.rec.hold, hd.rec.open = status, nil
-	w.ids.remember(&hd.rec, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
+	// The pinned record lives in the hold, which lives in the event that
+	// placed it: queuing it there would keep that whole event alive for as
+	// long as the id is remembered. A copy joins the queue instead.
+	r := w.ids.newRecord()
+	*r = hd.rec
+	r.hold, r.open = status, nil
+	r.answer.Allocs = w.ids.keepAllocs(r.answer.Allocs)
+	w.ids.byID.repoint(&hd.rec, r)
+	hd.rec.open = nil
+	w.ids.remember(r, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
 }
 
 func (w *Wallet) remember(a *Answer, at int64) {
@@ -406,6 +414,7 @@ func (w *Wallet) remember(a *Answer, at int64) {
 	}
 	r := w.ids.newRecord()
 	r.answer = *a
+	r.answer.Allocs = w.ids.keepAllocs(a.Allocs) // not the event's: see keepAllocs
 	w.ids.remember(r, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
 }
 
