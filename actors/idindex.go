@@ -100,6 +100,9 @@ func (x *idIndex) repoint(old, r *record) {
 // reused id may have replaced it) and reports whether it was. The probe
 // matches the record itself, never an id's bytes.
 func (x *idIndex) remove(r *record) bool {
+	if x.n == 0 {
+		return false
+	}
 	mask := len(x.slots) - 1
 	i := int(r.h) & mask
 	for {
