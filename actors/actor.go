@@ -34,11 +34,15 @@ type appendResult struct {
 // rebuilt from the journal. At most one append is in flight per actor:
 // while it waits, the mailbox fills and the next batch grows.
 type actor struct {
-	sys       *System
-	shard     *registryShard
-	wallet    string
-	mailbox   *mailbox
-	quit      chan struct{}
+	sys     *System
+	shard   *registryShard
+	wallet  string
+	mailbox *mailbox
+	// wakes holds what woke the actor besides its mailbox (wakeDue,
+	// wakeIdle, wakeQuit). The timers and Close set a bit and send the
+	// mailbox's signal, so the actor waits on one channel: a select over
+	// four cost each wake-up of a wallet a lock on each.
+	wakes     atomic.Uint32
 	closeOnce sync.Once
 	done      chan appendResult
 
@@ -71,8 +75,8 @@ type answerOf struct {
 
 func (s *System) spawn(wallet string, sh *registryShard) *actor {
 	a := &actor{sys: s, shard: sh, wallet: wallet, mailbox: newMailbox(s.cfg.MailboxSize),
-		quit: make(chan struct{}), done: make(chan appendResult, 1),
-		log: s.cfg.Log.With(zap.String("wallet", wallet))}
+		done: make(chan appendResult, 1),
+		log:  s.cfg.Log.With(zap.String("wallet", wallet))}
 	s.live.Add(1)
 	s.stats.activations.Add(1)
 	s.wg.Add(1)
@@ -94,43 +98,30 @@ func (a *actor) run() {
 	obs := a.sys.cfg.Observe
 	obs.Activated(a.w.OpenHolds())
 	defer func() { obs.Passivated(a.w.OpenHolds()) }()
-	a.idle = time.NewTimer(a.sys.cfg.IdleAfter)
+	a.idle = time.AfterFunc(a.sys.cfg.IdleAfter, func() { a.wake(wakeIdle) })
 	a.lastActive = time.Now()
 	defer a.idle.Stop()
-	a.due = time.NewTimer(time.Hour)
+	a.due = time.AfterFunc(time.Hour, func() { a.wake(wakeDue) })
 	a.due.Stop()
 	defer a.due.Stop()
 	for {
 		a.armDue()
-		select {
-		case <-a.mailbox.signal:
-			a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
-			if len(a.batch) == 0 {
-				continue
-			}
-		case <-a.due.C:
-			a.dueAt = 0
-			a.batch = append(a.batch[:0], request{cmd: Tick{}})
-		case <-a.idle.C:
-			if rest := a.sys.cfg.IdleAfter - time.Since(a.lastActive); rest > 0 {
-				a.idle.Reset(rest)
-				continue
-			}
-			// Open holds keep the actor (and its timer) in memory; a grant
-			// change due later is left to the node's wake-up list.
-			if a.w.OpenHolds() == 0 && a.sys.remove(a, false) {
-				if due := a.w.nextDue(); due != 0 {
-					a.sys.wake.add(a.wallet, due)
-				}
-				a.snapshotFinal(false)
-				a.sys.stats.passivations.Add(1)
-				return
-			}
-			a.idle.Reset(a.sys.cfg.IdleAfter)
-			continue
-		case <-a.quit:
+		<-a.mailbox.signal
+		wakes := a.wakes.Swap(0)
+		if wakes&wakeQuit != 0 {
 			a.finish()
 			return
+		}
+		if wakes&wakeIdle != 0 && a.idled() {
+			return
+		}
+		a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
+		if wakes&wakeDue != 0 {
+			a.dueAt = 0
+			a.batch = append(a.batch, request{cmd: Tick{}})
+		}
+		if len(a.batch) == 0 {
+			continue
 		}
 		if !a.process() {
 			return
@@ -141,6 +132,44 @@ func (a *actor) run() {
 			return
 		}
 	}
+}
+
+// What woke an actor besides its mailbox.
+const (
+	wakeDue uint32 = 1 << iota
+	wakeIdle
+	wakeQuit
+)
+
+// wake records why and makes sure the actor looks (a pending signal will do).
+func (a *actor) wake(why uint32) {
+	a.wakes.Or(why)
+	select {
+	case a.mailbox.signal <- struct{}{}:
+	default:
+	}
+}
+
+// idled handles the idle timer: it passivates the actor and reports true
+// if the wallet was idle long enough with no open hold and nothing queued;
+// otherwise it re-arms the timer.
+func (a *actor) idled() bool {
+	if rest := a.sys.cfg.IdleAfter - time.Since(a.lastActive); rest > 0 {
+		a.idle.Reset(rest)
+		return false
+	}
+	// Open holds keep the actor (and its timer) in memory; a grant change
+	// due later is left to the node's wake-up list.
+	if a.w.OpenHolds() == 0 && a.sys.remove(a, false) {
+		if due := a.w.nextDue(); due != 0 {
+			a.sys.wake.add(a.wallet, due)
+		}
+		a.snapshotFinal(false)
+		a.sys.stats.passivations.Add(1)
+		return true
+	}
+	a.idle.Reset(a.sys.cfg.IdleAfter)
+	return false
 }
 
 // finish serves what is queued at shutdown, then stops.

@@ -174,7 +174,7 @@ func (s *System) Close(ctx context.Context) error {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for _, a := range sh.actors {
-			a.closeOnce.Do(func() { close(a.quit) })
+			a.closeOnce.Do(func() { a.wake(wakeQuit) })
 		}
 		sh.mu.Unlock()
 	}
