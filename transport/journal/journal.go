@@ -236,8 +236,6 @@ func (j *Journal) Close(ctx context.Context) error {
 	// Emptying the pipeline under mu means no reply or timer can take a
 	// batch after this, so resolvers.Wait cannot race a new Add.
 	j.mu.Lock()
-	queued := j.queue
-	j.queue = nil
 	var sent []*pending
 	for id, b := range j.inflight {
 		b.timer.Stop()
@@ -245,7 +243,13 @@ func (j *Journal) Close(ctx context.Context) error {
 		delete(j.inflight, id)
 	}
 	j.mu.Unlock()
+	// A resolution still running may put appends back in the queue
+	// (requeue), so the queue is taken only once every one has finished.
 	j.resolvers.Wait()
+	j.mu.Lock()
+	queued := j.queue
+	j.queue = nil
+	j.mu.Unlock()
 	for _, p := range queued {
 		j.finish(p, 0, ErrClosed)
 	}

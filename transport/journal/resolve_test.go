@@ -151,3 +151,34 @@ func testAcksTimingOut(t *testing.T, staged bool) {
 	}
 	t.Logf("stats %+v", st)
 }
+
+// Close that gives up waiting still reports every append it accepted,
+// including one a resolution puts back in the queue while Close runs.
+func TestCloseFinishesWhatResolutionRequeues(t *testing.T) {
+	e := startEnv(t, t.TempDir())
+	for round := range 10 {
+		j, js := e.open(t, Config{})
+		landedCh, lostCh := make(chan result, 2), make(chan result, 2)
+		landed := pendingFor(t, j, fmt.Sprintf("landed%d", round), 0, "z.1", landedCh)
+		publishAs(t, js, landed)
+		lost := pendingFor(t, j, fmt.Sprintf("lost%d", round), 0, "z.2", lostCh)
+		// landed explains the batch, so lost is requeued without a pause,
+		// while Close (its ctx already over) empties the pipeline.
+		j.mu.Lock()
+		j.busy[landed.wallet], j.busy[lost.wallet] = struct{}{}, struct{}{}
+		j.resolvers.Add(1)
+		j.slots++
+		j.mu.Unlock()
+		go j.resolve(&batch{id: "lost", items: []*pending{landed, lost}}, errAckTimeout)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = j.Close(ctx)
+		for name, ch := range map[string]chan result{"landed": landedCh, "lost": lostCh} {
+			select {
+			case <-ch:
+			default:
+				t.Fatalf("round %d: %s not reported when Close returned", round, name)
+			}
+		}
+	}
+}
