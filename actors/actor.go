@@ -263,15 +263,11 @@ func (a *actor) process() bool {
 // ends). No request of the batch has been answered yet.
 func (a *actor) split() bool {
 	half := len(a.batch) / 2
-	first, second := slices.Clone(a.batch[:half]), slices.Clone(a.batch[half:])
 	if !a.reload() {
-		for _, r := range second {
-			if r.reply != nil {
-				r.reply(nil, errLoadFailed)
-			}
-		}
+		a.replyAll(errLoadFailed)
 		return false
 	}
+	first, second := slices.Clone(a.batch[:half]), slices.Clone(a.batch[half:])
 	a.batch = append(a.batch[:0], first...)
 	if !a.process() {
 		for _, r := range second {

@@ -246,3 +246,48 @@ func TestTimerFiringEarlyExpiresNothingBeforeItsTime(t *testing.T) {
 		}
 	})
 }
+
+// readFailing is a MemJournal whose reads fail once failReads is set.
+type readFailing struct {
+	*MemJournal
+	failReads atomic.Bool
+}
+
+func (j *readFailing) Read(ctx context.Context, wallet string, from uint64, fn func(uint64, []Event) error) (uint64, error) {
+	if j.failReads.Load() {
+		return from, ErrInjected
+	}
+	return j.MemJournal.Read(ctx, wallet, from, fn)
+}
+
+// A too-large batch whose wallet cannot be rebuilt for the split still
+// answers every one of its requests.
+func TestBatchSplitWithFailedRebuildAnswersEveryRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := &readFailing{MemJournal: NewMemJournal()}
+		s := newTestSystem(t, j, nil)
+		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
+		j.Delay = time.Second
+		j.MaxEvents = 3
+		var failed atomic.Int32
+		answers := make(chan struct{}, 11)
+		count := func(_ Reply, err *Error) {
+			if err != nil {
+				failed.Add(1)
+			}
+			answers <- struct{}{}
+		}
+		s.Send("w", Debit{ID: "first", Amount: 1}, count)
+		synctest.Wait()
+		j.failReads.Store(true)
+		for i := range 10 {
+			s.Send("w", Debit{ID: fmt.Sprintf("d%d", i), Amount: 1}, count)
+		}
+		for range 11 {
+			<-answers
+		}
+		if failed.Load() != 10 {
+			t.Fatalf("%d requests failed, want the 10 of the batch that could not be rebuilt", failed.Load())
+		}
+	})
+}
