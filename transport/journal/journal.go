@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
 // Errors Append reports besides actors.ErrFenced. All but
@@ -136,7 +137,7 @@ func (j *Journal) Subject(wallet string) string {
 // encoded here and queued for the sender.
 func (j *Journal) Append(wallet string, prev uint64, events []actors.Event, done func(pos uint64, err error)) {
 	j.st.appends.Add(1)
-	if !validWallet(wallet) {
+	if !wire.ValidWallet(wallet) {
 		done(0, ErrBadWallet)
 		return
 	}
@@ -282,20 +283,6 @@ func (j *Journal) waitDrained(ctx context.Context) bool {
 			return false
 		}
 	}
-}
-
-// validWallet: SPEC §8, [A-Za-z0-9_-]{1,128}, so the id is one subject token.
-func validWallet(w string) bool {
-	if len(w) == 0 || len(w) > 128 {
-		return false
-	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // counters are exposed through Stats, for tests and metrics.

@@ -10,6 +10,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
 // readPage bounds one direct-get batch: messages and bytes per round trip.
@@ -31,7 +32,7 @@ const singleGets = 2
 // index; no consumer to create and delete): single ones first, then
 // batches of a page each.
 func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
-	if !validWallet(wallet) {
+	if !wire.ValidWallet(wallet) {
 		return from, ErrBadWallet
 	}
 	subject := j.Subject(wallet)
