@@ -44,7 +44,8 @@
 //	C = Σ consumed of acknowledged settles (partial or final, late or not)
 //	  + Σ consumed of acknowledged debits
 //	  + Σ what was left of each orphan hold with on_expiry "capture"
-//	F = Σ amount of grant_expired and revoked history entries (0 here)
+//	F = Σ amount of grant_expired and revoked history entries: 0 here,
+//	    and checked to be, so a forfeiture never balances the equation
 //	H = Σ amount of the ledger's open holds (0 after clean-up)
 //
 //	balance = G − C − F                 to the unit

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,24 +111,28 @@ func TestOpenLoop(t *testing.T) {
 	}
 }
 
-func TestAuditCatchesAnOutsideDebit(t *testing.T) {
-	url := startNode(t)
+// outsider is a client of the node at url that the load tester knows
+// nothing of: what it changes, the audit must find.
+func outsider(t *testing.T, url string) *client.Client {
+	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	outsider := client.New(nc)
+	t.Cleanup(nc.Close)
+	return client.New(nc)
+}
+
+func TestAuditCatchesAnOutsideDebit(t *testing.T) {
+	url := startNode(t)
+	outsider := outsider(t, url)
 	var victim string
-	var once sync.Once
 	cfg := small(url, "uniform")
 	cfg.BeforeAudit = func(ctx context.Context, wallets []string) {
-		once.Do(func() {
-			victim = wallets[len(wallets)/2]
-			if _, err := outsider.Debit(ctx, victim, client.DebitRequest{ID: "outside-1", Amount: 7}); err != nil {
-				t.Error(err)
-			}
-		})
+		victim = wallets[len(wallets)/2]
+		if _, err := outsider.Debit(ctx, victim, client.DebitRequest{ID: "outside-1", Amount: 7}); err != nil {
+			t.Error(err)
+		}
 	}
 	res, err := Run(t.Context(), cfg)
 	if err != nil {
@@ -159,12 +162,7 @@ func TestAuditCatchesAnOutsideDebit(t *testing.T) {
 // audit must see it held, counted and unacknowledged.
 func TestAuditCatchesAnOutsideHold(t *testing.T) {
 	url := startNode(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	outsider := client.New(nc)
+	outsider := outsider(t, url)
 	var victim string
 	cfg := small(url, "stream")
 	cfg.BeforeAudit = func(ctx context.Context, wallets []string) {
@@ -187,5 +185,48 @@ func TestAuditCatchesAnOutsideHold(t *testing.T) {
 	}
 	if res.Audit.Passed || !whats["held"] || !whats["open"] {
 		t.Fatalf("the audit should report held and open holds on %s: %v", victim, res.Audit.First)
+	}
+}
+
+// Credits forfeited from outside must fail the balance, not be counted as
+// a term of the equation: the workloads never forfeit anything.
+func TestAuditCatchesAnOutsideRevoke(t *testing.T) {
+	url := startNode(t)
+	outsider := outsider(t, url)
+	var victim string
+	cfg := small(url, "uniform")
+	cfg.BeforeAudit = func(ctx context.Context, wallets []string) {
+		for _, w := range wallets {
+			b, err := outsider.Balance(ctx, w)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, g := range b.Grants {
+				if g.Remaining > 0 {
+					victim = w
+					r, err := outsider.Revoke(ctx, w, client.RevokeRequest{ID: "outside-revoke", GrantID: g.ID})
+					if err != nil || r.Forfeited == 0 {
+						t.Errorf("outside revoke: %+v %v", r, err)
+					}
+					return
+				}
+			}
+		}
+		t.Error("no grant with credits left to revoke")
+	}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whats := map[string]bool{}
+	for _, d := range res.Audit.First {
+		if d.Wallet != victim {
+			t.Errorf("discrepancy on a wallet nobody tampered with: %s", d)
+		}
+		whats[strings.Fields(d.What)[0]] = true
+	}
+	if res.Audit.Passed || !whats["balance"] || !whats["Σ"] {
+		t.Fatalf("the audit should report the balance and the forfeiture on %s: %v", victim, res.Audit.First)
 	}
 }
