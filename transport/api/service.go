@@ -151,7 +151,7 @@ func (s *Service) handle(req micro.Request) {
 			t.failLater(to, enc, err)
 			return
 		}
-		out, encErr := wire.AppendReply(nil, enc, r)
+		out, encErr := wire.AppendReply(make([]byte, 0, replyCap), enc, r)
 		if encErr != nil {
 			s.log.Error("reply has no wire shape", zap.Error(encErr), zap.String("wallet", route.Wallet))
 			t.failLater(to, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
@@ -161,6 +161,11 @@ func (s *Service) handle(req micro.Request) {
 		t.done(decisionOf(r))
 	})
 }
+
+// replyCap sizes a reply buffer so that a typical reply (a reserve's is
+// about 130 bytes of JSON) is encoded in one allocation rather than in the
+// five or six of appending from nil.
+const replyCap = 256
 
 // tracker measures one request from receipt to reply.
 type tracker struct {
@@ -180,11 +185,7 @@ func (t tracker) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
 // reader): straight to the reply subject, because micro reads its request
 // object once Handle returns and must not race a late writer.
 func (t tracker) failLater(to string, enc wire.Encoding, e *actors.Error) {
-	hdr := nats.Header{}
-	for k, v := range wire.ErrorHeaders(e) {
-		hdr[k] = v
-	}
-	t.s.publish(to, wire.AppendError(nil, enc, e), hdr)
+	t.s.publish(to, wire.AppendError(make([]byte, 0, replyCap), enc, e), nats.Header(wire.ErrorHeaders(e)))
 	t.done(Error, e.Code.String())
 }
 
@@ -221,7 +222,7 @@ func (s *Service) publish(to string, data []byte, hdr nats.Header) {
 // fail answers with an error body in the request's encoding and the NATS
 // service error headers.
 func (s *Service) fail(req micro.Request, enc wire.Encoding, e *actors.Error) {
-	out := wire.AppendError(nil, enc, e)
+	out := wire.AppendError(make([]byte, 0, replyCap), enc, e)
 	if err := req.Error(strconv.Itoa(wire.Status(e.Code)), e.Message, out); err != nil &&
 		!errors.Is(err, nats.ErrConnectionClosed) {
 		s.log.Debug("error reply not sent", zap.Error(err))
