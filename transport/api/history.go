@@ -57,19 +57,22 @@ func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, nex
 	limit = min(limit, wire.MaxHistoryLimit)
 	from := s.cursors.get(wallet, h.AfterSeq)
 	found = from > 0
+	// evs keeps only the events the page can show (seq > AfterSeq; hidden
+	// events have seq 0), so that a read from the start of a long history
+	// holds one page in memory, not the history before it. The one past
+	// limit tells Entries there is a next page.
 	var evs []actors.Event
-	shown := 0
 	before := from    // journal position before the batch being read
 	var resume uint64 // position before the batch holding entry limit+1
 	_, err = s.history.Read(context.Background(), wallet, from, func(pos uint64, batch []actors.Event) error {
 		found = true
-		evs = append(evs, batch...)
 		for _, e := range batch {
-			if seq := actors.EventSeq(e); seq > h.AfterSeq {
-				if shown++; shown > limit {
-					resume = before
-					return errPageFull
-				}
+			if actors.EventSeq(e) <= h.AfterSeq {
+				continue
+			}
+			if evs = append(evs, e); len(evs) > limit {
+				resume = before
+				return errPageFull
 			}
 		}
 		before = pos
