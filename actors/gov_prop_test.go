@@ -39,8 +39,9 @@ func capsHold(w *Wallet, principal, feature string) error {
 		}
 	}
 	if fs := w.gov.feats[feature]; fs != nil && feature != "" {
-		if used := fs.consumedIn(fs.limit.Window, w.clock) + fs.held; used > fs.limit.Amount {
-			return fmt.Errorf("feature %q: consumed+held %d over limit %d", feature, used, fs.limit.Amount)
+		lim := w.gov.cfg.Features[feature].Limit
+		if used := fs.consumedIn(lim.Window, w.clock) + fs.held; used > lim.Amount {
+			return fmt.Errorf("feature %q: consumed+held %d over limit %d", feature, used, lim.Amount)
 		}
 	}
 	return nil

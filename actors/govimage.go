@@ -118,7 +118,7 @@ func (w *Wallet) restoreGov(gi *GovImage) error {
 		if fs == nil || fi.Usage.Held != fs.held {
 			return badImage("governance feature %q does not match its configuration or open holds", fi.Name)
 		}
-		fs.usage = fi.Usage.restore()
+		*fs = fi.Usage.restore()
 	}
 	return nil
 }

@@ -81,19 +81,13 @@ type levelState struct {
 
 type ratePair struct{ req, cred gcra }
 
-// featState is one feature with a limit.
-type featState struct {
-	limit FeatureLimit
-	usage
-}
-
 // govState is a wallet's governance: its configuration and the state it
 // drives. nil on a wallet with none, so an ungoverned reserve pays one
 // pointer test.
 type govState struct {
 	cfg    *Governance
 	levels map[string]*levelState
-	feats  map[string]*featState
+	feats  map[string]*usage // features with a limit (the limit is cfg's)
 }
 
 // levelIter yields the levels of a principal path, root first: "*", then
@@ -140,7 +134,7 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 	if old != nil && old.cfg == cfg {
 		return
 	}
-	g := &govState{cfg: cfg, levels: make(map[string]*levelState), feats: make(map[string]*featState)}
+	g := &govState{cfg: cfg, levels: make(map[string]*levelState), feats: make(map[string]*usage)}
 	var fresh map[string]*levelState
 	for path, p := range cfg.Policies {
 		if len(p.Caps) == 0 && len(p.Rates) == 0 {
@@ -164,17 +158,17 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 		}
 		g.levels[path] = ls
 	}
-	var freshFeat map[string]*featState
+	var freshFeat map[string]*usage
 	for name, f := range cfg.Features {
 		if f.Limit == nil {
 			continue
 		}
-		fs := &featState{limit: *f.Limit}
+		fs := new(usage)
 		if old != nil && old.feats[name] != nil {
-			fs.usage = old.feats[name].usage
+			*fs = *old.feats[name]
 		} else {
 			if freshFeat == nil {
-				freshFeat = make(map[string]*featState)
+				freshFeat = make(map[string]*usage)
 			}
 			freshFeat[name] = fs
 		}

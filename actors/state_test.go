@@ -148,7 +148,7 @@ func govString(w *Wallet) string {
 		fmt.Fprintf(&b, "level %q %+v %+v\n", k, ls.usage, ls.buckets)
 	}
 	for _, k := range slices.Sorted(maps.Keys(g.feats)) {
-		fmt.Fprintf(&b, "feat %q %+v %+v\n", k, g.feats[k].limit, g.feats[k].usage)
+		fmt.Fprintf(&b, "feat %q %+v\n", k, *g.feats[k])
 	}
 	return b.String()
 }
