@@ -315,6 +315,16 @@ func (v *values) readValue(f field, s source) *actors.Error {
 	return nil
 }
 
+// parseTime reads a time written as a string, in either encoding: RFC 3339
+// (fractional seconds allowed), returned in UTC.
+func parseTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
 // The range of times the core can hold: positive int64 unix nanoseconds.
 var (
 	minTime = time.Unix(0, 0)

@@ -331,11 +331,8 @@ func (s *jsonSource) timestamp() (time.Time, bool, *actors.Error) {
 	if err != nil || !ok {
 		return time.Time{}, false, err
 	}
-	t, perr := time.Parse(time.RFC3339Nano, str)
-	if perr != nil {
-		return time.Time{}, false, nil
-	}
-	return t.UTC(), true, nil
+	t, ok := parseTime(str)
+	return t, ok, nil
 }
 
 // meta reads an object of string values. An empty object is nil meta.

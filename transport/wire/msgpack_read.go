@@ -185,11 +185,8 @@ func (s *mpSource) timestamp() (time.Time, bool, *actors.Error) {
 		if err != nil || !ok {
 			return time.Time{}, false, err
 		}
-		t, perr := time.Parse(time.RFC3339Nano, str)
-		if perr != nil {
-			return time.Time{}, false, nil
-		}
-		return t.UTC(), true, nil
+		t, ok := parseTime(str)
+		return t, ok, nil
 	case c == msgpcode.FixExt4, c == msgpcode.FixExt8, c == msgpcode.Ext8:
 		t, derr := s.d.DecodeTime()
 		if derr != nil {
