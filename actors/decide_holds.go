@@ -61,6 +61,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		if err := w.consumeBeyond(&d, e, c.Actual); err != nil {
 			return evs, nil, err
 		}
+		d.add(e)
 	} else {
 		final := c.Final || c.Actual >= hd.amount
 		e.FromHold = takeEarmarks(e.buf[0:0:2], hd.earmarks, min(c.Actual, hd.amount))
@@ -79,9 +80,6 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		}
 		d.add(e)
 		released, forfeited = w.closeReturns(&d, e.Returned)
-	}
-	if lapsed {
-		d.add(e)
 	}
 	r := SettleReply{Consumed: c.Actual, Released: released, Forfeited: forfeited, Overage: overage,
 		Debt: d.debt, Late: lapsed, Allocations: MergeAllocations(e.FromHold, e.FromFree), Figures: d.figures()}
@@ -148,10 +146,7 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if err := validID("id", c.ID); err != nil {
 		return evs, nil, err
 	}
-	if c.TTLms <= 0 {
-		return evs, nil, fail(ErrInvalidRequest, "ttl_ms must be between 1 and 86400000")
-	}
-	ttl, err := ttlNanos(c.TTLms, 0)
+	ttl, err := ttlNanos(c.TTLms, 0) // no default: 0 is refused
 	if err != nil {
 		return evs, nil, err
 	}
