@@ -110,18 +110,29 @@ func count(present ...bool) int {
 	return n
 }
 
-func (w *writer) reserve(r actors.ReserveReply) {
-	hasReason, hasExpiry := r.Reason != actors.Allowed, !r.ExpiresAt.IsZero()
-	w.object(4 + count(hasReason, r.DeniedBy != nil, r.HoldID != "", hasExpiry, r.RetryAfterMs != 0))
+// verdict writes the decision that opens reserve's and extend's replies:
+// allowed, then reason and denied_by when there are any; verdictMembers
+// counts them.
+func (w *writer) verdict(allowed bool, reason actors.Reason, by *actors.DeniedBy) {
 	w.key("allowed")
-	w.boolean(r.Allowed)
-	if hasReason {
+	w.boolean(allowed)
+	if reason != actors.Allowed {
 		w.key("reason")
-		w.str(r.Reason.String())
+		w.str(reason.String())
 	}
-	if r.DeniedBy != nil {
-		w.deniedBy(r.DeniedBy)
+	if by != nil {
+		w.deniedBy(by)
 	}
+}
+
+func verdictMembers(reason actors.Reason, by *actors.DeniedBy) int {
+	return 1 + count(reason != actors.Allowed, by != nil)
+}
+
+func (w *writer) reserve(r actors.ReserveReply) {
+	hasExpiry := !r.ExpiresAt.IsZero()
+	w.object(3 + verdictMembers(r.Reason, r.DeniedBy) + count(r.HoldID != "", hasExpiry, r.RetryAfterMs != 0))
+	w.verdict(r.Allowed, r.Reason, r.DeniedBy)
 	if r.HoldID != "" {
 		w.key("hold_id")
 		w.str(r.HoldID)
@@ -138,17 +149,9 @@ func (w *writer) reserve(r actors.ReserveReply) {
 }
 
 func (w *writer) extend(r actors.ExtendReply) {
-	hasReason, hasExpiry := r.Reason != actors.Allowed, !r.ExpiresAt.IsZero()
-	w.object(5 + count(hasReason, hasExpiry, r.DeniedBy != nil))
-	w.key("allowed")
-	w.boolean(r.Allowed)
-	if hasReason {
-		w.key("reason")
-		w.str(r.Reason.String())
-	}
-	if r.DeniedBy != nil {
-		w.deniedBy(r.DeniedBy)
-	}
+	hasExpiry := !r.ExpiresAt.IsZero()
+	w.object(4 + verdictMembers(r.Reason, r.DeniedBy) + count(hasExpiry))
+	w.verdict(r.Allowed, r.Reason, r.DeniedBy)
 	if hasExpiry {
 		w.key("expires_at")
 		w.time(r.ExpiresAt)
