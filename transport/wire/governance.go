@@ -14,24 +14,31 @@ import (
 // positive limits, path syntax and bounds are the core's (it checks them
 // for any caller). An empty object is a given, empty map: it clears.
 
-func (v *values) readPolicies(s source) *actors.Error {
-	ps := map[string]actors.Policy{}
-	isObj, err := s.object(func(path string) *actors.Error {
-		if _, dup := ps[path]; dup {
-			return invalidRequest("policies: principal " + quote(path) + " is given twice")
+// readNamed reads configure's policies or features: an object of names to
+// items, each read by item at "field[name]". The map is empty, not nil, for
+// an empty object (it clears).
+func readNamed[T any](s source, field, dupWhat, shape string, item func(source, string) (T, *actors.Error)) (map[string]T, *actors.Error) {
+	m := map[string]T{}
+	isObj, err := s.object(func(name string) *actors.Error {
+		if _, dup := m[name]; dup {
+			return invalidRequest(field + ": " + dupWhat + quote(name) + " is given twice")
 		}
-		p, err := readPolicy(s, "policies["+path+"]")
-		ps[path] = p
+		x, err := item(s, field+"["+name+"]")
+		m[name] = x
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !isObj {
-		return invalidRequest("policies must be an object of principal paths to {caps, rates}")
+		return nil, invalidRequest(field + " must be an object of " + shape)
 	}
-	v.policies = ps
-	return nil
+	return m, nil
+}
+
+func (v *values) readPolicies(s source) (err *actors.Error) {
+	v.policies, err = readNamed(s, "policies", "principal ", "principal paths to {caps, rates}", readPolicy)
+	return err
 }
 
 func readPolicy(s source, at string) (actors.Policy, *actors.Error) {
@@ -162,24 +169,9 @@ func readRate(s source, at string) (actors.Rate, *actors.Error) {
 	return actors.Rate{Window: w, Requests: vals["requests"], Credits: vals["credits"]}, err
 }
 
-func (v *values) readFeatures(s source) *actors.Error {
-	fs := map[string]actors.Feature{}
-	isObj, err := s.object(func(name string) *actors.Error {
-		if _, dup := fs[name]; dup {
-			return invalidRequest("features: " + quote(name) + " is given twice")
-		}
-		f, err := readFeature(s, "features["+name+"]")
-		fs[name] = f
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if !isObj {
-		return invalidRequest("features must be an object of feature names to {enabled, limit}")
-	}
-	v.features = fs
-	return nil
+func (v *values) readFeatures(s source) (err *actors.Error) {
+	v.features, err = readNamed(s, "features", "", "feature names to {enabled, limit}", readFeature)
+	return err
 }
 
 func readFeature(s source, at string) (actors.Feature, *actors.Error) {
