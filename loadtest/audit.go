@@ -84,23 +84,23 @@ func (r *run) resolve(ctx context.Context) int {
 	r.led.mu.Unlock()
 	for _, p := range todo {
 		err := errors.New("not tried")
+		var ce *client.Error
 		for attempt := 0; attempt < retryAttempts && ctx.Err() == nil; attempt++ {
 			err = p.retry(ctx)
-			var ce *client.Error
 			if err == nil || errors.As(err, &ce) && !expectedUnderLoad(ce.Code) {
 				break // answered: booked, or refused (applied nothing)
 			}
 		}
-		if err != nil && !isCoded(err) {
+		switch {
+		case err == nil:
+		case errors.As(err, &ce) && !expectedUnderLoad(ce.Code):
+			// As in worker.done: a correct node never sends this code.
+			r.led.wrong(p.wallet, p.op+" "+p.id+" refused on retry", "a reply", ce.Code+": "+ce.Message)
+		default: // no reply, or still overloaded: the outcome is unknown
 			r.led.wrong(p.wallet, p.op+" "+p.id+" never answered", "a reply to a retry with the same id", err)
 		}
 	}
 	return len(todo)
-}
-
-func isCoded(err error) bool {
-	var ce *client.Error
-	return errors.As(err, &ce)
 }
 
 // cleanUp releases the holds the load tester still holds open (a unit cut

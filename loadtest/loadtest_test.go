@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,29 @@ func TestAuditCatchesAnOutsideRevoke(t *testing.T) {
 	}
 	if res.Audit.Passed || !whats["balance"] || !whats["Σ"] {
 		t.Fatalf("the audit should report the balance and the forfeiture on %s: %v", victim, res.Audit.First)
+	}
+}
+
+// A request whose retries are all refused overloaded is still of unknown
+// outcome, and one refused with a code a correct node never sends is
+// wrong: each is a discrepancy, never silently dropped.
+func TestResolveReportsWhatStaysUnresolved(t *testing.T) {
+	r := &run{led: newLedger([]string{"w"})}
+	refuse := func(code string) func(context.Context) error {
+		return func(context.Context) error { return &client.Error{Code: code} }
+	}
+	r.led.unknown(pending{wallet: "w", op: "settle", id: "busy", retry: refuse("overloaded")})
+	r.led.unknown(pending{wallet: "w", op: "release", id: "odd", retry: refuse("idempotency_conflict")})
+	r.led.unknown(pending{wallet: "w", op: "debit", id: "fine", retry: func(context.Context) error { return nil }})
+	if n := r.resolve(t.Context()); n != 3 {
+		t.Fatalf("resolved %d, want 3", n)
+	}
+	var whats []string
+	for _, d := range r.led.found {
+		whats = append(whats, d.What)
+	}
+	want := []string{"settle busy never answered", "release odd refused on retry"}
+	if !slices.Equal(whats, want) {
+		t.Fatalf("discrepancies %q, want %q", whats, want)
 	}
 }
