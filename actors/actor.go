@@ -45,6 +45,9 @@ type actor struct {
 	wakes     atomic.Uint32
 	closeOnce sync.Once
 	done      chan appendResult
+	// appended is the journal's done callback, made once: a closure per
+	// batch would be an allocation per append.
+	appended func(pos uint64, err error)
 
 	w   *Wallet
 	pos uint64 // journal position of the wallet's last batch
@@ -77,6 +80,7 @@ func (s *System) spawn(wallet string, sh *registryShard) *actor {
 	a := &actor{sys: s, shard: sh, wallet: wallet, mailbox: newMailbox(s.cfg.MailboxSize),
 		done: make(chan appendResult, 1),
 		log:  s.cfg.Log.With(zap.String("wallet", wallet))}
+	a.appended = func(pos uint64, err error) { a.done <- appendResult{pos, err} }
 	s.live.Add(1)
 	s.stats.activations.Add(1)
 	s.wg.Add(1)
@@ -227,7 +231,7 @@ func (a *actor) process() bool {
 		return true
 	}
 	start := time.Now()
-	s.journal.Append(a.wallet, a.pos, a.evs, func(pos uint64, err error) { a.done <- appendResult{pos, err} })
+	s.journal.Append(a.wallet, a.pos, a.evs, a.appended)
 	res := <-a.done
 	obs.Appended(time.Since(start), a.evs, res.err)
 	switch {
