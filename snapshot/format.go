@@ -1,11 +1,13 @@
 // Package snapshot stores wallet images (actors.Image) so that activating a
 // wallet reads its latest image and the journal after it, not its whole
-// journal. It implements actors.SnapshotStore on the JetStream object store
-// (bucket PURSER_SNAPSHOTS, one object per wallet, chunked, so a wallet with
-// a million open holds fits) and in memory, and owns the on-disk format:
+// journal. It implements actors.SnapshotStore on JetStream (key-value
+// bucket PURSER_SNAPSHOTS, one entry per wallet; a snapshot too large for
+// one message, such as a wallet with a million open holds, goes to the
+// object store PURSER_SNAPSHOTS_LARGE, chunked; jetstream.go) and in
+// memory, and owns the on-disk format:
 //
 //	magic   "PSNP"
-//	version uint16, big endian (1)
+//	version uint16, big endian (Version; Decode reads 1 and 2)
 //	wallet  uint8 length, then the wallet id
 //	length  uint64, big endian: bytes in the body
 //	crc     uint32, big endian: CRC-32C (Castagnoli) of the body
