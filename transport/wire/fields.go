@@ -304,7 +304,7 @@ func (v *values) readValue(f field, s source) *actors.Error {
 			return err
 		}
 		if !ok {
-			return invalidRequest("meta must be an object of string keys to string values")
+			return invalidRequest(metaShape)
 		}
 		v.meta = m
 	case kPolicies:
@@ -324,6 +324,8 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	return t.UTC(), true
 }
+
+const metaShape = "meta must be an object of string keys to string values"
 
 // The range of times the core can hold: positive int64 unix nanoseconds.
 var (

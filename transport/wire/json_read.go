@@ -343,45 +343,27 @@ func (s *jsonSource) meta() (actors.Meta, bool, *actors.Error) {
 	}
 	s.i++
 	var m actors.Meta
-	for n := 0; ; n++ {
-		c := s.peek()
-		if c == '}' {
-			s.i++
-			return m, true, nil
-		}
-		if n > 0 {
-			if c != ',' {
-				return nil, false, malformed("expected , or } in meta")
-			}
-			s.i++
-			c = s.peek()
-		}
-		if c != '"' {
-			return nil, false, malformed("expected a string key in meta")
-		}
-		k, err := s.stringBytes()
-		if err != nil {
-			return nil, false, err
-		}
-		if s.peek() != ':' {
-			return nil, false, malformed("expected : after a key")
-		}
-		s.i++
+	err := s.eachMember("meta", func(k []byte) *actors.Error {
 		v, ok, err := s.str()
 		if err != nil {
-			return nil, false, err
+			return err
 		}
 		if !ok {
-			return nil, false, nil
+			return invalidRequest(metaShape)
 		}
 		if m == nil {
 			m = make(actors.Meta)
 		}
 		if _, dup := m[string(k)]; dup {
-			return nil, false, invalidRequest("meta key " + quote(string(k)) + " is given twice")
+			return invalidRequest("meta key " + quote(string(k)) + " is given twice")
 		}
 		m[string(k)] = v
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
+	return m, true, nil
 }
 
 func (s *jsonSource) object(each func(key string) *actors.Error) (bool, *actors.Error) {
@@ -390,33 +372,43 @@ func (s *jsonSource) object(each func(key string) *actors.Error) (bool, *actors.
 		return false, s.typeError(c)
 	}
 	s.i++
+	if err := s.eachMember("an object", func(k []byte) *actors.Error { return each(string(k)) }); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// eachMember reads the members of an object whose '{' was just read, calling
+// each with every key while s stands on its value (which each must read).
+// in names the object in syntax errors.
+func (s *jsonSource) eachMember(in string, each func(key []byte) *actors.Error) *actors.Error {
 	for n := 0; ; n++ {
 		c := s.peek()
 		if c == '}' {
 			s.i++
-			return true, nil
+			return nil
 		}
 		if n > 0 {
 			if c != ',' {
-				return false, malformed("expected , or } in an object")
+				return malformed("expected , or } in " + in)
 			}
 			s.i++
 			c = s.peek()
 		}
 		if c != '"' {
-			return false, malformed("expected a string key")
+			return malformed("expected a string key in " + in)
 		}
 		k, err := s.stringBytes()
 		if err != nil {
-			return false, err
+			return err
 		}
 		if s.peek() != ':' {
-			return false, malformed("expected : after a key")
+			return malformed("expected : after a key")
 		}
 		s.i++
 		s.ws()
-		if err := each(string(k)); err != nil {
-			return false, err
+		if err := each(k); err != nil {
+			return err
 		}
 	}
 }
