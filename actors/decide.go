@@ -281,8 +281,7 @@ func (w *Wallet) evaluate(amount int64, principal, feature string, at int64) (Re
 // hasCredit is the last step of the waterfall.
 func (w *Wallet) hasCredit(amount int64) bool {
 	if w.settings.Mode == Optimistic {
-		balance := w.free + w.held - w.debt
-		return balance > -w.overdraftLimit()
+		return w.Figures().Balance > -w.overdraftLimit()
 	}
 	return w.debt == 0 && w.free >= amount
 }

@@ -61,7 +61,8 @@ func (w *Wallet) OpenHolds() int { return w.holds }
 
 // Figures are the wallet's balance, held and available now.
 func (w *Wallet) Figures() Figures {
-	return Figures{Balance: w.free + w.held - w.debt, Held: w.held, Available: w.free - w.debt}
+	d := w.draft(w.clock, nil)
+	return d.figures()
 }
 
 // EvictedYoung counts ids forgotten before their retention ended.
