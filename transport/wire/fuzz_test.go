@@ -17,13 +17,24 @@ import (
 // msgpack) also read as an object, with the same strings in it.
 //
 // Seeds: testdata/fuzz/FuzzDecode (one per op and encoding, plus bad
-// bodies) and the ones added below.
+// bodies) and the ones added below (governance in both encodings).
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"id":"r1","amount":1500,"ttl_ms":30000,"meta":{"a":"b"}}`), uint8(OpReserve), false)
 	f.Add([]byte(`{"id":"s\u00e9","hold_id":"r1","actual":0,"final":false}`), uint8(OpSettle), false)
 	f.Add([]byte(`{"after_seq":3,"limit":10}`), uint8(OpHistory), false)
 	f.Add([]byte{0x82, 0xa2, 'i', 'd', 0xa1, 'r', 0xa6, 'a', 'm', 'o', 'u', 'n', 't', 0xcd, 0x05, 0xdc}, uint8(OpReserve), false)
 	f.Add([]byte{}, uint8(OpBalance), true)
+	// configure's nested governance, which the corpus files only reach empty.
+	gov := obj{"id": "c1", "policies": obj{"*": obj{"caps": []any{obj{"window": "day", "limit": 5}},
+		"rates": []any{obj{"window": "minute", "requests": 2, "credits": 9}}}},
+		"features": obj{"chat": obj{"enabled": true, "limit": obj{"window": "day", "amount": 3}}}}
+	for _, marshal := range []func(any) ([]byte, error){json.Marshal, msgpack.Marshal} {
+		body, err := marshal(gov)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body, uint8(OpConfigure), false)
+	}
 	f.Fuzz(func(t *testing.T, body []byte, op uint8, jsonHeader bool) {
 		o := Op(op % uint8(opCount))
 		ct := ""
