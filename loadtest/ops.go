@@ -60,22 +60,35 @@ func (w *worker) done(op string, wl *wallet, id string, start time.Time, err err
 	return false
 }
 
-// reserve places a hold; it returns the hold id when allowed. A denial for
-// credits tops the wallet up so the workload keeps flowing.
-func (w *worker) reserve(wl *wallet, amount int64, ttl time.Duration, onExpiry string, orphan bool, start time.Time) (string, bool) {
-	req := client.ReserveRequest{ID: w.id(), Amount: amount, TTLms: ttl.Milliseconds(), OnExpiry: onExpiry}
-	book := func(rep client.ReserveReply) { w.r.led.reserved(wl, req, rep, orphan) }
-	rep, err := w.c.Reserve(w.r.ctx, wl.name, req)
-	if !w.done("reserve", wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Reserve(ctx, wl.name, req)
+// send makes one request of op and books an acknowledged reply; an
+// unanswered one goes to the retry pass, which books it if it is answered
+// then. ok is false unless rep was acknowledged now.
+func send[Rep any](w *worker, op string, wl *wallet, id string, start time.Time,
+	call func(context.Context) (Rep, error), book func(Rep)) (rep Rep, ok bool) {
+	rep, err := call(w.r.ctx)
+	if !w.done(op, wl, id, start, err, func(ctx context.Context) error {
+		rep, err := call(ctx)
 		if err == nil {
 			book(rep)
 		}
 		return err
 	}) {
-		return "", false
+		return rep, false
 	}
 	book(rep)
+	return rep, true
+}
+
+// reserve places a hold; it returns the hold id when allowed. A denial for
+// credits tops the wallet up so the workload keeps flowing.
+func (w *worker) reserve(wl *wallet, amount int64, ttl time.Duration, onExpiry string, orphan bool, start time.Time) (string, bool) {
+	req := client.ReserveRequest{ID: w.id(), Amount: amount, TTLms: ttl.Milliseconds(), OnExpiry: onExpiry}
+	rep, ok := send(w, "reserve", wl, req.ID, start,
+		func(ctx context.Context) (client.ReserveReply, error) { return w.c.Reserve(ctx, wl.name, req) },
+		func(rep client.ReserveReply) { w.r.led.reserved(wl, req, rep, orphan) })
+	if !ok {
+		return "", false
+	}
 	w.decided(rep.Allowed, rep.Reason, wl)
 	return req.ID, rep.Allowed
 }
@@ -103,16 +116,9 @@ func (w *worker) topUp(wl *wallet) {
 
 func (w *worker) grant(wl *wallet, amount int64, start time.Time) {
 	req := client.GrantRequest{ID: wl.nextGrantID(w.r.runID), Amount: amount, Kind: "paid"}
-	rep, err := w.c.Grant(w.r.ctx, wl.name, req)
-	if w.done("grant", wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Grant(ctx, wl.name, req)
-		if err == nil {
-			w.r.led.granted(wl, req, rep)
-		}
-		return err
-	}) {
-		w.r.led.granted(wl, req, rep)
-	}
+	send(w, "grant", wl, req.ID, start,
+		func(ctx context.Context) (client.GrantReply, error) { return w.c.Grant(ctx, wl.name, req) },
+		func(rep client.GrantReply) { w.r.led.granted(wl, req, rep) })
 }
 
 // settle records actual against hold; partial keeps the hold open.
@@ -122,17 +128,12 @@ func (w *worker) settle(wl *wallet, hold string, actual int64, partial bool, sta
 	if partial {
 		op = "capture"
 	}
-	rep, err := w.c.Settle(w.r.ctx, wl.name, req)
-	if !w.done(op, wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Settle(ctx, wl.name, req)
-		if err == nil {
-			w.r.led.settled(wl, req, rep)
-		}
-		return err
-	}) {
+	rep, ok := send(w, op, wl, req.ID, start,
+		func(ctx context.Context) (client.SettleReply, error) { return w.c.Settle(ctx, wl.name, req) },
+		func(rep client.SettleReply) { w.r.led.settled(wl, req, rep) })
+	if !ok {
 		return false
 	}
-	w.r.led.settled(wl, req, rep)
 	// Counted beside the decisions, so a run shows it reached the
 	// over-settle and debt paths the audit must cover.
 	if rep.Overage > 0 {
@@ -146,52 +147,31 @@ func (w *worker) settle(wl *wallet, hold string, actual int64, partial bool, sta
 
 func (w *worker) release(wl *wallet, hold string, start time.Time) bool {
 	req := client.ReleaseRequest{ID: w.id(), HoldID: hold}
-	rep, err := w.c.Release(w.r.ctx, wl.name, req)
-	if !w.done("release", wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Release(ctx, wl.name, req)
-		if err == nil {
-			w.r.led.released(wl, req, rep)
-		}
-		return err
-	}) {
-		return false
-	}
-	w.r.led.released(wl, req, rep)
-	return true
+	_, ok := send(w, "release", wl, req.ID, start,
+		func(ctx context.Context) (client.ReleaseReply, error) { return w.c.Release(ctx, wl.name, req) },
+		func(rep client.ReleaseReply) { w.r.led.released(wl, req, rep) })
+	return ok
 }
 
 // extend moves the hold's expiry and raises it to total (0: expiry only).
 func (w *worker) extend(wl *wallet, hold string, ttl time.Duration, total int64, start time.Time) bool {
 	req := client.ExtendRequest{ID: w.id(), HoldID: hold, TTLms: ttl.Milliseconds(), Amount: total}
-	rep, err := w.c.Extend(w.r.ctx, wl.name, req)
-	if !w.done("extend", wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Extend(ctx, wl.name, req)
-		if err == nil {
-			w.r.led.extended(wl, req, rep)
-		}
-		return err
-	}) {
-		return false
+	rep, ok := send(w, "extend", wl, req.ID, start,
+		func(ctx context.Context) (client.ExtendReply, error) { return w.c.Extend(ctx, wl.name, req) },
+		func(rep client.ExtendReply) { w.r.led.extended(wl, req, rep) })
+	if ok {
+		w.decided(rep.Allowed, rep.Reason, wl)
 	}
-	w.r.led.extended(wl, req, rep)
-	w.decided(rep.Allowed, rep.Reason, wl)
-	return true
+	return ok
 }
 
 func (w *worker) debit(wl *wallet, amount int64, start time.Time) {
 	req := client.DebitRequest{ID: w.id(), Amount: amount}
-	rep, err := w.c.Debit(w.r.ctx, wl.name, req)
-	if w.done("debit", wl, req.ID, start, err, func(ctx context.Context) error {
-		rep, err := w.c.Debit(ctx, wl.name, req)
-		if err == nil {
-			w.r.led.debited(wl, req, rep)
-		}
-		return err
-	}) {
-		w.r.led.debited(wl, req, rep)
-		if rep.Debt > 0 {
-			w.rec.decision("debit:debt")
-		}
+	rep, ok := send(w, "debit", wl, req.ID, start,
+		func(ctx context.Context) (client.DebitReply, error) { return w.c.Debit(ctx, wl.name, req) },
+		func(rep client.DebitReply) { w.r.led.debited(wl, req, rep) })
+	if ok && rep.Debt > 0 {
+		w.rec.decision("debit:debt")
 	}
 }
 
