@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,9 +41,8 @@ type actor struct {
 	// wakeIdle, wakeQuit). The timers and Close set a bit and send the
 	// mailbox's signal, so the actor waits on one channel: a select over
 	// four cost each wake-up of a wallet a lock on each.
-	wakes     atomic.Uint32
-	closeOnce sync.Once
-	done      chan appendResult
+	wakes atomic.Uint32
+	done  chan appendResult
 	// appended is the journal's done callback, made once: a closure per
 	// batch would be an allocation per append.
 	appended func(pos uint64, err error)

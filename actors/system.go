@@ -146,12 +146,8 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 // Ask sends cmd and waits for its answer: for tests, tools and the
 // in-process API, not for the network path (which must not block).
 func (s *System) Ask(ctx context.Context, wallet string, cmd Command) (Reply, error) {
-	type answer struct {
-		r   Reply
-		err *Error
-	}
-	ch := make(chan answer, 1)
-	s.Send(wallet, cmd, func(r Reply, err *Error) { ch <- answer{r, err} })
+	ch := make(chan answerOf, 1)
+	s.Send(wallet, cmd, func(r Reply, err *Error) { ch <- answerOf{r, err} })
 	select {
 	case a := <-ch:
 		if a.err != nil {
@@ -174,7 +170,7 @@ func (s *System) Close(ctx context.Context) error {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for _, a := range sh.actors {
-			a.closeOnce.Do(func() { a.wake(wakeQuit) })
+			a.wake(wakeQuit)
 		}
 		sh.mu.Unlock()
 	}
