@@ -49,11 +49,10 @@ type Journal struct {
 	log   *zap.Logger
 	inbox string // "<inbox>." — replies arrive on inbox+batchID
 	sub   *nats.Subscription
-	// stream is the stream's handle for single direct gets (read.go),
-	// fetched on first use (a failed fetch is retried by the next read).
-	streamMu sync.Mutex
-	stream   jetstream.Stream
-	idPfx    string // this instance's part of every append id
+	// stream is the stream's handle, from New, for Read's single direct
+	// gets (its cached info says direct gets are allowed).
+	stream jetstream.Stream
+	idPfx  string // this instance's part of every append id
 
 	mu       sync.Mutex
 	queue    []*pending          // accepted, not yet sent, FIFO
@@ -94,7 +93,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	parts, err := ensureStream(ctx, js, cfg)
+	stream, parts, err := ensureStream(ctx, js, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +103,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		nc:       nc,
 		js:       js,
 		parts:    parts,
+		stream:   stream,
 		log:      cfg.Logger.With(zap.String("stream", cfg.Stream)),
 		inbox:    nc.NewInbox() + ".",
 		idPfx:    nuid.Next() + ".",

@@ -37,12 +37,8 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	}
 	subject := j.Subject(wallet)
 	last := from
-	st, err := j.streamHandle(ctx)
-	if err != nil {
-		return last, err
-	}
 	for range singleGets {
-		m, err := st.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
+		m, err := j.stream.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return last, nil
 		}
@@ -104,19 +100,4 @@ func (j *Journal) deliver(wallet, subject string, last uint64, subj string, seq 
 		return fmt.Errorf("journal: wallet %s seq %d: %w", wallet, seq, err)
 	}
 	return fn(seq, evs)
-}
-
-// streamHandle fetches the stream's handle (its info says direct gets are
-// allowed) on first use and keeps it.
-func (j *Journal) streamHandle(ctx context.Context) (jetstream.Stream, error) {
-	j.streamMu.Lock()
-	defer j.streamMu.Unlock()
-	if j.stream == nil {
-		st, err := j.js.Stream(ctx, j.cfg.Stream)
-		if err != nil {
-			return nil, fmt.Errorf("journal: stream %s: %w", j.cfg.Stream, err)
-		}
-		j.stream = st
-	}
-	return j.stream, nil
 }

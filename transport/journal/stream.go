@@ -48,37 +48,38 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 }
 
 // ensureStream creates the stream or checks an existing one, and returns
-// the partition count to use (the stream's, when it exists).
-func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (uint32, error) {
+// its handle (Read's direct gets) and the partition count to use (the
+// stream's, when it exists).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, uint32, error) {
 	want := streamConfig(cfg)
 	st, err := js.Stream(ctx, cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		st, err = js.CreateStream(ctx, want)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("journal: stream %s: %w", cfg.Stream, err)
+		return nil, 0, fmt.Errorf("journal: stream %s: %w", cfg.Stream, err)
 	}
 	got := st.CachedInfo().Config
 	if err := checkStream(got, want); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if want.AllowAtomicPublish && !got.AllowAtomicPublish {
 		// Streams made by ModeSingle (or older builds) get atomic publish
 		// switched on; a server < 2.12 ignores the field, caught below.
 		got.AllowAtomicPublish = true
-		upd, err := js.UpdateStream(ctx, got)
+		st, err = js.UpdateStream(ctx, got)
 		if err != nil {
-			return 0, fmt.Errorf("journal: enable atomic publish on %s: %w", cfg.Stream, err)
+			return nil, 0, fmt.Errorf("journal: enable atomic publish on %s: %w", cfg.Stream, err)
 		}
-		if !upd.CachedInfo().Config.AllowAtomicPublish {
-			return 0, fmt.Errorf("journal: server does not support atomic batch publish (needs nats-server >= 2.12); use ModeSingle")
+		if !st.CachedInfo().Config.AllowAtomicPublish {
+			return nil, 0, fmt.Errorf("journal: server does not support atomic batch publish (needs nats-server >= 2.12); use ModeSingle")
 		}
 	}
 	p, err := strconv.ParseUint(got.Metadata[metaPartitions], 10, 32)
 	if err != nil || p == 0 {
-		return 0, fmt.Errorf("journal: stream %s has no valid %s metadata", cfg.Stream, metaPartitions)
+		return nil, 0, fmt.Errorf("journal: stream %s has no valid %s metadata", cfg.Stream, metaPartitions)
 	}
-	return uint32(p), nil
+	return st, uint32(p), nil
 }
 
 // checkStream refuses a stream that would break the journal's contract:
