@@ -118,7 +118,8 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		return nil, fmt.Errorf("journal: reply subscription: %w", err)
 	}
 	if err := j.sub.SetPendingLimits(-1, 256<<20); err != nil {
-		return nil, err
+		_ = j.sub.Unsubscribe()
+		return nil, fmt.Errorf("journal: reply subscription: %w", err)
 	}
 	j.wg.Add(1)
 	go j.sendLoop()
