@@ -58,47 +58,33 @@ func (c Config) withDefaults() Config {
 		"orphans": {16, 50}, "mixed": {32, 200}, "echo": {64, 0},
 	}
 	s := shapes[c.Scenario]
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&c.Clients, s.clients)
-	def(&c.Wallets, s.wallets)
-	def(&c.Width, 50)
-	def(&c.Conns, 4)
-	def(&c.MaxOutstanding, 10_000)
+	orDefault(&c.Clients, s.clients)
+	orDefault(&c.Wallets, s.wallets)
+	orDefault(&c.Width, 50)
+	orDefault(&c.Conns, 4)
+	orDefault(&c.MaxOutstanding, 10_000)
+	orDefault(&c.Duration, 5*time.Second)
+	orDefault(&c.OrphanShare, 0.2)
+	orDefault(&c.OrphanTTL, time.Second)
+	orDefault(&c.ReapGrace, 2*time.Second)
+	orDefault(&c.Credits, 1_000_000)
+	orDefault(&c.TopUp, c.Credits)
+	orDefault(&c.Timeout, 5*time.Second)
+	orDefault(&c.ProgressEvery, time.Second)
 	if c.Prefix == "" {
 		c.Prefix = "purser"
-	}
-	if c.Duration <= 0 {
-		c.Duration = 5 * time.Second
-	}
-	if c.OrphanShare <= 0 {
-		c.OrphanShare = 0.2
-	}
-	if c.OrphanTTL <= 0 {
-		c.OrphanTTL = time.Second
-	}
-	if c.ReapGrace <= 0 {
-		c.ReapGrace = 2 * time.Second
-	}
-	if c.Credits <= 0 {
-		c.Credits = 1_000_000
-	}
-	if c.TopUp <= 0 {
-		c.TopUp = c.Credits
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 5 * time.Second
-	}
-	if c.ProgressEvery <= 0 {
-		c.ProgressEvery = time.Second
 	}
 	if c.Scenario == "echo" {
 		c.NoAudit = true
 	}
 	return c
+}
+
+// orDefault sets *v to d unless it is positive.
+func orDefault[T int | int64 | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 func (c Config) validate() error {
