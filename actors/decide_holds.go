@@ -6,11 +6,9 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // findHold returns the open hold, or the code for a closed or unknown one.
 // lapsed reports a hold that expired and was released: its first settle is
-// a late settle.
+// a late settle. Callers refuse an empty id first, before the idempotency
+// lookup, like every other invalid field.
 func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
-	if id == "" {
-		return nil, false, fail(ErrInvalidRequest, "hold_id is required")
-	}
 	if r := w.ids.find(id); r != nil && r.hold != noHold {
 		switch r.hold {
 		case holdOpen:
@@ -117,6 +115,9 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 	if err := validID("id", c.ID); err != nil {
 		return evs, nil, err
 	}
+	if c.HoldID == "" {
+		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
+	}
 	h := newHash(opRelease)
 	h.str(c.HoldID)
 	if a, err := w.lookup(c.ID, opRelease, h.h, at); a != nil || err != nil {
@@ -156,6 +157,9 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	}
 	if c.Amount < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "amount must be an integer > 0")
+	}
+	if c.HoldID == "" {
+		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
 	}
 	h := newHash(opExtend)
 	h.str(c.HoldID)

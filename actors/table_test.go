@@ -39,6 +39,11 @@ func TestRefusalsTable(t *testing.T) {
 		{"settle empty id", Settle{HoldID: "h", Actual: 1}, ErrInvalidRequest},
 		{"release empty hold_id", Release{ID: "x"}, ErrInvalidRequest},
 		{"extend empty hold_id", Extend{ID: "e", TTLms: 1000}, ErrInvalidRequest},
+		// An invalid field is refused before the id is looked up, for every
+		// op alike: g1 is the grant's id, yet these are invalid, not conflicts.
+		{"settle empty hold_id, id in use", Settle{ID: "g1", Actual: 1, Final: true}, ErrInvalidRequest},
+		{"release empty hold_id, id in use", Release{ID: "g1"}, ErrInvalidRequest},
+		{"extend empty hold_id, id in use", Extend{ID: "g1", TTLms: 1000}, ErrInvalidRequest},
 		{"debit meta 17 keys", Debit{ID: "d", Amount: 1, Meta: manyKeys(17)}, ErrLimitExceeded},
 		{"debit empty id", Debit{Amount: 1}, ErrInvalidRequest},
 		{"revoke empty grant_id", Revoke{ID: "v"}, ErrInvalidRequest},
