@@ -35,16 +35,11 @@ func newLoadtest() *cobra.Command {
 			"10,000 wallets with reserves only, holds left to expire). Scenario-specific zero flags\n" +
 			"take the scenario's default shape.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			return runLoadtest(cmd.Context(), cmd, f)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLoadtest(cmd.Context(), cmd, f) },
 	}
 	fl := cmd.Flags()
 	c := &f.cfg
-	fl.StringVar(&f.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS URL of the Purser node to load")
+	fl.StringVar(&f.natsURL, "nats-url", defaultNATSURL, "NATS URL of the Purser node to load")
 	fl.BoolVar(&f.embedded, "embedded", false, "start an in-process node on a temp data dir instead (fsync always)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "with --embedded: data dir to use (default: a temp dir, removed after)")
 	fl.StringVar(&f.scenarios, "scenario", "mixed", "comma-separated scenarios: "+strings.Join(loadtest.Scenarios, ", "))
@@ -87,10 +82,7 @@ func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error
 		base.URL = url
 	}
 	if f.progress {
-		base.Progress = os.Stderr
-		if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			base.ProgressTTY = true
-		}
+		base.Progress, base.ProgressTTY = os.Stderr, isTerminal(os.Stderr)
 	}
 	runs, err := loadtestRuns(f, base)
 	if err != nil {
