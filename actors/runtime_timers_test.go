@@ -291,3 +291,31 @@ func TestBatchSplitWithFailedRebuildAnswersEveryRequest(t *testing.T) {
 		}
 	})
 }
+
+// A wallet passivated again and again with the same grant change due keeps
+// one entry on the node's wake-up list, not one per passivation.
+func TestWakeupListKeepsOneEntryPerWalletAndTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.IdleAfter = time.Minute })
+		ask(t, s, "w", Grant{ID: "g", Amount: 10, Kind: "paid", ExpiresAt: time.Now().Add(time.Hour)})
+		for range 5 {
+			time.Sleep(2 * time.Minute)
+			synctest.Wait()
+			ask(t, s, "w", Balance{})
+		}
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		s.wake.mu.Lock()
+		n := len(s.wake.due)
+		s.wake.mu.Unlock()
+		if n != 1 || s.Stats().Passivations != 6 {
+			t.Fatalf("%d wake-up entries after %d passivations, want 1", n, s.Stats().Passivations)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if countEvents[*GrantExpired](j.Events("w")) != 1 {
+			t.Fatal("grant of a passivated wallet did not expire")
+		}
+	})
+}

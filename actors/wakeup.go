@@ -10,13 +10,19 @@ import (
 // (a grant activating or expiring), and sends them a Tick then. It lets a
 // wallet with a grant expiring next month leave memory today; a wallet with
 // open holds stays in memory with its own timer. One goroutine and one
-// timer for the whole node; one heap entry per passivated wallet.
+// timer for the whole node.
+//
+// earliest holds each listed wallet's earliest time: a wallet passivated
+// again with a change due no sooner adds nothing, so the heap holds about
+// one entry per passivated wallet, not one per passivation. (An entry left
+// behind by an earlier time sends a Tick that finds nothing due.)
 type wakeups struct {
-	mu   sync.Mutex
-	due  wakeHeap
-	kick chan struct{}
-	quit chan struct{}
-	done chan struct{}
+	mu       sync.Mutex
+	due      wakeHeap
+	earliest map[string]int64
+	kick     chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
 }
 
 type wake struct {
@@ -38,12 +44,18 @@ func (h *wakeHeap) Pop() any {
 }
 
 func (s *System) startWakeups() {
-	s.wake = &wakeups{kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	s.wake = &wakeups{earliest: make(map[string]int64),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go s.wake.run(s)
 }
 
 func (k *wakeups) add(wallet string, at int64) {
 	k.mu.Lock()
+	if e, ok := k.earliest[wallet]; ok && e <= at {
+		k.mu.Unlock()
+		return
+	}
+	k.earliest[wallet] = at
 	heap.Push(&k.due, wake{at: at, wallet: wallet})
 	first := k.due[0].wallet == wallet && k.due[0].at == at
 	k.mu.Unlock()
@@ -64,7 +76,11 @@ func (k *wakeups) run(s *System) {
 		var ready []string
 		k.mu.Lock()
 		for len(k.due) > 0 && k.due[0].at <= now {
-			ready = append(ready, heap.Pop(&k.due).(wake).wallet)
+			w := heap.Pop(&k.due).(wake)
+			if k.earliest[w.wallet] == w.at {
+				delete(k.earliest, w.wallet)
+			}
+			ready = append(ready, w.wallet)
 		}
 		next := int64(-1)
 		if len(k.due) > 0 {
