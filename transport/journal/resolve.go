@@ -24,7 +24,10 @@ import (
 //   - its sequence is still prev: it did not land; send it again with the
 //     same fence and id, so a late arrival of the first send and the
 //     resend can never both land;
-//   - anything else: another writer appended first: ErrFenced.
+//   - anything else: another writer appended after prev. Ours may still be
+//     under it (landed, then overwritten by a new owner), so the subject's
+//     first message after prev decides: ours, acked with its position;
+//     another's, ErrFenced; unreadable, ErrOutcomeUnknown.
 //
 // Only the wallets whose fence is stale fail; the others are resent,
 // never lost or doubled. The server does not say which message of an
@@ -54,7 +57,8 @@ func (j *Journal) resolve(b *batch, cause error) {
 		case l.seq == p.prev:
 			again = append(again, p)
 		default:
-			done, pos, errs = append(done, p), append(pos, 0), append(errs, actors.ErrFenced)
+			seq, err := j.landedUnder(p)
+			done, pos, errs = append(done, p), append(pos, seq), append(errs, err)
 			explained = true
 		}
 	}
@@ -213,8 +217,32 @@ type msgGetReply struct {
 const errCodeNoMessage jetstream.ErrorCode = 10037
 
 func (j *Journal) lastFor(ctx context.Context, subject string) (lastMsg, error) {
-	req, _ := json.Marshal(map[string]string{"last_by_subj": subject})
-	m, err := j.nc.RequestWithContext(ctx, j.apiSubject("STREAM.MSG.GET."+j.cfg.Stream), req)
+	return j.msgGet(ctx, map[string]any{"last_by_subj": subject})
+}
+
+// landedUnder decides an append whose subject moved past its fence: by
+// the subject's first message after prev, which is ours if ours landed
+// (then: its position and no error).
+func (j *Journal) landedUnder(p *pending) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(j.cfg.AckTimeout, resolveTimeout))
+	defer cancel()
+	m, err := j.msgGet(ctx, map[string]any{"seq": p.prev + 1, "next_by_subj": p.subject})
+	switch {
+	case err != nil:
+		// Never guess: failed, the actor rebuilds from what the journal holds.
+		return 0, fmt.Errorf("journal: append outcome unknown (reading past its fence: %w)", err)
+	case m.id == p.id:
+		return m.seq, nil
+	default:
+		return 0, actors.ErrFenced
+	}
+}
+
+// msgGet asks the stream leader (STREAM.MSG.GET) for the message req
+// names and returns its sequence and append id (zero: no such message).
+func (j *Journal) msgGet(ctx context.Context, req map[string]any) (lastMsg, error) {
+	body, _ := json.Marshal(req)
+	m, err := j.nc.RequestWithContext(ctx, j.apiSubject("STREAM.MSG.GET."+j.cfg.Stream), body)
 	if err != nil {
 		return lastMsg{}, err
 	}

@@ -93,6 +93,25 @@ func testResolveUnknownOutcome(t *testing.T, staged bool) {
 	}
 }
 
+// An append that landed, and that a new owner then wrote on top of, is
+// acknowledged at its own position — its change is in the journal — not
+// reported fenced.
+func TestResolveLandedThenOverwritten(t *testing.T) {
+	e := startEnvStaged(t, t.TempDir(), false)
+	j, js := e.open(t, Config{})
+	other, _ := e.open(t, Config{})
+	ch := make(chan result, 2)
+	ours := pendingFor(t, j, "moved", 0, "x.1", ch)
+	at := publishAs(t, js, ours)
+	if _, err := appendSync(t, other, "moved", at, newScript("moved").next(t)); err != nil {
+		t.Fatal(err)
+	}
+	resolveNow(j, errAckTimeout, ours)
+	if got := wait(t, ch); got != (result{pos: at}) {
+		t.Fatalf("outcome %+v, want landed at %d", got, at)
+	}
+}
+
 // An API refusal no wallet explains is retried MaxAttempts times, then
 // reported; the append is known not to have landed.
 func TestResolveGivesUpOnRefusal(t *testing.T) {
