@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -39,6 +40,11 @@ type kvBlobs struct {
 	kv     jetstream.KeyValue
 	large  jetstream.ObjectStore
 	inline int
+	// inLarge names the wallets whose entry this process saw point at the
+	// object store (Get or Put): an inline Put then deletes the object,
+	// which would otherwise stay behind for good. A wallet is always read
+	// (activation) before this process saves it, so none is missed.
+	inLarge sync.Map
 }
 
 // OpenJetStream opens (creating if needed) the snapshot buckets on js.
@@ -83,6 +89,7 @@ func (b *kvBlobs) Get(ctx context.Context, wallet string) ([]byte, error) {
 	case len(v) > 0 && v[0] == tagInline:
 		return v[1:], nil
 	case len(v) > 0 && v[0] == tagObject:
+		b.inLarge.Store(wallet, struct{}{})
 		data, err := b.large.GetBytes(ctx, wallet)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot: get large %s: %w", wallet, err)
@@ -100,6 +107,12 @@ func (b *kvBlobs) Put(ctx context.Context, wallet string, data []byte) error {
 		if _, err := b.kv.Put(ctx, wallet, entry); err != nil {
 			return fmt.Errorf("snapshot: put %s: %w", wallet, err)
 		}
+		if _, was := b.inLarge.LoadAndDelete(wallet); was {
+			// The entry no longer points at the object: drop it.
+			if err := b.large.Delete(ctx, wallet); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return fmt.Errorf("snapshot: delete the large snapshot of %s: %w", wallet, err)
+			}
+		}
 		return nil
 	}
 	if _, err := b.large.PutBytes(ctx, wallet, data); err != nil {
@@ -108,5 +121,6 @@ func (b *kvBlobs) Put(ctx context.Context, wallet string, data []byte) error {
 	if _, err := b.kv.Put(ctx, wallet, []byte{tagObject}); err != nil {
 		return fmt.Errorf("snapshot: put %s: %w", wallet, err)
 	}
+	b.inLarge.Store(wallet, struct{}{})
 	return nil
 }

@@ -86,6 +86,42 @@ func TestJetStreamStoreRoundTrips(t *testing.T) {
 	}
 }
 
+// A snapshot that shrinks back under the inline size leaves no object
+// behind in the large store.
+func TestJetStreamStoreDropsALargeSnapshotThatShrank(t *testing.T) {
+	js := startJetStream(t)
+	ctx := ctxT(t)
+	store, err := OpenJetStream(ctx, js, Config{Inline: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bigWallet(t, 100) // ~10 KB, over the 1 KB inline bound
+	if err := store.Save(ctx, big.Image(1)); err != nil {
+		t.Fatal(err)
+	}
+	large, err := js.ObjectStore(ctx, Bucket+"_LARGE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := large.GetInfo(ctx, "big"); err != nil {
+		t.Fatalf("the large snapshot is not in the object store: %v", err)
+	}
+	small := actors.NewWallet("big", actors.DefaultLimits())
+	if _, _, err := small.Execute(actors.Grant{ID: "g", Amount: 1, Kind: "paid"}, time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(ctx, small.Image(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := large.GetInfo(ctx, "big"); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Fatalf("the shrunk wallet's object is still stored: %v", err)
+	}
+	got, err := store.Load(ctx, "big")
+	if err != nil || got.Pos != 2 {
+		t.Fatalf("load after shrinking: %+v, %v", got, err)
+	}
+}
+
 // bigWallet has holds open holds on one grant, each with its own id.
 func bigWallet(t testing.TB, holds int) *actors.Wallet {
 	limits := actors.DefaultLimits()
