@@ -167,7 +167,11 @@ func (l *ledger) released(w *wallet, req client.ReleaseRequest, rep client.Relea
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.ackLocked(req.ID, "released")
-	if h := w.holds[req.HoldID]; h != nil && rep.Released != h.amount {
+	h := w.holds[req.HoldID]
+	switch {
+	case h == nil:
+		l.wrong(w.name, "release "+req.ID+" of a hold the ledger does not hold open", "an open hold", req.HoldID)
+	case rep.Released != h.amount:
 		l.wrong(w.name, "released of release "+req.ID, h.amount, rep.Released)
 	}
 	delete(w.holds, req.HoldID)
@@ -185,9 +189,12 @@ func (l *ledger) extended(w *wallet, req client.ExtendRequest, rep client.Extend
 	if req.Amount != 0 && rep.Amount != req.Amount {
 		l.wrong(w.name, "amount of extend "+req.ID, req.Amount, rep.Amount)
 	}
-	if h := w.holds[req.HoldID]; h != nil {
-		h.amount, h.expires = rep.Amount, rep.ExpiresAt
+	h := w.holds[req.HoldID]
+	if h == nil {
+		l.wrong(w.name, "extend "+req.ID+" of a hold the ledger does not hold open", "an open hold", req.HoldID)
+		return
 	}
+	h.amount, h.expires = rep.Amount, rep.ExpiresAt
 }
 
 func (l *ledger) debited(w *wallet, req client.DebitRequest, rep client.DebitReply) {
