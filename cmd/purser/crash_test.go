@@ -44,10 +44,7 @@ func request(t *testing.T, nc *nats.Conn, subject string, body any) map[string]a
 func TestCrashMidBurstLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServe(t, dir, "--max-batch", "4")
-	nc, err := nats.Connect(srv.url, nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := dial(t, srv.url, nats.MaxReconnects(0))
 	request(t, nc, "purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 10_000, "kind": "paid"})
 
 	const width, amount = 50, 300 // at most 33 fit in 10,000
@@ -84,11 +81,7 @@ func TestCrashMidBurstLosesNothingAcknowledged(t *testing.T) {
 	nc.Close()
 
 	srv = startServe(t, dir)
-	nc, err = nats.Connect(srv.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc = dial(t, srv.url)
 	answered := 0
 	for id, o := range outcomes {
 		if o.answered {

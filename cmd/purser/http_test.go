@@ -14,7 +14,6 @@ import (
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/purser-dev/purser/transport/journal"
@@ -49,11 +48,7 @@ func readyz(t *testing.T, h http.Handler) (int, string) {
 
 func TestReadyzOnlyOnceTheNodeAnswersAndTheStreamExists(t *testing.T) {
 	url := startNATS(t, true)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dial(t, url)
 	r := &readiness{streams: []string{journal.DefaultStream, "OBJ_SNAPS"}}
 
 	if code, body := readyz(t, r); code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {

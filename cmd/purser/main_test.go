@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nats-io/nats.go"
 )
 
 // TestMain lets the test binary be `purser` itself: with PURSER_RUN_MAIN=1
@@ -75,4 +77,15 @@ func startServe(t *testing.T, dir string, extra ...string) *server {
 	}
 	t.Fatalf("purser serve exited before serving: %v", lines.Err())
 	return nil
+}
+
+// dial connects to the NATS server at url for the rest of the test.
+func dial(t *testing.T, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
 }

@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/nats-io/nats.go"
 )
 
 func natsCLI(t *testing.T) string {
@@ -33,11 +31,7 @@ func natsCLI(t *testing.T) string {
 func TestStockNatsCLIReservesAndSettles(t *testing.T) {
 	cli := natsCLI(t)
 	srv := startServe(t, t.TempDir())
-	nc, err := nats.Connect(srv.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dial(t, srv.url)
 	request(t, nc, "purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 10_000, "kind": "paid"})
 
 	run := func(args ...string) string {

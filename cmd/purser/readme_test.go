@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
 
 // quickstart returns the command lines of README.md's quickstart block.
@@ -107,11 +105,7 @@ func natsReq(t *testing.T, url string, args []string) string {
 		}
 		return string(out)
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dial(t, url)
 	msg, err := nc.Request(args[1], []byte(args[2]), 5*time.Second)
 	if err != nil {
 		t.Fatalf("request %v: %v", args, err)

@@ -19,10 +19,7 @@ import (
 func TestSIGTERMDrainsAndExitsCleanly(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServe(t, dir)
-	nc, err := nats.Connect(srv.url, nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := dial(t, srv.url, nats.MaxReconnects(0))
 	request(t, nc, "purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1_000_000, "kind": "paid"})
 
 	var mu sync.Mutex
@@ -65,11 +62,7 @@ func TestSIGTERMDrainsAndExitsCleanly(t *testing.T) {
 	wg.Wait()
 
 	srv = startServe(t, dir)
-	nc, err = nats.Connect(srv.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc = dial(t, srv.url)
 	bal := request(t, nc, "purser.v1.balance.acme", map[string]any{})
 	spent := 1_000_000 - int64(bal["balance"].(float64))
 	// Every acknowledged debit is there; an unacknowledged one may be too.
