@@ -33,11 +33,15 @@ func TestSIGTERMDrainsAndExitsCleanly(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				m, err := nc.RequestWithContext(ctx, "purser.v1.debit.acme", data)
 				cancel()
-				if err != nil {
-					return
-				}
 				var r map[string]any
-				if json.Unmarshal(m.Data, &r) != nil || r["error"] != nil {
+				if err == nil {
+					err = json.Unmarshal(m.Data, &r)
+				}
+				if err != nil || r["error"] != nil {
+					if i <= 3 { // before SIGTERM: fail rather than leave the test waiting
+						t.Errorf("debit %d of worker %d before SIGTERM: %v %v", i, w, err, r["error"])
+						started <- struct{}{}
+					}
 					return
 				}
 				mu.Lock()
