@@ -1,0 +1,185 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// StreamSync makes what the embedded server has stored in one stream
+// durable on demand: the group commit of a server that does not fsync each
+// write (Config.RelaxFsync).
+//
+// Why it is sound: on a single-node (R1) file-backed stream, nats-server
+// 2.15 writes every message into the stream's last message block file with
+// pwrite before it acknowledges the publish (filestore.go: fs.fip, "flush
+// in place", is set for R1; writeMsgRecord → flushPendingMsgsLocked →
+// mb.writeAt); only the fsync after it depends on sync_interval. fsync(2)
+// makes durable every write to the file made before it, by whichever
+// descriptor. So a Sync that starts after a set of acks makes all of those
+// messages durable, however many there are: one fsync for all the writes
+// of many wallets, where `sync_interval: always` pays one per message. On
+// restart the file store rebuilds its state from the block files (index.db
+// is only a cache checked against them), as it does after any crash of a
+// server with the default sync interval.
+//
+// The layout it relies on (jetstream/<account>/streams/<stream>/msgs/
+// <index>.blk, one block written at a time, blocks never removed from a
+// stream that denies deletes and purges and has no limits) is
+// nats-server's; TestStreamSync fails if a message acknowledged before a
+// Sync is not in a file Sync fsynced.
+type StreamSync struct {
+	streamDir string
+	msgsDir   string
+
+	mu     sync.Mutex
+	primed bool
+	cur    uint64   // index of the block being written
+	f      *os.File // that block, open for fsync
+	failed error    // a failed fsync is never retried
+	// fsync is (*os.File).Sync; tests record what was synced.
+	fsync func(*os.File) error
+}
+
+// StreamSync returns the stream's syncer. The stream need not exist yet;
+// the first Sync must come after it has stored something.
+func (s *Server) StreamSync(stream string) *StreamSync {
+	dir := filepath.Join(s.dataDir, "jetstream", globalAccount, "streams", stream)
+	return &StreamSync{streamDir: dir, msgsDir: filepath.Join(dir, "msgs"), fsync: (*os.File).Sync}
+}
+
+// Sync returns once every message the server acknowledged before the call
+// is on stable storage. After a failed fsync the kernel may have dropped
+// the dirty pages and report the next fsync clean, so a failure is
+// permanent: every later Sync returns it.
+func (ss *StreamSync) Sync() error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.failed != nil {
+		return ss.failed
+	}
+	err := ss.sync()
+	if err != nil {
+		ss.failed = fmt.Errorf("embedded: fsync of stream store: %w", err)
+		return ss.failed
+	}
+	return nil
+}
+
+func (ss *StreamSync) sync() error {
+	if !ss.primed {
+		return ss.prime()
+	}
+	if err := ss.fsync(ss.f); err != nil {
+		return err
+	}
+	// Messages acknowledged before this call may sit in blocks created
+	// since the last one; they are found in order, and the directory
+	// entry of each new block is made durable too.
+	for {
+		next := filepath.Join(ss.msgsDir, strconv.FormatUint(ss.cur+1, 10)+".blk")
+		f, err := os.Open(next)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := ss.fsync(f); err != nil {
+			f.Close()
+			return err
+		}
+		if err := ss.syncPath(ss.msgsDir); err != nil {
+			f.Close()
+			return err
+		}
+		ss.f.Close()
+		ss.f, ss.cur = f, ss.cur+1
+	}
+}
+
+// prime fsyncs the whole stream directory once: every block (some may
+// have been written before the first Sync), the stream's metadata, and
+// the directories up to the store root, so the stream itself survives a
+// power loss even though the server wrote its metadata without a sync.
+func (ss *StreamSync) prime() error {
+	entries, err := os.ReadDir(ss.msgsDir)
+	if err != nil {
+		return err
+	}
+	var last uint64
+	found := false
+	for _, e := range entries {
+		idx, ok := strings.CutSuffix(e.Name(), ".blk")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(idx, 10, 64)
+		if err != nil {
+			continue
+		}
+		if !found || n > last {
+			last, found = n, true
+		}
+	}
+	if !found {
+		return fmt.Errorf("no message block in %s", ss.msgsDir)
+	}
+	err = filepath.WalkDir(ss.streamDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil // the batch staging link (Config.BatchStagingDir)
+		}
+		return ss.syncPath(path)
+	})
+	if err != nil {
+		return err
+	}
+	// streams/, the account directory, jetstream/.
+	for dir, i := filepath.Dir(ss.streamDir), 0; i < 3; dir, i = filepath.Dir(dir), i+1 {
+		if err := ss.syncPath(dir); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(filepath.Join(ss.msgsDir, strconv.FormatUint(last, 10)+".blk"))
+	if err != nil {
+		return err
+	}
+	ss.f, ss.cur, ss.primed = f, last, true
+	// A block may have been created after the listing: sync finds it.
+	return ss.sync()
+}
+
+// Close releases the open block.
+func (ss *StreamSync) Close() error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.f == nil {
+		return nil
+	}
+	err := ss.f.Close()
+	ss.f = nil
+	if ss.failed == nil {
+		ss.failed = errors.New("embedded: stream sync closed")
+	}
+	return err
+}
+
+func (ss *StreamSync) syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = ss.fsync(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

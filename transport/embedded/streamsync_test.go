@@ -1,0 +1,101 @@
+package embedded
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestStreamSync proves what the journal's group commit relies on: after
+// Sync, every message the server acknowledged before it is in a file Sync
+// fsynced, at the size it has now — across block rolls, whose directory
+// entries are synced too. It fails if nats-server stops writing a message
+// before acknowledging it, or moves its blocks.
+func TestStreamSync(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Start(Config{DataDir: dir, Port: RandomPort, RelaxFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, js := connect(t, s)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
+		Storage: jetstream.FileStorage, DenyDelete: true, DenyPurge: true}); err != nil {
+		t.Fatal(err)
+	}
+	ss := s.StreamSync("J")
+	defer ss.Close()
+	synced := map[string]int64{} // path → size when last fsynced
+	syncs := map[string]int{}    // path → fsyncs
+	ss.fsync = func(f *os.File) error {
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		synced[f.Name()] = fi.Size()
+		syncs[f.Name()]++
+		return f.Sync()
+	}
+	msgs := filepath.Join(dir, "jetstream", globalAccount, "streams", "J", "msgs")
+	// 8 MB blocks (a limits stream without limits): 24 MB rolls twice.
+	payload := make([]byte, 96<<10)
+	known := 0 // blocks after the previous Sync
+	rolls := 0
+	for i := range 256 {
+		payload[0] = byte(i)
+		if _, err := js.Publish(ctx, "j.x", payload); err != nil {
+			t.Fatal(err)
+		}
+		dirSyncs := syncs[msgs]
+		if err := ss.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		after := blocks(t, msgs)
+		if len(after) > known {
+			if syncs[msgs] == dirSyncs {
+				t.Fatalf("message %d opened block %d, but the directory entry was not synced", i, len(after))
+			}
+			rolls++
+		}
+		known = len(after)
+		for _, b := range after {
+			fi, err := os.Stat(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := synced[b]; !ok || got != fi.Size() {
+				t.Fatalf("after message %d: %s is %d bytes, last fsynced at %d (synced: %v)", i, b, fi.Size(), got, ok)
+			}
+		}
+	}
+	if rolls < 3 {
+		t.Fatalf("%d new blocks seen: the test did not roll blocks", rolls)
+	}
+	for _, p := range []string{filepath.Join(dir, "jetstream"), filepath.Join(msgs, "..", "meta.inf")} {
+		if _, ok := synced[filepath.Clean(p)]; !ok {
+			t.Errorf("%s never synced by the first Sync", p)
+		}
+	}
+}
+
+func blocks(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".blk") {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out
+}
