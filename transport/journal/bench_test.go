@@ -40,13 +40,20 @@ func BenchmarkAppend(b *testing.B) {
 		{"staged/batch/min1/inflight2", true, Config{MinBatch: 1, MaxInflight: 2}},
 		{"staged/batch/min1/inflight4", true, Config{MinBatch: 1, MaxInflight: 4}},
 	} {
-		b.Run(c.name, func(b *testing.B) { benchAppend(b, c.staged, c.cfg, 1000, 64) })
+		b.Run(c.name, func(b *testing.B) {
+			e := startEnvStaged(b, b.TempDir(), c.staged)
+			benchAppend(b, e, c.cfg, 1000, 64)
+		})
 	}
+	b.Run("groupsync", func(b *testing.B) {
+		e := startEnvSetup(b, b.TempDir(), setup{groupSync: true})
+		benchAppend(b, e, Config{}, 1000, 64)
+	})
 }
 
-func benchAppend(b *testing.B, staged bool, cfg Config, wallets, appenders int) {
-	e := startEnvStaged(b, b.TempDir(), staged)
+func benchAppend(b *testing.B, e *env, cfg Config, wallets, appenders int) {
 	j, _ := e.open(b, cfg)
+	cfg = j.cfg
 	evs := reserveEvents(b)
 	prev := make([]uint64, wallets)
 	locks := make([]sync.Mutex, wallets)
@@ -90,7 +97,14 @@ func benchAppend(b *testing.B, staged bool, cfg Config, wallets, appenders int) 
 	slices.Sort(all)
 	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
-	b.ReportMetric(float64(st.Messages)/float64(max(st.Batches, 1)), "appends/write")
+	if st.Syncs > 0 {
+		b.ReportMetric(float64(st.SyncTime.Microseconds())/float64(st.Syncs), "us/sync")
+	}
+	writes := st.Batches
+	if cfg.Mode == ModeGroupSync {
+		writes = st.Syncs
+	}
+	b.ReportMetric(float64(st.Messages)/float64(max(writes, 1)), "appends/write")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
@@ -112,10 +126,10 @@ func reserveEvents(tb testing.TB) []actors.Event {
 //
 //	go test -run '^$' -bench BenchmarkAtomicBatchSize -benchtime 40x ./transport/journal/
 func BenchmarkAtomicBatchSize(b *testing.B) {
-	for _, staged := range stagings {
+	for _, su := range batchSetups {
 		for _, k := range []int{1, 2, 16, 64, 256, 512} {
-			b.Run(fmt.Sprintf("%s/msgs%d", stagingName(staged), k), func(b *testing.B) {
-				benchBatchSize(b, staged, k)
+			b.Run(fmt.Sprintf("%s/msgs%d", su.name, k), func(b *testing.B) {
+				benchBatchSize(b, su.staged, k)
 			})
 		}
 	}

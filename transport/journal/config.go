@@ -21,6 +21,14 @@ const (
 	// fallback for servers without atomic publish (< 2.12), and the
 	// baseline the benchmarks compare against.
 	ModeSingle
+	// ModeGroupSync publishes each append as its own fenced message to a
+	// server that does not fsync each write, and acknowledges an append
+	// only after Config.Sync, called after its publish was acked, has
+	// made it durable: one fsync for every append acked meanwhile, with
+	// no atomic batch in the way. It needs a Sync that reaches the
+	// server's files, so it is for an embedded server
+	// (embedded.StreamSync); docs/journal.md measures it against ModeBatch.
+	ModeGroupSync
 )
 
 // Defaults. MaxBatch stays under nats-server's default atomic batch limit
@@ -73,6 +81,11 @@ type Config struct {
 	// then it fails with that error. Unknown outcomes are never given up
 	// on this way: they are resolved until the journal closes.
 	MaxAttempts int
+	// Sync, required by ModeGroupSync and unused otherwise, returns once
+	// every message the server acknowledged before the call is on stable
+	// storage. An error is permanent: the journal then fails every append
+	// that Sync was to cover, and every later one.
+	Sync func() error
 	// Logger receives warnings (fences, retries); nil discards them.
 	Logger *zap.Logger
 }
@@ -98,7 +111,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
-		if c.Mode == ModeSingle {
+		if c.Mode != ModeBatch {
 			c.MaxInflight = 4096
 		}
 	}
@@ -119,8 +132,10 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	switch {
-	case c.Mode != ModeBatch && c.Mode != ModeSingle:
+	case c.Mode != ModeBatch && c.Mode != ModeSingle && c.Mode != ModeGroupSync:
 		return fmt.Errorf("journal: unknown mode %d", c.Mode)
+	case (c.Mode == ModeGroupSync) != (c.Sync != nil):
+		return errors.New("journal: ModeGroupSync needs Sync, and only it uses one")
 	case c.Replicas < 1 || c.Replicas > 5:
 		return fmt.Errorf("journal: replicas %d not in 1..5", c.Replicas)
 	case c.MaxBatch < 1 || c.MaxBatch > 1000:

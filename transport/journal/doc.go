@@ -30,6 +30,16 @@
 // non-atomic "fast" batch, stores and fsyncs one message at a time, so
 // it shares nothing; neither do pipelined async publishes.
 //
+// Group sync (ModeGroupSync, what `purser serve` runs on its embedded
+// server): the server is started without per-write fsync, each append is
+// a plain fenced publish, and an acknowledged publish only counts once
+// Config.Sync (embedded.StreamSync: fsync of the stream's block files,
+// which the server writes before it acks) has returned after its ack.
+// One fsync covers every append acknowledged while the previous one ran,
+// with no atomic batch and its staging in the way; the fence and the
+// resolution below are unchanged. A failed fsync fails the journal for
+// good (ErrNotDurable).
+//
 // Failure: the server checks every fence of an atomic batch before storing
 // any of it and refuses the whole batch if one is stale, without saying
 // which. Any batch without a clean ack — refused, timed out, cut off — is

@@ -22,25 +22,45 @@ import (
 type env struct {
 	dir     string
 	staging string // BatchStagingDir, "" for the server's own on-disk staging
+	// relaxed: the server does not fsync each write; a journal opened
+	// with the default mode runs ModeGroupSync on sync, as `purser serve`
+	// does.
+	relaxed bool
+	sync    *embedded.StreamSync
 	srv     *embedded.Server
 }
 
-// stagings are the two ways the server stages atomic batches; the tests
-// that involve batches run under both.
-var stagings = []bool{false, true}
-
-func stagingName(staged bool) string {
-	if staged {
-		return "staged"
-	}
-	return "disk"
+// setup is one way of making appends durable: atomic batches staged by
+// the server on disk or on a tmpfs (fsync always), or group sync.
+type setup struct {
+	name      string
+	staged    bool
+	groupSync bool
 }
 
-// forStagings runs test once per way of staging atomic batches.
-func forStagings(t *testing.T, test func(t *testing.T, staged bool)) {
-	for _, staged := range stagings {
-		t.Run(stagingName(staged), func(t *testing.T) { test(t, staged) })
+var (
+	// batchSetups are the two ways the server stages atomic batches.
+	batchSetups = []setup{{name: "disk"}, {name: "staged", staged: true}}
+	// allSetups adds ModeGroupSync, for tests of what every mode keeps.
+	allSetups = append(batchSetups[:len(batchSetups):len(batchSetups)], setup{name: "groupsync", groupSync: true})
+)
+
+// forSetups runs test once per setup.
+func forSetups(t *testing.T, setups []setup, test func(t *testing.T, su setup)) {
+	for _, su := range setups {
+		t.Run(su.name, func(t *testing.T) { test(t, su) })
 	}
+}
+
+// startEnvSetup starts a server for su.
+func startEnvSetup(tb testing.TB, dir string, su setup) *env {
+	tb.Helper()
+	if su.groupSync {
+		e := &env{dir: dir, relaxed: true}
+		e.start(tb)
+		return e
+	}
+	return startEnvStaged(tb, dir, su.staged)
 }
 
 // startEnv starts a server that stages atomic batches on disk (the
@@ -62,7 +82,7 @@ func startEnvStaged(tb testing.TB, dir string, staged bool) *env {
 
 func (e *env) start(tb testing.TB) {
 	tb.Helper()
-	cfg := embedded.Config{DataDir: e.dir, Port: embedded.RandomPort}
+	cfg := embedded.Config{DataDir: e.dir, Port: embedded.RandomPort, RelaxFsync: e.relaxed}
 	if e.staging != "" {
 		cfg.BatchStagingDir, cfg.StagedStreams = e.staging, []string{DefaultStream}
 	}
@@ -72,6 +92,11 @@ func (e *env) start(tb testing.TB) {
 	}
 	e.srv = srv
 	tb.Cleanup(srv.Shutdown)
+	if e.relaxed {
+		// The syncer belongs to this server; a restart makes a new one.
+		e.sync = srv.StreamSync(DefaultStream)
+		tb.Cleanup(func() { _ = e.sync.Close() })
+	}
 }
 
 // restart stops the server and starts it again on the same directories.
@@ -102,6 +127,9 @@ func (e *env) open(tb testing.TB, cfg Config) (*Journal, jetstream.JetStream) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if e.relaxed && cfg.Mode == ModeBatch {
+		cfg.Mode, cfg.Sync = ModeGroupSync, e.sync.Sync
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))

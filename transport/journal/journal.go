@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,9 +39,10 @@ var (
 const hdrAppendID = "Purser-Append-Id"
 
 // Journal is actors.Journal on a JetStream stream. Appends pending across
-// wallets are coalesced into atomic batches (ModeBatch): one durable
-// write per batch, each wallet's message on its own subject with its own
-// fence. See doc.go for the protocol.
+// wallets share one durable write — an atomic batch (ModeBatch) or one
+// fsync of the embedded server's files (ModeGroupSync) — each wallet's
+// message on its own subject with its own fence. See doc.go for the
+// protocol.
 type Journal struct {
 	cfg   Config
 	nc    *nats.Conn
@@ -66,10 +68,15 @@ type Journal struct {
 	// held stops the sender taking work, so tests can make one batch of
 	// many appends deterministically (holdSends).
 	held bool
+	// unsynced are acknowledged by the server, awaiting Sync
+	// (ModeGroupSync); broken is Sync's first failure.
+	unsynced []acked
+	broken   error
 
 	wake      chan struct{}  // cap 1: the sender has work
+	syncWake  chan struct{}  // cap 1: the syncer has work
 	stop      chan struct{}  // closed by Close
-	wg        sync.WaitGroup // the sender
+	wg        sync.WaitGroup // the sender and the syncer
 	resolvers sync.WaitGroup // batches taken off the pipeline, not yet finished
 
 	st counters
@@ -110,6 +117,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		busy:     make(map[string]struct{}),
 		inflight: make(map[string]*batch),
 		wake:     make(chan struct{}, 1),
+		syncWake: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
 	// A core subscription on our own reply inbox, never on journal subjects.
@@ -123,6 +131,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 	}
 	j.wg.Add(1)
 	go j.sendLoop()
+	if cfg.Mode == ModeGroupSync {
+		j.wg.Add(1)
+		go j.syncLoop()
+	}
 	return j, nil
 }
 
@@ -157,6 +169,8 @@ func (j *Journal) Append(wallet string, prev uint64, events []actors.Event, done
 	switch {
 	case j.closing:
 		err = ErrClosed
+	case j.broken != nil:
+		err = j.broken
 	case len(j.queue) >= j.cfg.MaxPending:
 		err = ErrOverloaded
 	default:
@@ -251,7 +265,13 @@ func (j *Journal) Close(ctx context.Context) error {
 	j.mu.Lock()
 	queued := j.queue
 	j.queue = nil
+	unsynced := j.unsynced
+	j.unsynced = nil
 	j.mu.Unlock()
+	if len(unsynced) > 0 {
+		// Stored by the server, so worth the one fsync that tells.
+		j.commit(unsynced)
+	}
 	for _, p := range queued {
 		j.finish(p, 0, ErrClosed)
 	}
@@ -290,18 +310,21 @@ func (j *Journal) waitDrained(ctx context.Context) bool {
 type counters struct {
 	appends, acked, fenced, failed           atomic.Uint64
 	batches, messages, resolutions, requeues atomic.Uint64
+	syncs, syncNanos                         atomic.Uint64
 }
 
 // Stats is a snapshot of the journal's counters since New.
 type Stats struct {
-	Appends     uint64 // Append calls
-	Acked       uint64 // appends acknowledged durable
-	Fenced      uint64 // appends refused with actors.ErrFenced
-	Failed      uint64 // appends failed with another error
-	Batches     uint64 // durable writes sent: atomic batches or single publishes
-	Messages    uint64 // journal messages sent, resends included
-	Resolutions uint64 // batches whose outcome was resolved by reading
-	Requeues    uint64 // appends sent again after their batch failed
+	Appends     uint64        // Append calls
+	Acked       uint64        // appends acknowledged durable
+	Fenced      uint64        // appends refused with actors.ErrFenced
+	Failed      uint64        // appends failed with another error
+	Batches     uint64        // durable writes sent: atomic batches or single publishes
+	Messages    uint64        // journal messages sent, resends included
+	Resolutions uint64        // batches whose outcome was resolved by reading
+	Requeues    uint64        // appends sent again after their batch failed
+	Syncs       uint64        // Config.Sync calls (ModeGroupSync)
+	SyncTime    time.Duration // spent in them
 }
 
 // Stats returns the counters.
@@ -311,6 +334,7 @@ func (j *Journal) Stats() Stats {
 		Fenced: j.st.fenced.Load(), Failed: j.st.failed.Load(),
 		Batches: j.st.batches.Load(), Messages: j.st.messages.Load(),
 		Resolutions: j.st.resolutions.Load(), Requeues: j.st.requeues.Load(),
+		Syncs: j.st.syncs.Load(), SyncTime: time.Duration(j.st.syncNanos.Load()),
 	}
 }
 

@@ -17,12 +17,12 @@ import (
 	"github.com/purser-dev/purser/actors"
 )
 
-func TestRoundTrip(t *testing.T) { forStagings(t, testRoundTrip) }
+func TestRoundTrip(t *testing.T) { forSetups(t, allSetups, testRoundTrip) }
 
-func testRoundTrip(t *testing.T, staged bool) {
+func testRoundTrip(t *testing.T, su setup) {
 	for _, mode := range []Mode{ModeBatch, ModeSingle} {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
-			e := startEnvStaged(t, t.TempDir(), staged)
+			e := startEnvSetup(t, t.TempDir(), su)
 			j, _ := e.open(t, Config{Mode: mode})
 			s := newScript("w1")
 			var prev uint64
@@ -68,12 +68,12 @@ func testRoundTrip(t *testing.T, staged bool) {
 	}
 }
 
-func TestFenceStaleWriter(t *testing.T) { forStagings(t, testFenceStaleWriter) }
+func TestFenceStaleWriter(t *testing.T) { forSetups(t, allSetups, testFenceStaleWriter) }
 
-func testFenceStaleWriter(t *testing.T, staged bool) {
+func testFenceStaleWriter(t *testing.T, su setup) {
 	for _, mode := range []Mode{ModeBatch, ModeSingle} {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
-			e := startEnvStaged(t, t.TempDir(), staged)
+			e := startEnvSetup(t, t.TempDir(), su)
 			a, _ := e.open(t, Config{Mode: mode})
 			b, _ := e.open(t, Config{Mode: mode})
 			s := newScript("w1")
@@ -101,10 +101,10 @@ func testFenceStaleWriter(t *testing.T, staged bool) {
 
 // A stale fence inside one atomic batch makes the server refuse the whole
 // batch; only its wallet may fail, the others must land exactly once.
-func TestFenceInSharedBatch(t *testing.T) { forStagings(t, testFenceInSharedBatch) }
+func TestFenceInSharedBatch(t *testing.T) { forSetups(t, batchSetups, testFenceInSharedBatch) }
 
-func testFenceInSharedBatch(t *testing.T, staged bool) {
-	e := startEnvStaged(t, t.TempDir(), staged)
+func testFenceInSharedBatch(t *testing.T, su setup) {
+	e := startEnvSetup(t, t.TempDir(), su)
 	owner, _ := e.open(t, Config{})
 	j, _ := e.open(t, Config{MinBatch: 1}) // seven appends make a batch
 	stale := newScript("stale")
@@ -154,10 +154,12 @@ func testFenceInSharedBatch(t *testing.T, staged bool) {
 // Many wallets appending at once, each like an actor (one append in
 // flight, the next fenced on the last position), are coalesced into far
 // fewer durable writes, and every batch lands once, in order.
-func TestConcurrentWalletsCoalesced(t *testing.T) { forStagings(t, testConcurrentWalletsCoalesced) }
+func TestConcurrentWalletsCoalesced(t *testing.T) {
+	forSetups(t, allSetups, testConcurrentWalletsCoalesced)
+}
 
-func testConcurrentWalletsCoalesced(t *testing.T, staged bool) {
-	e := startEnvStaged(t, t.TempDir(), staged)
+func testConcurrentWalletsCoalesced(t *testing.T, su setup) {
+	e := startEnvSetup(t, t.TempDir(), su)
 	j, _ := e.open(t, Config{})
 	const wallets, per = 200, 15
 	acked := make([][]uint64, wallets)
@@ -200,17 +202,21 @@ func testConcurrentWalletsCoalesced(t *testing.T, staged bool) {
 	if st.Acked != wallets*per || st.Messages != wallets*per {
 		t.Fatalf("stats %+v: want %d acked, each sent once", st, wallets*per)
 	}
-	if st.Batches*4 > st.Appends {
-		t.Fatalf("%d durable writes for %d appends: not coalesced", st.Batches, st.Appends)
+	writes := st.Batches
+	if su.groupSync {
+		writes = st.Syncs
 	}
-	t.Logf("%d appends in %d batches", st.Appends, st.Batches)
+	if writes*4 > st.Appends {
+		t.Fatalf("%d durable writes for %d appends: not coalesced", writes, st.Appends)
+	}
+	t.Logf("%d appends in %d durable writes", st.Appends, writes)
 }
 
-func TestRestartKeepsEverything(t *testing.T) { forStagings(t, testRestartKeepsEverything) }
+func TestRestartKeepsEverything(t *testing.T) { forSetups(t, allSetups, testRestartKeepsEverything) }
 
-func testRestartKeepsEverything(t *testing.T, staged bool) {
+func testRestartKeepsEverything(t *testing.T, su setup) {
 	dir := t.TempDir()
-	e := startEnvStaged(t, dir, staged)
+	e := startEnvSetup(t, dir, su)
 	j, _ := e.open(t, Config{Partitions: 16})
 	s := newScript("w1")
 	var acked []uint64

@@ -99,6 +99,7 @@ func (j *Journal) resolve(b *batch, cause error) {
 		}
 		again = nil
 	}
+	j.syncLanded(errs)
 	j.requeue(done, again)
 	for i, p := range done {
 		j.finish(p, pos[i], errs[i])

@@ -57,10 +57,10 @@ func resolveNow(j *Journal, cause error, ps ...*pending) {
 	j.resolve(&batch{id: "lost", items: ps}, cause)
 }
 
-func TestResolveUnknownOutcome(t *testing.T) { forStagings(t, testResolveUnknownOutcome) }
+func TestResolveUnknownOutcome(t *testing.T) { forSetups(t, allSetups, testResolveUnknownOutcome) }
 
-func testResolveUnknownOutcome(t *testing.T, staged bool) {
-	e := startEnvStaged(t, t.TempDir(), staged)
+func testResolveUnknownOutcome(t *testing.T, su setup) {
+	e := startEnvSetup(t, t.TempDir(), su)
 	j, js := e.open(t, Config{})
 	other, _ := e.open(t, Config{})
 	chans := map[string]chan result{"landed": make(chan result, 2), "lost": make(chan result, 2), "stale": make(chan result, 2)}
@@ -132,10 +132,10 @@ func TestResolveGivesUpOnRefusal(t *testing.T) {
 // With an ack timeout far below the server's commit time nearly every
 // batch's outcome is unknown: each append must still land exactly once, at the
 // position reported.
-func TestAcksTimingOut(t *testing.T) { forStagings(t, testAcksTimingOut) }
+func TestAcksTimingOut(t *testing.T) { forSetups(t, allSetups, testAcksTimingOut) }
 
-func testAcksTimingOut(t *testing.T, staged bool) {
-	e := startEnvStaged(t, t.TempDir(), staged)
+func testAcksTimingOut(t *testing.T, su setup) {
+	e := startEnvSetup(t, t.TempDir(), su)
 	j, _ := e.open(t, Config{AckTimeout: time.Microsecond})
 	const wallets, per = 20, 5
 	acked := make([][]uint64, wallets)

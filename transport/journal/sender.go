@@ -61,7 +61,7 @@ func (j *Journal) take() *batch {
 		return nil
 	}
 	max := j.cfg.MaxBatch
-	if j.cfg.Mode == ModeSingle || j.eligible(j.cfg.MinBatch) < j.cfg.MinBatch {
+	if j.cfg.Mode != ModeBatch || j.eligible(j.cfg.MinBatch) < j.cfg.MinBatch {
 		// Too few appends waiting to pay an atomic batch's fixed cost
 		// (the server stages each batch in a fresh file store: ~15
 		// fsyncs' worth, docs/journal.md); a plain fenced publish is
@@ -214,8 +214,12 @@ func (j *Journal) onReply(m *nats.Msg) {
 		return
 	}
 	defer j.batchDone()
-	j.release(b.items)
 	first := ack.Seq - n + 1
+	if j.cfg.Mode == ModeGroupSync {
+		j.awaitSync(b.items, first)
+		return
+	}
+	j.release(b.items)
 	for i, p := range b.items {
 		j.finish(p, first+uint64(i), nil)
 	}

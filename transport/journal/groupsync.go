@@ -1,0 +1,120 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ErrNotDurable fails the appends a failed Config.Sync was to cover, and
+// every append after it (ModeGroupSync). The server may have stored them:
+// their outcome is unknown until a Read, like any unacknowledged append.
+var ErrNotDurable = errors.New("journal: the server's store could not be made durable")
+
+// acked is an append the server acknowledged, waiting for the Sync that
+// makes it durable (ModeGroupSync).
+type acked struct {
+	p   *pending
+	pos uint64
+}
+
+// awaitSync hands appends the server has acknowledged to the syncer.
+func (j *Journal) awaitSync(ps []*pending, first uint64) {
+	j.mu.Lock()
+	for i, p := range ps {
+		j.unsynced = append(j.unsynced, acked{p, first + uint64(i)})
+	}
+	j.mu.Unlock()
+	select {
+	case j.syncWake <- struct{}{}:
+	default:
+	}
+}
+
+// syncLoop is the group commit of ModeGroupSync: it takes every append
+// acknowledged so far, makes them durable with one Sync, then reports
+// them. Acks that arrive during a Sync wait for the next, so under load
+// each fsync covers everything acknowledged while the previous one ran.
+func (j *Journal) syncLoop() {
+	defer j.wg.Done()
+	var group []acked
+	for {
+		select {
+		case <-j.syncWake:
+		case <-j.stop:
+			return
+		}
+		for {
+			j.mu.Lock()
+			group, j.unsynced = j.unsynced, group[:0]
+			j.mu.Unlock()
+			if len(group) == 0 {
+				break
+			}
+			j.commit(group)
+			clear(group)
+		}
+	}
+}
+
+// commit makes group durable and reports it.
+func (j *Journal) commit(group []acked) {
+	err := j.sync()
+	ps := make([]*pending, len(group))
+	for i, a := range group {
+		ps[i] = a.p
+	}
+	j.release(ps)
+	for _, a := range group {
+		if err != nil {
+			j.finish(a.p, 0, err)
+		} else {
+			j.finish(a.p, a.pos, nil)
+		}
+	}
+}
+
+// sync calls Config.Sync; its first failure breaks the journal for good,
+// since a failed fsync may have dropped writes a later one would not
+// report.
+func (j *Journal) sync() error {
+	j.st.syncs.Add(1)
+	t0 := time.Now()
+	err := j.cfg.Sync()
+	j.st.syncNanos.Add(uint64(time.Since(t0)))
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("%w: %w", ErrNotDurable, err)
+	j.mu.Lock()
+	first := j.broken == nil
+	if first {
+		j.broken = err
+	}
+	j.mu.Unlock()
+	if first {
+		j.log.Error("journal: fsync failed; refusing every append from now on", zap.Error(err))
+	}
+	return err
+}
+
+// syncLanded makes durable the appends resolution found landed (errs[i]
+// nil) before they are reported, in ModeGroupSync.
+func (j *Journal) syncLanded(errs []error) {
+	if j.cfg.Mode != ModeGroupSync {
+		return
+	}
+	var err error
+	synced := false
+	for i := range errs {
+		if errs[i] != nil {
+			continue
+		}
+		if !synced {
+			err, synced = j.sync(), true
+		}
+		errs[i] = err
+	}
+}

@@ -1,0 +1,88 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// A failed fsync fails the appends it was to cover and every later one,
+// even when a later fsync would succeed: the kernel may have dropped the
+// writes the failure was about and report the next fsync clean.
+func TestGroupSyncFailureIsPermanent(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	var mu sync.Mutex
+	fail := false
+	syncs := 0
+	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		syncs++
+		if fail {
+			return errors.New("EIO")
+		}
+		return e.sync.Sync()
+	}})
+	s := newScript("w1")
+	pos, err := appendSync(t, j, "w1", 0, s.next(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	if _, err := appendSync(t, j, "w1", pos, s.next(t)); !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("append under a failing fsync: %v, want ErrNotDurable", err)
+	}
+	mu.Lock()
+	fail = false
+	before := syncs
+	mu.Unlock()
+	// The failed append reached the server: its position is unknown to the
+	// caller, so any prev would do; none may be acknowledged now.
+	for i := range 3 {
+		if _, err := appendSync(t, j, fmt.Sprintf("other%d", i), 0, newScript("o").next(t)); !errors.Is(err, ErrNotDurable) {
+			t.Fatalf("append after a failed fsync: %v, want ErrNotDurable", err)
+		}
+	}
+	mu.Lock()
+	after := syncs
+	mu.Unlock()
+	if after != before {
+		t.Fatalf("%d more syncs after the failure: appends were sent", after-before)
+	}
+	// Refused at Append: never sent, so not counted as sent and failed.
+	if st := j.Stats(); st.Acked != 1 || st.Failed != 1 || st.Messages != 2 {
+		t.Fatalf("stats %+v: want 1 acked, 1 failed, 2 sent", st)
+	}
+}
+
+// Every append is reported only after a Sync that began after its ack:
+// an append is never acknowledged on the server's word alone.
+func TestGroupSyncAcksOnlyAfterSync(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	entered := make(chan struct{}, 1)
+	gate := make(chan struct{})
+	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		entered <- struct{}{}
+		<-gate
+		return e.sync.Sync()
+	}})
+	ch := appendAsync(t, j, "w1", 0, newScript("w1").next(t))
+	// The server acknowledged the append (the syncer only starts a Sync
+	// for acknowledged appends), and the Sync is held: not reported yet.
+	<-entered
+	if st := j.Stats(); st.Acked != 0 {
+		t.Fatalf("stats %+v: acknowledged before its sync returned", st)
+	}
+	select {
+	case r := <-ch:
+		t.Fatalf("append reported before its sync returned: %+v", r)
+	default:
+	}
+	close(gate)
+	if r := wait(t, ch); r.err != nil || r.pos == 0 {
+		t.Fatalf("append: %+v", r)
+	}
+}
