@@ -24,7 +24,7 @@ import (
 
 type serveFlags struct {
 	dataDir, natsListen, natsURL, httpListen, prefix string
-	relaxFsync                                       bool
+	relaxFsync, serverFsync                          bool
 	batchStaging                                     string
 	journalInflight, journalMinBatch                 int
 	replicas                                         int
@@ -55,9 +55,11 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.httpListen, "http-listen", "127.0.0.1:9464", "host:port for /metrics, /healthz and /readyz (empty: off)")
 	fl.StringVar(&f.prefix, "prefix", "purser", "subject prefix of the API")
 	fl.BoolVar(&f.relaxFsync, "relax-fsync", false, "fsync on an interval, not every write: LOSES ACKNOWLEDGED CHANGES ON POWER LOSS")
+	fl.BoolVar(&f.serverFsync, "server-fsync", false, "the embedded server fsyncs every write and the journal shares fsyncs through "+
+		"JetStream atomic batches (default: the journal fsyncs the stream once per group of appends before answering any; same guarantee, faster)")
 	fl.StringVar(&f.batchStaging, "batch-staging-dir", "auto", "tmpfs directory where the embedded server stages journal batches "+
 		"(auto: /dev/shm/purser-<hash of data dir> if /dev/shm exists; off: stage on disk, about half the durable append rate)")
-	fl.IntVar(&f.journalInflight, "journal-inflight", journal.DefaultMaxInflight, "journal batches awaiting their JetStream ack at once")
+	fl.IntVar(&f.journalInflight, "journal-inflight", 0, "journal publishes (or atomic batches) awaiting their JetStream ack at once (0: the mode's default)")
 	fl.IntVar(&f.journalMinBatch, "journal-min-batch", journal.DefaultMinBatch, "fewest appends worth an atomic batch (fewer go as plain fenced publishes)")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the journal stream when Purser creates it (with --nats-url)")
 	f.natsFlags.register(fl)
@@ -137,7 +139,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 			return err
 		}
 	}
-	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync,
+	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync, ServerFsync: f.serverFsync,
 		BatchStagingDir: stagingDir(f.batchStaging, f.dataDir),
 		Journal:         journal.Config{MaxInflight: f.journalInflight, MinBatch: f.journalMinBatch},
 		NATSURL:         f.natsURL, NATSOptions: natsOpts, Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log,

@@ -30,6 +30,15 @@ type Config struct {
 	DataDir    string // embedded JetStream store; default ./purser-data
 	NATSListen string // embedded server host:port; default 127.0.0.1:4222 (port 0 = random)
 	RelaxFsync bool   // LOSES ACKNOWLEDGED CHANGES ON POWER LOSS; for benchmarks of the rest
+	// ServerFsync makes the embedded server fsync every write itself
+	// (`sync_interval: always`) and the journal share those fsyncs through
+	// JetStream atomic batches (journal.ModeBatch), as it must against an
+	// external server. By default the embedded server writes without
+	// fsync and the journal makes each group of acknowledged appends
+	// durable with one fsync of the stream's files
+	// (journal.ModeGroupSync, embedded.StreamSync) before any is answered:
+	// the same guarantee, a fraction of the cost (docs/journal.md).
+	ServerFsync bool
 	// BatchStagingDir (a tmpfs such as /dev/shm/purser-x) is where the
 	// embedded server stages the journal's atomic batches; empty: on disk
 	// under DataDir. Every message is still fsynced before its ack; see
@@ -54,6 +63,7 @@ type Config struct {
 type Node struct {
 	cfg     Config
 	server  *embedded.Server // nil with NATSURL
+	sync    *embedded.StreamSync
 	nc      *nats.Conn
 	journal *journal.Journal
 	sys     *actors.System
@@ -94,6 +104,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	jcfg := cfg.Journal
 	jcfg.Logger = cfg.Log
+	if n.groupSync() {
+		stream := jcfg.Stream
+		if stream == "" {
+			stream = journal.DefaultStream
+		}
+		n.sync = n.server.StreamSync(stream)
+		jcfg.Mode, jcfg.Sync = journal.ModeGroupSync, n.sync.Sync
+	}
 	if jcfg.Replicas == 0 {
 		jcfg.Replicas = cfg.Replicas
 	}
@@ -120,9 +138,21 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.nc.FlushTimeout(10 * time.Second); err != nil {
 		return nil, fmt.Errorf("register the purser service: %w", err)
 	}
+	fsync := "server, every write"
+	switch {
+	case n.sync != nil:
+		fsync = "journal, every group of appends"
+	case n.server != nil && cfg.RelaxFsync:
+		fsync = "server interval: acknowledged changes can be lost on power loss"
+	}
 	n.log.Info("purser node ready", zap.String("nats", url), zap.Bool("embedded", n.server != nil),
-		zap.Bool("fsync_always", n.server == nil || !cfg.RelaxFsync))
+		zap.String("fsync", fsync))
 	return n, nil
+}
+
+// groupSync: the journal fsyncs the embedded server's files itself.
+func (n *Node) groupSync() bool {
+	return n.server != nil && !n.cfg.RelaxFsync && !n.cfg.ServerFsync
 }
 
 func startEmbedded(cfg Config) (*embedded.Server, error) {
@@ -145,7 +175,9 @@ func startEmbedded(cfg Config) (*embedded.Server, error) {
 	if dir == "" {
 		dir = "./purser-data"
 	}
-	ec := embedded.Config{DataDir: dir, Host: host, Port: port, RelaxFsync: cfg.RelaxFsync, Logger: cfg.Log.Named("nats")}
+	// Without ServerFsync the journal fsyncs (Config.ServerFsync).
+	relax := cfg.RelaxFsync || !cfg.ServerFsync
+	ec := embedded.Config{DataDir: dir, Host: host, Port: port, RelaxFsync: relax, Logger: cfg.Log.Named("nats")}
 	if cfg.BatchStagingDir != "" {
 		stream := cfg.Journal.Stream
 		if stream == "" {
@@ -187,6 +219,9 @@ func (n *Node) Close(ctx context.Context) error {
 		_ = n.nc.FlushWithContext(flushCtx)
 		cancel()
 		n.nc.Close()
+	}
+	if n.sync != nil {
+		errs = append(errs, n.sync.Close())
 	}
 	if n.server != nil {
 		n.server.Shutdown()

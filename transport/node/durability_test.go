@@ -1,0 +1,48 @@
+package node
+
+import (
+	"context"
+	"testing"
+)
+
+// A node's journal makes every acknowledged change durable before the
+// reply: by default with its own fsync of the embedded server's stream
+// (the server does not fsync each write); with ServerFsync by the server
+// on every write, atomic batches sharing it. Both keep the change across
+// a restart.
+func TestDurabilityModes(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		serverFsync bool
+	}{{"group sync", false}, {"server fsync", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{DataDir: dir, NATSListen: "127.0.0.1:0", ServerFsync: tc.serverFsync}
+			n, err := Start(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n.server.NATS().JetStreamConfig().SyncAlways; got != tc.serverFsync {
+				t.Fatalf("server SyncAlways %v, want %v", got, tc.serverFsync)
+			}
+			c := client{t: t, nc: connect(t, n)}
+			c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
+			c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300})
+			st := n.Journal().Stats()
+			if tc.serverFsync && st.Syncs != 0 || !tc.serverFsync && st.Syncs < 2 {
+				t.Fatalf("journal stats %+v: wrong durability path", st)
+			}
+			if st.Acked != 2 {
+				t.Fatalf("journal stats %+v: want 2 appends acknowledged", st)
+			}
+			if err := n.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			n = startNode(t, dir)
+			r := client{t: t, nc: connect(t, n)}.ok("purser.v1.balance.acme", map[string]any{})
+			if r.num("held") != 300 || r.num("available") != 700 {
+				t.Fatalf("after restart: %v", r.body)
+			}
+		})
+	}
+}
