@@ -20,8 +20,9 @@ import (
 	"github.com/purser-dev/purser/transport/wire"
 )
 
-// Version is reported by `nats micro info purser`.
-var Version = "0.1.0"
+// Version is reported by `nats micro info purser`: the version of this
+// API, not of the binary (micro requires semver; builds are named "dev").
+const Version = "0.1.0"
 
 // History reads a wallet's journal for the history op.
 type History interface {
