@@ -18,10 +18,11 @@ import (
 	"github.com/purser-dev/purser/transport/api"
 )
 
-// Ops are the API's ops (SPEC §8) plus "invalid" (a subject that did not
-// parse); latency histograms are created for each up front so that a
-// dashboard sees every op from the first scrape.
-var Ops = []string{"reserve", "check", "settle", "release", "extend", "debit", "balance",
+// latencyOps are the API's ops (SPEC §8) plus "invalid" (a subject that
+// did not parse); latency histograms are created for each up front so that
+// a dashboard sees every op from the first scrape. Unexported, so that no
+// importer can change the series a node exports.
+var latencyOps = [...]string{"reserve", "check", "settle", "release", "extend", "debit", "balance",
 	"grant", "revoke", "configure", "history", "invalid"}
 
 // Metrics holds the collectors of one node. Create it with New.
@@ -88,8 +89,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
 	}, []string{"op"})
 	reg.MustRegister(lat)
-	m.latency = make(map[string]prometheus.Observer, len(Ops))
-	for _, op := range Ops {
+	m.latency = make(map[string]prometheus.Observer, len(latencyOps))
+	for _, op := range latencyOps {
 		m.latency[op] = lat.WithLabelValues(op)
 	}
 	m.otherLatency = m.latency["invalid"]
