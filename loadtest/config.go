@@ -5,18 +5,42 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
-// Scenarios, in the order `purser loadtest --help` lists them.
-var Scenarios = []string{"burst", "burst-reserve", "uniform", "stream", "orphans", "mixed", "echo"}
+// scenarios, in the order `purser loadtest --help` lists them.
+var scenarios = [...]string{"burst", "burst-reserve", "uniform", "stream", "orphans", "mixed", "echo"}
+
+// Scenarios returns the scenario names, in the order `purser loadtest
+// --help` lists them (a copy: the set is not the caller's to change).
+func Scenarios() []string { return slices.Clone(scenarios[:]) }
+
+// ParseScenarios reads a comma-separated list of scenario names, as
+// --scenario takes it, so that a misspelt name is refused before anything
+// starts, with the names that would have been accepted.
+func ParseScenarios(list string) ([]string, error) {
+	var names []string
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(scenarios[:], name) {
+			return nil, unknownScenario(name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+func unknownScenario(name string) error {
+	return fmt.Errorf("unknown scenario %q: valid scenarios are %s", name, strings.Join(scenarios[:], ", "))
+}
 
 // Config is one scenario run. Zero fields take the scenario's default
 // (see withDefaults), so a CLI flag left unset means "the usual shape".
 type Config struct {
 	URL      string        // NATS URL of the Purser deployment
 	Prefix   string        // API subject prefix; default "purser"
-	Scenario string        // one of Scenarios
+	Scenario string        // one of Scenarios()
 	Duration time.Duration // how long new work is started; default 5s
 
 	// Clients is the closed-loop concurrency: workers (burst: agents, each
@@ -87,12 +111,23 @@ func orDefault[T int | int64 | float64 | time.Duration](v *T, d T) {
 	}
 }
 
+// Validate reports the first setting of c (after its defaults) that Run
+// would refuse, so that a command line is checked before anything starts.
+// The URL is not checked: a caller may fill it in later (an embedded
+// node's).
+func (c Config) Validate() error { return c.withDefaults().validateSettings() }
+
 func (c Config) validate() error {
-	switch {
-	case !slices.Contains(Scenarios, c.Scenario):
-		return fmt.Errorf("unknown scenario %q (one of %v)", c.Scenario, Scenarios)
-	case c.URL == "":
+	if c.URL == "" {
 		return fmt.Errorf("no NATS URL")
+	}
+	return c.validateSettings()
+}
+
+func (c Config) validateSettings() error {
+	switch {
+	case !slices.Contains(scenarios[:], c.Scenario):
+		return unknownScenario(c.Scenario)
 	case c.OrphanShare > 1:
 		return fmt.Errorf("orphan share %v is above 1", c.OrphanShare)
 	case c.OrphanTTL < time.Millisecond:
@@ -105,7 +140,7 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Suites are named sequences of runs on one deployment.
+// suites are named sequences of runs on one deployment.
 //
 //	issue4: the figures of issue 4's Speed section, in one run — the echo
 //	        floor (64 clients), 50-wide bursts on one wallet, 10,000
@@ -114,7 +149,10 @@ func (c Config) validate() error {
 //	        loop shapes with reserves only (holds left to expire), the shape
 //	        of a check-and-decrement elsewhere.
 //	bench:  `make bench`'s short standard suite, burst and uniform.
-var Suites = []string{"issue4", "bench"}
+var suites = [...]string{"issue4", "bench"}
+
+// Suites returns the suite names (a copy).
+func Suites() []string { return slices.Clone(suites[:]) }
 
 // Suite returns the runs of the named suite, each base with the suite's
 // shape; base's Duration, URL, seed and the like apply to every run.
@@ -143,5 +181,5 @@ func Suite(name string, base Config) ([]Config, error) {
 	case "bench":
 		return []Config{with("burst", 0, 0, 0, 0), with("uniform", 0, 0, 0, 0)}, nil
 	}
-	return nil, fmt.Errorf("unknown suite %q (one of %v)", name, Suites)
+	return nil, fmt.Errorf("unknown suite %q: valid suites are %s", name, strings.Join(suites[:], ", "))
 }

@@ -40,7 +40,7 @@ func small(url, scenario string) Config {
 
 func TestScenariosPassTheirAudit(t *testing.T) {
 	url := startNode(t)
-	for _, sc := range Scenarios {
+	for _, sc := range Scenarios() {
 		t.Run(sc, func(t *testing.T) {
 			res, err := Run(t.Context(), small(url, sc))
 			if err != nil {
