@@ -26,10 +26,11 @@ func newLoadtest() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "loadtest",
 		Short: "Drive a Purser node with agent-shaped load, measure latency, and audit every credit",
-		Long: "Run load scenarios (" + strings.Join(loadtest.Scenarios, ", ") + ") against a Purser node,\n" +
+		Long: "Run load scenarios (" + strings.Join(loadtest.Scenarios(), ", ") + ") against a Purser node,\n" +
 			"closed loop (--clients workers) or open loop (--rate units/s), with latency in HDR histograms.\n" +
 			"Afterwards every wallet's balance and history is audited against the load tester's own ledger\n" +
-			"of acknowledged replies; a failed audit exits 1 and lists the first discrepancies.\n" +
+			"of acknowledged replies; a failed audit exits 1 and lists the first discrepancies. An unknown\n" +
+			"scenario or suite, or a setting out of range, exits 2 before any load (or --embedded node) starts.\n" +
 			"--suite issue4 runs the Speed figures of issue 4 (echo floor, 50-wide bursts on one wallet,\n" +
 			"10,000 wallets × 64 clients, open loop at 20,000 reserves/s, then the bursts and the\n" +
 			"10,000 wallets with reserves only, holds left to expire). Scenario-specific zero flags\n" +
@@ -42,8 +43,8 @@ func newLoadtest() *cobra.Command {
 	fl.StringVar(&f.natsURL, "nats-url", defaultNATSURL, "NATS URL of the Purser node to load")
 	fl.BoolVar(&f.embedded, "embedded", false, "start an in-process node on a temp data dir instead (fsync always)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "with --embedded: data dir to use (default: a temp dir, removed after)")
-	fl.StringVar(&f.scenarios, "scenario", "mixed", "comma-separated scenarios: "+strings.Join(loadtest.Scenarios, ", "))
-	fl.StringVar(&f.suite, "suite", "", "run a named suite instead of --scenario: "+strings.Join(loadtest.Suites, ", "))
+	fl.StringVar(&f.scenarios, "scenario", "mixed", "comma-separated scenarios: "+strings.Join(loadtest.Scenarios(), ", "))
+	fl.StringVar(&f.suite, "suite", "", "run a named suite instead of --scenario: "+strings.Join(loadtest.Suites(), ", "))
 	fl.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each scenario starts new work")
 	fl.IntVar(&c.Clients, "clients", 0, "closed-loop workers (burst: agents); 0 = scenario default")
 	fl.IntVar(&c.Wallets, "wallets", 0, "wallets; 0 = scenario default")
@@ -73,6 +74,13 @@ type loadtestReport struct {
 func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error {
 	base := f.cfg
 	base.URL = f.natsURL
+	if f.progress {
+		base.Progress, base.ProgressTTY = os.Stderr, isTerminal(os.Stderr)
+	}
+	runs, err := loadtestRuns(f, base)
+	if err != nil {
+		return usageError{err}
+	}
 	if f.embedded {
 		stop, url, err := startEmbeddedNode(ctx, f.dataDir)
 		if err != nil {
@@ -80,13 +88,9 @@ func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error
 		}
 		defer stop()
 		base.URL = url
-	}
-	if f.progress {
-		base.Progress, base.ProgressTTY = os.Stderr, isTerminal(os.Stderr)
-	}
-	runs, err := loadtestRuns(f, base)
-	if err != nil {
-		return usageError{err}
+		for i := range runs {
+			runs[i].URL = url
+		}
 	}
 	rep := loadtestReport{Target: base.URL}
 	for _, cfg := range runs {
@@ -126,15 +130,30 @@ func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error
 	return nil
 }
 
+// loadtestRuns are the runs the flags ask for, each checked: every error
+// is a mistake on the command line.
 func loadtestRuns(f loadtestFlags, base loadtest.Config) ([]loadtest.Config, error) {
-	if f.suite != "" {
-		return loadtest.Suite(f.suite, base)
-	}
 	var runs []loadtest.Config
-	for _, sc := range strings.Split(f.scenarios, ",") {
-		c := base
-		c.Scenario = strings.TrimSpace(sc)
-		runs = append(runs, c)
+	if f.suite != "" {
+		var err error
+		if runs, err = loadtest.Suite(f.suite, base); err != nil {
+			return nil, err
+		}
+	} else {
+		scenarios, err := loadtest.ParseScenarios(f.scenarios)
+		if err != nil {
+			return nil, err
+		}
+		for _, sc := range scenarios {
+			c := base
+			c.Scenario = sc
+			runs = append(runs, c)
+		}
+	}
+	for _, c := range runs {
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("loadtest %s: %w", c.Scenario, err)
+		}
 	}
 	return runs, nil
 }

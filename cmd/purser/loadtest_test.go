@@ -1,11 +1,15 @@
 package main
 
 // `purser loadtest` end to end: an embedded node, one short scenario, a
-// JSON report whose audit passed, exit 0.
+// JSON report whose audit passed, exit 0; and a mistake on its command line
+// exits 2 (usage), not 1 (a failed audit), naming what would be accepted.
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/purser-dev/purser/loadtest"
 )
 
 func TestLoadtestCommandRunsAndAudits(t *testing.T) {
@@ -44,4 +48,30 @@ func containsPassedAudit(v any) bool {
 		}
 	}
 	return false
+}
+
+func TestLoadtestCommandLineMistakesAreUsageErrors(t *testing.T) {
+	// Nothing listens on port 1: a run that started would fail to connect
+	// (exit 1) instead of refusing the command line.
+	const nowhere = "nats://127.0.0.1:1"
+	scenarios := loadtest.Scenarios()
+	for _, row := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"misspelt scenario", []string{"--scenario", "brust"}, append([]string{`"brust"`}, scenarios...)},
+		{"misspelt scenario in a list", []string{"--scenario", "burst,unifrom"}, append([]string{`"unifrom"`}, scenarios...)},
+		{"misspelt scenario with --embedded", []string{"--embedded", "--scenario", "brust"}, []string{`"brust"`}},
+		{"unknown suite", []string{"--suite", "issue5"}, append([]string{`"issue5"`}, loadtest.Suites()...)},
+		{"setting out of range", []string{"--scenario", "orphans", "--orphan-share", "1.5"}, []string{"orphan share"}},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			args := append([]string{"loadtest", "--progress=false"}, row.args...)
+			r := cli(t, nowhere, args...).want(t, exitUsage, row.want...)
+			if strings.Contains(r.stderr, "connect") {
+				t.Fatalf("the run started before its command line was checked: %s", r.stderr)
+			}
+		})
+	}
 }
