@@ -254,13 +254,17 @@ func (w *Wallet) decideDue(at int64, evs []Event) []Event {
 		g = w.timers[0]
 	}
 	if len(w.expiries) > 0 && w.expiries[0].at <= at && (g == nil || w.expiries[0].at <= g.dueAt()) {
-		hd := w.expiries.top()
+		hd := w.expiries.top(&w.holdSlab)
+		// The events copy the earmarks: the hold's slot is reused.
 		if hd.onExpiry == ExpireCapture {
-			d.add(&HoldExpired{Head: d.head(), Hold: hd.id, Capture: true})
-			d.add(&Settled{Head: d.head(), Hold: hd.id, FromHold: hd.earmarks, Closes: true})
+			d.add(&HoldExpired{Head: d.head(), Hold: hd.id(), Capture: true})
+			s := &Settled{Head: d.head(), Hold: hd.id(), Closes: true}
+			s.FromHold = append(s.buf[0:0:2], hd.earmarks()...)
+			d.add(s)
 			return d.evs
 		}
-		e := &HoldExpired{Head: d.head(), Hold: hd.id, Returned: hd.earmarks}
+		e := &HoldExpired{Head: d.head(), Hold: hd.id()}
+		e.Returned = append(e.buf[:0], hd.earmarks()...)
 		d.add(e)
 		w.closeReturns(&d, e.Returned)
 		return d.evs

@@ -12,7 +12,7 @@ func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
 	if r := w.ids.find(id); r != nil && r.hold != noHold {
 		switch r.hold {
 		case holdOpen:
-			return r.open, false, nil
+			return w.holdSlab.at(r.open), false, nil
 		case holdLapsed:
 			return nil, true, nil
 		}
@@ -62,7 +62,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		d.add(e)
 	} else {
 		final := c.Final || c.Actual >= hd.amount
-		e.FromHold = takeEarmarks(e.buf[0:0:2], hd.earmarks, min(c.Actual, hd.amount))
+		e.FromHold = takeEarmarks(e.buf[0:0:2], hd.earmarks(), min(c.Actual, hd.amount))
 		d.held -= min(c.Actual, hd.amount)
 		if c.Actual > hd.amount {
 			overage = c.Actual - hd.amount
@@ -73,7 +73,7 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 		if final {
 			e.Closes = true
 			if c.Actual < hd.amount {
-				e.Returned = subtractEarmarks(e.buf[2:2:4], hd.earmarks, e.FromHold)
+				e.Returned = subtractEarmarks(e.buf[2:2:4], hd.earmarks(), e.FromHold)
 			}
 		}
 		d.add(e)
@@ -131,7 +131,8 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 		return evs, nil, fail(ErrHoldClosed, "hold "+c.HoldID+" expired and was released")
 	}
 	d := w.draft(at, evs)
-	e := &Released{Head: d.head(), Hold: hd.id, Returned: hd.earmarks, Answer: Answer{ID: c.ID, Op: opRelease, Hash: h.h}}
+	e := &Released{Head: d.head(), Hold: hd.id(), Answer: Answer{ID: c.ID, Op: opRelease, Hash: h.h}}
+	e.Returned = append(e.buf[:0], hd.earmarks()...) // a copy: the hold's slot is reused
 	d.add(e)
 	released, forfeited := w.closeReturns(&d, e.Returned)
 	r := ReleaseReply{Released: released, Forfeited: forfeited, Figures: d.figures()}
@@ -203,7 +204,7 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 		}
 	}
 	d := w.draft(at, evs)
-	e := &HoldExtended{Head: d.head(), Hold: hd.id, ExpiresAt: expires, Answer: Answer{ID: c.ID, Op: opExtend, Hash: h.h}}
+	e := &HoldExtended{Head: d.head(), Hold: hd.id(), ExpiresAt: expires, Answer: Answer{ID: c.ID, Op: opExtend, Hash: h.h}}
 	if more > 0 {
 		e.Earmarks, _ = w.pickFree(nil, more)
 		d.free -= more

@@ -81,13 +81,10 @@ type HoldPlaced struct {
 	Earmarks  []Allocation `msgpack:"a"`
 	Answer    Answer       `msgpack:"r"`
 
-	// Decide allocates the event, its earmarks and the hold it opens in
-	// one piece (the hot path's allocation budget). The first Apply of this
-	// event value adopts hold; applying the same value again (an in-memory
-	// replay onto another wallet) allocates a hold of its own.
-	buf     [2]Allocation
-	hold    hold
-	adopted bool
+	// Decide allocates the event and its earmarks in one piece (the hot
+	// path's allocation budget). Apply copies what the hold keeps into the
+	// wallet's holdSlab, so an open hold does not keep its event alive.
+	buf [2]Allocation
 }
 
 // Authorized: an optimistic reserve was allowed (no hold). Not in history.
@@ -138,6 +135,8 @@ type Released struct {
 	Hold     string       `msgpack:"h"`
 	Returned []Allocation `msgpack:"rt,omitempty"`
 	Answer   Answer       `msgpack:"r"`
+
+	buf [2]Allocation // backing for Returned, allocated with the event
 }
 
 // HoldExpired: the runtime closed a hold at its expiry. History
@@ -148,6 +147,8 @@ type HoldExpired struct {
 	Hold     string       `msgpack:"h"`
 	Capture  bool         `msgpack:"c,omitempty"`
 	Returned []Allocation `msgpack:"rt,omitempty"`
+
+	buf [2]Allocation // backing for Returned, allocated with the event
 }
 
 // Debited: usage without a hold. History "debited".

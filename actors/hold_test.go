@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"weak"
 )
 
 // Closing and extending holds leave stale entries in the expiry heap; they
@@ -89,4 +90,97 @@ func TestRememberedIDsDoNotKeepEventsAlive(t *testing.T) {
 		t.Fatalf("%d ids remembered, %.0f bytes each", w.Remembered(), perID)
 	}
 	runtime.KeepAlive(w)
+}
+
+// An open hold lives in the wallet's hold slab, not in the HoldPlaced
+// event that opened it: once the journal lets go of the event, the
+// collector may free it while the hold stays open.
+func TestOpenHoldDoesNotKeepItsEventAlive(t *testing.T) {
+	w := NewWallet("w", DefaultLimits())
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	evs, _, _ := w.Execute(Grant{ID: "g", Amount: 1 << 40, Kind: "paid"}, now, nil)
+	evs, _, err := w.Execute(Reserve{ID: "r", Amount: 7}, now, evs[:0])
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("reserve: %v, %d events", err, len(evs))
+	}
+	placed := weak.Make(evs[0].(*HoldPlaced))
+	clear(evs)
+	runtime.GC()
+	if placed.Value() != nil {
+		t.Fatal("the open hold keeps its HoldPlaced event alive")
+	}
+	if _, _, err := w.Execute(Settle{ID: "s", HoldID: "r", Actual: 5, Final: true}, now, evs[:0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A closed hold's slot is reused by the next reserve; the events that
+// listed its earmarks must not change when that happens (they own
+// copies), however many earmarks there were.
+func TestEventsOwnTheEarmarksOfAReusedHoldSlot(t *testing.T) {
+	for _, grants := range []int{1, 2, 3} {
+		w := NewWallet("w", DefaultLimits())
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		exec := func(c Command, at time.Time) []Event {
+			t.Helper()
+			out, _, err := w.Execute(c, at, nil)
+			if err != nil {
+				t.Fatalf("%T: %v", c, err)
+			}
+			if err := checkInvariants(w); err != nil {
+				t.Fatalf("after %T: %v", c, err)
+			}
+			return out
+		}
+		find := func(evs []Event, f func(Event) []Allocation) string {
+			t.Helper()
+			for _, e := range evs {
+				if as := f(e); as != nil {
+					return allocString(as)
+				}
+			}
+			t.Fatalf("no such event in %v", evs)
+			return ""
+		}
+		for i := range grants {
+			exec(Grant{ID: "g" + strconv.Itoa(i), Amount: 10, Kind: "paid"}, now)
+		}
+		all := int64(10 * grants)
+		exec(Reserve{ID: "a", Amount: all - 5, TTLms: 1000}, now)
+		lapsed := exec(Tick{}, now.Add(2*time.Second)) // a expires and is released
+		exec(Reserve{ID: "b", Amount: all, TTLms: 1000}, now.Add(2*time.Second))
+		released := exec(Release{ID: "rb", HoldID: "b"}, now.Add(2*time.Second))
+		exec(Reserve{ID: "c", Amount: all, TTLms: 1000, OnExpiry: ExpireCapture}, now.Add(2*time.Second))
+		captured := exec(Tick{}, now.Add(4*time.Second)) // c is consumed whole
+		exec(Grant{ID: "h", Amount: 10, Kind: "paid"}, now.Add(4*time.Second))
+		exec(Reserve{ID: "d", Amount: 10, TTLms: 1000}, now.Add(4*time.Second))
+		if w.holdSlab.used != 1 {
+			t.Fatalf("%d hold slots used, want the one reused", w.holdSlab.used)
+		}
+
+		got := find(lapsed, func(e Event) []Allocation {
+			if x, ok := e.(*HoldExpired); ok {
+				return x.Returned
+			}
+			return nil
+		}) + " | " + find(released, func(e Event) []Allocation {
+			if x, ok := e.(*Released); ok {
+				return x.Returned
+			}
+			return nil
+		}) + " | " + find(captured, func(e Event) []Allocation {
+			if x, ok := e.(*Settled); ok {
+				return x.FromHold
+			}
+			return nil
+		})
+		want := map[int]string{
+			1: "g0:5 | g0:10 | g0:10",
+			2: "g0:10,g1:5 | g0:10,g1:10 | g0:10,g1:10",
+			3: "g0:10,g1:10,g2:5 | g0:10,g1:10,g2:10 | g0:10,g1:10,g2:10",
+		}[grants]
+		if got != want {
+			t.Errorf("%d grants: events list %q, want %q", grants, got, want)
+		}
+	}
 }

@@ -12,16 +12,17 @@ const (
 	holdLapsed            // expired and released: one late settle allowed
 )
 
-// record is one remembered request id.
+// record is one remembered request id. The fields an index probe and a
+// hold lookup read come first, on the line the probe's id compare loads.
 type record struct {
-	answer Answer
-	at     int64 // when it entered the eviction queue (unix ns)
-	hold   holdStatus
+	hold holdStatus
+	// open is the slot (Wallet.holdSlab) of the hold this reserve's record
+	// is pinned in while it is open: the id index is how a hold is found,
+	// so finding one costs the same single probe as checking an id.
+	open   uint32
 	h      uint64 // hash of answer.ID, set by idIndex.set (not state)
-	// open is the hold this reserve's record belongs to while it is open:
-	// the id index is how a hold is found, so finding one costs the same
-	// single probe as checking an id.
-	open *hold
+	at     int64  // when it entered the eviction queue (unix ns)
+	answer Answer
 }
 
 // idTable remembers request ids with compact replies (SPEC §6). Records
@@ -96,7 +97,7 @@ func (t *idTable) lookup(id string, now int64, retention int64) *record {
 // pin stores an open hold's record (kept outside the queue).
 func (t *idTable) pin(hd *hold) {
 	r := &hd.rec
-	r.hold, r.open = holdOpen, hd
+	r.hold, r.open = holdOpen, hd.slot
 	t.index(r)
 }
 

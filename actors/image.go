@@ -144,14 +144,18 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 	// where it is cheap. Holds may number a million; their order is free.
 	slices.SortFunc(img.Grants, func(a, b GrantImage) int { return strings.Compare(a.ID, b.ID) })
 	img.Holds = make([]HoldImage, 0, w.holds)
-	for _, e := range w.expiries {
-		if !e.current() {
-			continue
+	// The holds' earmarks are copied (their slots are reused), into one
+	// list for all of them.
+	var marks []Allocation
+	w.eachOpenHold(func(hd *hold) {
+		if cap(marks)-len(marks) < len(hd.earmarks()) {
+			marks = make([]Allocation, 0, max(2*(w.holds-len(img.Holds)), len(hd.earmarks())))
 		}
-		hd := e.h
-		img.Holds = append(img.Holds, HoldImage{ID: hd.id, Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
-			Principal: hd.principal, Feature: hd.feature, Earmarks: hd.earmarks, Answer: hd.rec.answer})
-	}
+		off := len(marks)
+		marks = append(marks, hd.earmarks()...)
+		img.Holds = append(img.Holds, HoldImage{ID: hd.id(), Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
+			Principal: hd.principal, Feature: hd.feature, Earmarks: marks[off:len(marks):len(marks)], Answer: hd.rec.answer})
+	})
 	live := w.ids.queue[w.ids.head:]
 	img.refs = make([]idRef, len(live))
 	for i, r := range live {

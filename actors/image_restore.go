@@ -137,18 +137,20 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 		if sum != hi.Amount {
 			return badImage("hold %s: earmarks sum %d, amount %d", hi.ID, sum, hi.Amount)
 		}
-		hd := &hold{id: hi.ID, amount: hi.Amount, expiresAt: hi.ExpiresAt, onExpiry: hi.OnExpiry,
-			principal: hi.Principal, feature: hi.Feature, earmarks: hi.Earmarks}
+		hd := w.holdSlab.alloc()
+		hd.amount, hd.expiresAt, hd.onExpiry = hi.Amount, hi.ExpiresAt, hi.OnExpiry
+		hd.principal, hd.feature = hi.Principal, hi.Feature
+		hd.setEarmarks(hi.Earmarks)
 		hd.rec.answer = hi.Answer
 		w.ids.pin(hd)
 		w.holds++
-		w.expiries = append(w.expiries, entryOf(hd))
+		w.expiries.appendEntry(hd)
 		var ok bool
 		if w.held, ok = addOK(w.held, hd.amount); !ok {
 			return badImage("held overflows")
 		}
 	}
-	w.expiries.init() // O(n), where n pushes would be O(n log n)
+	w.expiries.init(&w.holdSlab) // O(n), where n pushes would be O(n log n)
 	return nil
 }
 

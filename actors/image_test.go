@@ -255,11 +255,11 @@ func TestFromImageRefusesBrokenImages(t *testing.T) {
 // snapshot format (a new format version once v1 is released), then here.
 func TestImageCoversEveryWalletField(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
-		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds expiries ids gov",
+		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds holdSlab expiries ids gov",
 		reflect.TypeFor[grant]():    "id kind priority amount remaining earmarked effectiveAt expiresAt state meta timer inOrder",
-		reflect.TypeFor[hold]():     "id amount expiresAt onExpiry principal feature earmarks gen rec",
-		reflect.TypeFor[record]():   "answer at hold h open",                              // h, open: index only
-		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo slab allocs", // sink, memo, slab, allocs: not state
+		reflect.TypeFor[hold]():     "rec amount expiresAt gen entries slot onExpiry nmarks principal feature marks more", // gen, entries, slot: not state
+		reflect.TypeFor[record]():   "hold open h at answer",                                                              // h, open: index only
+		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo slab allocs",                                 // sink, memo, slab, allocs: not state
 		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",
 	} {

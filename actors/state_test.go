@@ -108,13 +108,13 @@ func snapshot(w *Wallet) walletSnap {
 	slices.Sort(s.Timers)
 	for id, h := range openHolds(w) {
 		s.Holds[id] = holdSnap{Amount: h.amount, ExpiresAt: h.expiresAt, OnExpiry: h.onExpiry,
-			Principal: h.principal, Feature: h.feature, Earmarks: allocString(h.earmarks), Rec: snapRec(&h.rec)}
+			Principal: h.principal, Feature: h.feature, Earmarks: allocString(h.earmarks()), Rec: snapRec(&h.rec)}
 	}
 	for _, e := range w.expiries {
-		if !e.current() {
+		if !e.current(&w.holdSlab) {
 			continue
 		}
-		s.Expiries = append(s.Expiries, e.h.id)
+		s.Expiries = append(s.Expiries, w.holdSlab.at(e.slot).id())
 	}
 	slices.Sort(s.Expiries)
 	w.ids.byID.each(func(r *record) { s.IDs[r.answer.ID] = snapRec(r) })
@@ -242,17 +242,21 @@ func checkInvariants(w *Wallet) error {
 	var held int64
 	for id, h := range openHolds(w) {
 		held += h.amount
-		if h.amount <= 0 || sumAllocations(h.earmarks) != h.amount {
-			return fmt.Errorf("hold %s amount %d, earmarks %v", id, h.amount, h.earmarks)
+		marks := h.earmarks()
+		if h.amount <= 0 || sumAllocations(marks) != h.amount {
+			return fmt.Errorf("hold %s amount %d, earmarks %v", id, h.amount, marks)
 		}
-		for i, e := range h.earmarks {
+		if h.more != nil && len(h.more) <= len(h.marks) {
+			return fmt.Errorf("hold %s keeps %d earmarks out of line", id, len(h.more))
+		}
+		for i, e := range marks {
 			g := w.grants[e.Grant]
 			if g == nil || e.Amount <= 0 {
-				return fmt.Errorf("hold %s earmarks %v", id, h.earmarks)
+				return fmt.Errorf("hold %s earmarks %v", id, marks)
 			}
 			earmarked[e.Grant] += e.Amount
-			if i > 0 && compareBurn(w.grants[h.earmarks[i-1].Grant], g) >= 0 {
-				return fmt.Errorf("hold %s earmarks not in burn-down order: %v", id, h.earmarks)
+			if i > 0 && compareBurn(w.grants[marks[i-1].Grant], g) >= 0 {
+				return fmt.Errorf("hold %s earmarks not in burn-down order: %v", id, marks)
 			}
 		}
 		if r := w.ids.find(id); r != &h.rec || r.hold != holdOpen {
@@ -396,8 +400,8 @@ func (a *accountant) book(ev Event) error {
 			if h == nil {
 				return fmt.Errorf("settle of unknown hold %s", e.Hold)
 			}
-			if want := takeEarmarks(nil, h.earmarks, sumAllocations(e.FromHold)); !sameAllocs(e.FromHold, want) {
-				return fmt.Errorf("settle of %s took %v from earmarks %v", e.Hold, e.FromHold, h.earmarks)
+			if want := takeEarmarks(nil, h.earmarks(), sumAllocations(e.FromHold)); !sameAllocs(e.FromHold, want) {
+				return fmt.Errorf("settle of %s took %v from earmarks %v", e.Hold, e.FromHold, h.earmarks())
 			}
 			if len(e.FromFree) > 0 || e.DebtAdded > 0 {
 				if sumAllocations(e.FromHold) != h.amount {
@@ -505,30 +509,55 @@ func normReply(r Reply) Reply {
 
 // checkExpiries: every open hold has exactly one current entry, with its
 // key; the heap is ordered; the top is current; stale entries are bounded.
+// And the hold slab agrees: each slot counts the entries naming it, and a
+// slot is free exactly when its hold is closed and no entry names it.
 func checkExpiries(w *Wallet) error {
 	current := 0
 	seen := make(map[*hold]bool)
+	entries := make(map[uint32]uint32)
+	s := &w.holdSlab
 	for i := range w.expiries {
 		e := &w.expiries[i]
-		if i > 0 && e.before(&w.expiries[(i-1)/4]) {
-			return fmt.Errorf("expiry heap out of order at %d (%s)", i, e.h.id)
+		h := s.at(e.slot)
+		entries[e.slot]++
+		if i > 0 && e.before(&w.expiries[(i-1)/4], s) {
+			return fmt.Errorf("expiry heap out of order at %d (%s)", i, h.id())
 		}
-		if !e.current() {
+		if !e.current(s) {
 			continue
 		}
 		current++
-		if w.openHold(e.h.id) != e.h || seen[e.h] || e.at != e.h.expiresAt || e.pre != idPrefix(e.h.id) {
-			return fmt.Errorf("expiry entry of %s: not its open hold's, repeated or stale key", e.h.id)
+		if w.openHold(h.id()) != h || seen[h] || e.at != h.expiresAt || e.pre != idPrefix(h.id()) {
+			return fmt.Errorf("expiry entry of %s: not its open hold's, repeated or stale key", h.id())
 		}
-		seen[e.h] = true
+		seen[h] = true
 	}
 	switch {
 	case current != w.holds:
 		return fmt.Errorf("%d current expiries for %d holds", current, w.holds)
-	case len(w.expiries) > 0 && !w.expiries[0].current():
+	case len(w.expiries) > 0 && !w.expiries[0].current(s):
 		return fmt.Errorf("stale expiry entry on top")
 	case len(w.expiries) > 2*w.holds+64+1:
 		return fmt.Errorf("%d expiry entries for %d holds", len(w.expiries), w.holds)
+	}
+	free := make(map[uint32]bool, len(s.free))
+	for _, slot := range s.free {
+		if free[slot] || slot >= s.used {
+			return fmt.Errorf("hold slot %d free twice or never used", slot)
+		}
+		free[slot] = true
+	}
+	for slot := range s.used {
+		h := s.at(slot)
+		open := h.rec.hold == holdOpen
+		switch {
+		case h.slot != slot || h.entries != entries[slot]:
+			return fmt.Errorf("hold slot %d: says slot %d, %d entries, heap has %d", slot, h.slot, h.entries, entries[slot])
+		case free[slot] != (!open && h.entries == 0):
+			return fmt.Errorf("hold slot %d: free %v, open %v, %d entries", slot, free[slot], open, h.entries)
+		case open != seen[h]:
+			return fmt.Errorf("hold slot %d: open %v, but a current entry %v", slot, open, seen[h])
+		}
 	}
 	return nil
 }
@@ -537,6 +566,6 @@ func checkExpiries(w *Wallet) error {
 // entries (checkExpiries checks them against the id index and the count).
 func openHolds(w *Wallet) map[string]*hold {
 	m := make(map[string]*hold, w.holds)
-	w.eachOpenHold(func(h *hold) { m[h.id] = h })
+	w.eachOpenHold(func(h *hold) { m[h.id()] = h })
 	return m
 }

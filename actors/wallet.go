@@ -37,6 +37,7 @@ type Wallet struct {
 	order    burnOrder // active grants with remaining > 0, in burn-down order
 	timers   grantTimers
 	holds    int // open holds, found through ids (record.open)
+	holdSlab holdSlab
 	expiries holdExpiries
 	ids      idTable
 	gov      *govState // nil: no policies and no features (governance.go)
@@ -247,18 +248,14 @@ func (w *Wallet) applyHoldPlaced(e *HoldPlaced) {
 	if sumAllocations(e.Earmarks) != e.Amount {
 		panic("purser: hold earmarks do not sum to its amount")
 	}
-	var hd *hold
-	if e.adopted {
-		hd = new(hold)
-	} else {
-		e.adopted, hd = true, &e.hold
-	}
-	*hd = hold{id: e.Hold, amount: e.Amount, expiresAt: e.ExpiresAt, onExpiry: e.OnExpiry,
-		principal: e.Principal, feature: e.Feature, earmarks: e.Earmarks}
+	hd := w.holdSlab.alloc()
+	hd.amount, hd.expiresAt, hd.onExpiry = e.Amount, e.ExpiresAt, e.OnExpiry
+	hd.principal, hd.feature = e.Principal, e.Feature
+	hd.setEarmarks(e.Earmarks)
 	hd.rec.answer = e.Answer
 	w.ids.pin(hd)
 	w.holds++
-	w.expiries.push(hd)
+	w.expiries.push(hd, &w.holdSlab)
 	w.held = mustAdd(w.held, e.Amount)
 }
 
@@ -275,10 +272,10 @@ func (w *Wallet) applyHoldExtended(e *HoldExtended) {
 		w.held = mustAdd(w.held, a.Amount)
 	}
 	if len(e.Earmarks) > 0 {
-		hd.earmarks = w.mergeEarmarks(hd.earmarks, e.Earmarks)
+		hd.setEarmarks(w.mergeEarmarks(hd.earmarks(), e.Earmarks))
 	}
 	hd.expiresAt = e.ExpiresAt
-	w.expiries.update(hd, w.holds)
+	w.expiries.update(hd, w.holds, &w.holdSlab)
 	w.remember(&e.Answer, e.At)
 }
 
@@ -303,7 +300,7 @@ func (w *Wallet) applySettled(e *Settled) {
 			w.checkGrant(g)
 		}
 		if len(e.FromHold) > 0 && !e.Closes {
-			hd.earmarks = subtractEarmarks(nil, hd.earmarks, e.FromHold)
+			hd.setEarmarks(subtractEarmarks(nil, hd.earmarks(), e.FromHold))
 		}
 	}
 	for _, a := range e.FromFree {
@@ -351,7 +348,7 @@ func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation, closing bool) {
 		w.checkGrant(g)
 	}
 	if len(returned) > 0 && !closing {
-		hd.earmarks = subtractEarmarks(nil, hd.earmarks, returned)
+		hd.setEarmarks(subtractEarmarks(nil, hd.earmarks(), returned))
 	}
 }
 
@@ -394,18 +391,16 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	if hd.amount != 0 {
 		panic("purser: closing a hold with earmarks left")
 	}
-	w.holds--
-	w.expiries.drop(hd, w.holds)
-	hd.earmarks = nil
-	// The pinned record lives in the hold, which lives in the event that
-	// placed it: queuing it there would keep that whole event alive for as
-	// long as the id is remembered. A copy joins the queue instead.
+	// The pinned record lives in the hold's slot, which will be reused: a
+	// copy joins the queue, and the index points at it instead.
 	r := w.ids.newRecord()
 	*r = hd.rec
-	r.hold, r.open = status, nil
+	r.hold, r.open = status, 0
 	r.answer.Allocs = w.ids.keepAllocs(r.answer.Allocs)
 	w.ids.byID.repoint(&hd.rec, r)
-	hd.rec.open = nil
+	hd.close()
+	w.holds--
+	w.expiries.drop(hd, w.holds, &w.holdSlab) // after close: frees the slot once no entry names it
 	w.ids.remember(r, at, w.limits.MaxRememberedIDs, int64(w.limits.IDRetention))
 }
 
@@ -452,7 +447,7 @@ func (w *Wallet) mustGrant(id string) *grant {
 // openHold returns the open hold id, or nil.
 func (w *Wallet) openHold(id string) *hold {
 	if r := w.ids.find(id); r != nil && r.hold == holdOpen {
-		return r.open
+		return w.holdSlab.at(r.open)
 	}
 	return nil
 }
@@ -460,8 +455,8 @@ func (w *Wallet) openHold(id string) *hold {
 // eachOpenHold calls fn for every open hold, in no particular order.
 func (w *Wallet) eachOpenHold(fn func(*hold)) {
 	for i := range w.expiries {
-		if e := &w.expiries[i]; e.current() {
-			fn(e.h)
+		if e := &w.expiries[i]; e.current(&w.holdSlab) {
+			fn(w.holdSlab.at(e.slot))
 		}
 	}
 }
