@@ -151,6 +151,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	metrics.Snapshots(reg, n.System().SnapshotStats)
+	metrics.Journal(reg, n.Journal().Stats)
 	ready.set(n.Conn())
 	fmt.Fprintf(os.Stderr, "purser %s serving on %s (prefix %q)\n", version, n.ClientURL(), f.prefix)
 	<-ctx.Done()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/api"
+	"github.com/purser-dev/purser/transport/journal"
 )
 
 // latencyOps are the API's ops (SPEC §8) plus "invalid" (a subject that
@@ -198,6 +199,30 @@ func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshots_" + name + "_total",
 			Help: "Wallet snapshots " + name + " (see docs/operations.md, Snapshots)."},
 			func() float64 { return float64(read(stats())) }))
+	}
+}
+
+// Journal exports the JetStream journal's counters, read at scrape time:
+// how appends reach the disk (durable writes, fsyncs and their time) and
+// how often an outcome had to be resolved by reading.
+func Journal(reg prometheus.Registerer, stats func() journal.Stats) {
+	for _, c := range []struct {
+		name, help string
+		read       func(journal.Stats) float64
+	}{
+		{"durable_writes", "Atomic batches or single publishes sent to JetStream (resends included).",
+			func(s journal.Stats) float64 { return float64(s.Batches) }},
+		{"fsyncs", "Group commits: fsyncs of the journal stream made by Purser (default with the embedded server).",
+			func(s journal.Stats) float64 { return float64(s.Syncs) }},
+		{"fsync_seconds", "Time spent in those fsyncs.",
+			func(s journal.Stats) float64 { return s.SyncTime.Seconds() }},
+		{"resolutions", "Durable writes without a clean ack (refused, timed out, cut off), resolved by reading the wallets' last messages.",
+			func(s journal.Stats) float64 { return float64(s.Resolutions) }},
+		{"resends", "Appends sent again after their durable write failed without landing.",
+			func(s journal.Stats) float64 { return float64(s.Requeues) }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_journal_" + c.name + "_total",
+			Help: c.help}, func() float64 { return c.read(stats()) }))
 	}
 }
 
