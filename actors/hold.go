@@ -10,8 +10,9 @@ import "container/heap"
 // an event that lists a hold's earmarks gets a copy (earmarks), and the
 // pinned record is copied out when the hold closes (Wallet.closeHold).
 //
-// Only rec's id and the earmark grants' ids are pointers the collector
-// follows; a hold keeps no event alive (see holdSlab).
+// The collector follows only its strings (the id, principal, feature and
+// the earmarks' grant ids) and a long earmark list; a hold keeps no event
+// alive (see holdSlab).
 type hold struct {
 	// rec is the reserve's id record, pinned while the hold is open; its
 	// answer's ID is the hold's id. It comes first so that the index

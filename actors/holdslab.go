@@ -8,9 +8,10 @@ package actors
 // 100,000 events of ~580 bytes alive, each with half a dozen pointers, at
 // scattered addresses the collector visited one by one on every cycle —
 // work that every allocation on the node paid for in proportion. A chunk
-// is one object the collector scans front to back, and the only pointers
-// in a hold are its id and its earmarks' grant ids. Expiry entries and
-// records name a hold by slot, so neither points into it.
+// is one object the collector scans front to back, and a hold's only
+// pointers are its strings (id, principal, feature, earmarks' grant ids).
+// Expiry entries and records name a hold by slot, so neither points into
+// it.
 //
 // Memory grows to the peak of open holds (at most Limits.MaxOpenHolds, plus
 // the closed holds whose expiry entries have not left yet) and is not

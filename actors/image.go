@@ -112,8 +112,9 @@ type RecordImage struct {
 
 // Image copies the wallet's state, pos being the journal position of the
 // last batch it folded in. It is O(grants + open holds + remembered ids)
-// and allocates three slices; the caller may hand the result to another
-// goroutine.
+// and allocates four slices or so (the holds' earmarks are copied, as
+// their slots are reused, into one list while they fit); the caller may
+// hand the result to another goroutine.
 func (w *Wallet) Image(pos uint64) *Image {
 	img := w.lazyImage(pos)
 	img.fill()
