@@ -184,3 +184,36 @@ func TestEventsOwnTheEarmarksOfAReusedHoldSlot(t *testing.T) {
 		}
 	}
 }
+
+// An open hold costs its slot, its expiry entry and its share of the id
+// index — about 400 bytes — not the ~600-byte event that opened it as
+// well (which it kept alive, and the collector marked, before holds had
+// slots of their own).
+func TestOpenHoldsCostTheirSlots(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w := NewWallet("w", DefaultLimits())
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	evs, _, _ := w.Execute(Grant{ID: "g", Amount: 1 << 50, Kind: "paid"}, now, nil)
+	const holds = 20_000
+	ids := make([]string, holds) // the ids are the requests', not the holds' cost
+	for i := range ids {
+		ids[i] = "r" + strconv.Itoa(i)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, id := range ids {
+		evs, _, _ = w.Execute(Reserve{ID: id, Amount: 7}, now, evs[:0])
+	}
+	evs = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perHold := float64(after.HeapAlloc-before.HeapAlloc) / holds
+	t.Logf("%.0f bytes per open hold", perHold)
+	if w.OpenHolds() != holds || perHold > 500 {
+		t.Fatalf("%d holds open, %.0f bytes each", w.OpenHolds(), perHold)
+	}
+	runtime.KeepAlive(w)
+	runtime.KeepAlive(ids)
+}
