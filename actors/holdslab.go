@@ -22,7 +22,10 @@ type holdSlab struct {
 	used   uint32   // slots handed out at least once
 }
 
-const holdChunkLen = 256
+const (
+	holdChunkLen = 256
+	maxHoldSlots = 1<<32 - 1
+)
 
 type holdChunk [holdChunkLen]hold
 
@@ -36,6 +39,9 @@ func (s *holdSlab) alloc() *hold {
 		slot = s.free[n-1]
 		s.free = s.free[:n-1]
 	} else {
+		if s.used == maxHoldSlots {
+			panic("purser: more hold slots than a uint32 numbers") // ~1 TB of holds: memory runs out first
+		}
 		slot = s.used
 		s.used++
 		if int(slot/holdChunkLen) == len(s.chunks) {
