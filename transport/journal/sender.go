@@ -36,6 +36,7 @@ type batch struct {
 // while the server fsyncs one batch, the next one fills.
 func (j *Journal) sendLoop() {
 	defer j.wg.Done()
+	var bs []*batch
 	for {
 		select {
 		case <-j.wake:
@@ -43,47 +44,69 @@ func (j *Journal) sendLoop() {
 			return
 		}
 		for {
-			b := j.take()
-			if b == nil {
+			bs = j.take(bs[:0])
+			if len(bs) == 0 {
 				break
 			}
-			j.send(b)
+			for i, b := range bs {
+				j.send(b)
+				bs[i] = nil
+			}
 		}
 	}
 }
 
-// take moves up to MaxBatch queued appends, at most one per wallet and
-// none for a wallet already in flight, into a new in-flight batch.
-func (j *Journal) take() *batch {
+// take moves queued appends into new in-flight batches, appended to bs:
+// in ModeBatch one batch of up to MaxBatch appends, at most one per wallet
+// and none for a wallet already in flight; otherwise one batch per append,
+// as many as free pipeline slots allow. One pass over the queue either
+// way: a queue of thousands (an overloaded node) must not be rescanned
+// for every append sent.
+func (j *Journal) take(bs []*batch) []*batch {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.queue) == 0 || j.slots >= j.cfg.MaxInflight || j.held {
-		return nil
+		return bs
 	}
-	max := j.cfg.MaxBatch
-	if j.cfg.Mode != ModeBatch || j.eligible(j.cfg.MinBatch) < j.cfg.MinBatch {
+	perBatch, batches := j.cfg.MaxBatch, 1
+	if j.cfg.Mode != ModeBatch {
+		perBatch, batches = 1, j.cfg.MaxInflight-j.slots
+	} else if j.eligible(j.cfg.MinBatch) < j.cfg.MinBatch {
 		// Too few appends waiting to pay an atomic batch's fixed cost
 		// (the server stages each batch in a fresh file store: ~15
 		// fsyncs' worth, docs/journal.md); a plain fenced publish is
 		// cheaper, and the queue grows into a batch if load rises.
-		max = 1
+		perBatch = 1
 	}
 	var items []*pending
 	rest := j.queue[:0]
 	for _, p := range j.queue {
-		_, busy := j.busy[p.wallet]
-		if len(items) < max && !busy {
-			j.busy[p.wallet] = struct{}{}
-			items = append(items, p)
+		if len(bs) == batches {
+			rest = append(rest, p)
 			continue
 		}
-		rest = append(rest, p)
+		if _, busy := j.busy[p.wallet]; busy {
+			rest = append(rest, p)
+			continue
+		}
+		j.busy[p.wallet] = struct{}{}
+		items = append(items, p)
+		if len(items) == perBatch {
+			bs = append(bs, j.inflightBatch(items))
+			items = nil
+		}
+	}
+	if len(items) > 0 {
+		bs = append(bs, j.inflightBatch(items))
 	}
 	clear(j.queue[len(rest):])
 	j.queue = rest
-	if len(items) == 0 {
-		return nil
-	}
+	return bs
+}
+
+// inflightBatch registers items as a batch awaiting its ack. Locked by the
+// caller.
+func (j *Journal) inflightBatch(items []*pending) *batch {
 	b := &batch{id: nuid.Next(), items: items}
 	j.inflight[b.id] = b
 	j.slots++
