@@ -41,7 +41,7 @@ func newLoadtest() *cobra.Command {
 	fl := cmd.Flags()
 	c := &f.cfg
 	fl.StringVar(&f.natsURL, "nats-url", defaultNATSURL, "NATS URL of the Purser node to load")
-	fl.BoolVar(&f.embedded, "embedded", false, "start an in-process node on a temp data dir instead (fsync always)")
+	fl.BoolVar(&f.embedded, "embedded", false, "start an in-process node on a temp data dir instead (durable as `purser serve`: every append fsynced before its reply)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "with --embedded: data dir to use (default: a temp dir, removed after)")
 	fl.StringVar(&f.scenarios, "scenario", "mixed", "comma-separated scenarios: "+strings.Join(loadtest.Scenarios(), ", "))
 	fl.StringVar(&f.suite, "suite", "", "run a named suite instead of --scenario: "+strings.Join(loadtest.Suites(), ", "))
@@ -159,7 +159,7 @@ func loadtestRuns(f loadtestFlags, base loadtest.Config) ([]loadtest.Config, err
 }
 
 // startEmbeddedNode runs a node in this process on a random loopback port,
-// fsync on every write, on dir or a temp dir removed by stop.
+// every append fsynced before its reply (as serve), on dir or a temp dir removed by stop.
 func startEmbeddedNode(ctx context.Context, dir string) (stop func(), url string, err error) {
 	cleanup := func() {}
 	if dir == "" {

@@ -41,7 +41,7 @@ func newServe() *cobra.Command {
 		Use:   "serve",
 		Short: "Run a Purser node (embedded NATS + JetStream by default)",
 		Long: "Run a Purser node. With no flags: an embedded NATS server with JetStream on 127.0.0.1:4222,\n" +
-			"file storage under ./purser-data, fsync on every write, metrics on http://127.0.0.1:9464/metrics.\n\n" +
+			"file storage under ./purser-data, every change fsynced before its reply, metrics on http://127.0.0.1:9464/metrics.\n\n" +
 			"Every setting below is a flag, an environment variable PURSER_<FLAG> (e.g. PURSER_DATA_DIR)\n" +
 			"and a key of the --config YAML file (e.g. data-dir: /var/lib/purser); a flag beats the\n" +
 			"environment, which beats the file, which beats the default shown.",
