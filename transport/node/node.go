@@ -25,7 +25,8 @@ import (
 )
 
 // Config configures a node. The zero value plus DataDir is SPEC §9's
-// `purser serve`: embedded server on 127.0.0.1:4222, every append fsynced before its reply (group sync).
+// `purser serve`: embedded server on 127.0.0.1:4222, every append fsynced
+// before its reply (group sync).
 type Config struct {
 	DataDir    string // embedded JetStream store; default ./purser-data
 	NATSListen string // embedded server host:port; default 127.0.0.1:4222 (port 0 = random)
