@@ -11,15 +11,29 @@ import (
 // older than its TTL is not trusted, in case another node created the
 // wallet).
 type unknownWallets struct {
-	mu    sync.Mutex
-	until map[string]int64 // wallet -> unix ns after which the entry is stale
-	fifo  []string         // insertion order, for the count bound
-	max   int
-	ttl   int64
+	mu      sync.Mutex
+	entries map[string]unknownEntry
+	// fifo is insertion order, for the count bound. A forgotten wallet's
+	// slot stays until it ages out; its generation tells it from the slot
+	// of the same wallet added again, which must not be dropped with it.
+	fifo []fifoSlot
+	gen  uint64
+	max  int
+	ttl  int64
+}
+
+type unknownEntry struct {
+	until int64 // unix ns after which the entry is stale
+	gen   uint64
+}
+
+type fifoSlot struct {
+	wallet string
+	gen    uint64
 }
 
 func newUnknownWallets(max int, ttl int64) *unknownWallets {
-	return &unknownWallets{until: make(map[string]int64), max: max, ttl: ttl}
+	return &unknownWallets{entries: make(map[string]unknownEntry), max: max, ttl: ttl}
 }
 
 // has reports a fresh entry for wallet; it reads the clock only for a
@@ -29,9 +43,9 @@ func (u *unknownWallets) has(wallet string, now func() time.Time) bool {
 		return false
 	}
 	u.mu.Lock()
-	t, ok := u.until[wallet]
+	e, ok := u.entries[wallet]
 	u.mu.Unlock()
-	return ok && now().UnixNano() < t
+	return ok && now().UnixNano() < e.until
 }
 
 func (u *unknownWallets) add(wallet string, now int64) {
@@ -40,15 +54,23 @@ func (u *unknownWallets) add(wallet string, now int64) {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if _, ok := u.until[wallet]; !ok {
-		u.fifo = append(u.fifo, wallet)
+	e, ok := u.entries[wallet]
+	if !ok {
+		u.gen++
+		e.gen = u.gen
+		u.fifo = append(u.fifo, fifoSlot{wallet, e.gen})
 	}
-	u.until[wallet] = now + u.ttl
+	e.until = now + u.ttl
+	u.entries[wallet] = e
+	// Forgotten wallets' slots count too, so the slots (and the entries,
+	// never more than the slots) stay within max.
 	for len(u.fifo) > u.max {
 		old := u.fifo[0]
-		u.fifo[0] = ""
+		u.fifo[0] = fifoSlot{}
 		u.fifo = u.fifo[1:]
-		delete(u.until, old)
+		if cur, ok := u.entries[old.wallet]; ok && cur.gen == old.gen {
+			delete(u.entries, old.wallet)
+		}
 	}
 }
 
@@ -58,6 +80,6 @@ func (u *unknownWallets) forget(wallet string) {
 		return
 	}
 	u.mu.Lock()
-	delete(u.until, wallet) // its fifo slot stays until it ages out
+	delete(u.entries, wallet) // its fifo slot stays until it ages out
 	u.mu.Unlock()
 }
