@@ -273,6 +273,12 @@ func (j *Journal) Close(ctx context.Context) error {
 		j.commit(unsynced)
 	}
 	for _, p := range queued {
+		if p.unknown > 0 {
+			// Resent after an unknown outcome: the first send may still
+			// land in a slow server, so "never written" would be a guess.
+			j.finish(p, 0, ErrOutcomeUnknown)
+			continue
+		}
 		j.finish(p, 0, ErrClosed)
 	}
 	for _, p := range sent {

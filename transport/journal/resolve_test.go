@@ -201,3 +201,27 @@ func TestCloseFinishesWhatResolutionRequeues(t *testing.T) {
 		}
 	}
 }
+
+// An append queued again after an unknown outcome is reported unknown at
+// Close, not ErrClosed: its first send may still land.
+func TestCloseReportsRequeuedUnknownAsUnknown(t *testing.T) {
+	e := startEnv(t, t.TempDir())
+	j, _ := e.open(t, Config{})
+	j.holdSends(true)
+	fresh := appendAsync(t, j, "fresh", 0, newScript("fresh").next(t))
+	ch := make(chan result, 2)
+	again := pendingFor(t, j, "again", 0, "u.1", ch)
+	again.unknown = 1
+	j.mu.Lock()
+	j.queue = append(j.queue, again)
+	j.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = j.Close(ctx)
+	if r := wait(t, fresh); !errors.Is(r.err, ErrClosed) {
+		t.Fatalf("never-sent append: %v, want ErrClosed", r.err)
+	}
+	if r := wait(t, ch); !errors.Is(r.err, ErrOutcomeUnknown) {
+		t.Fatalf("requeued unknown append: %v, want ErrOutcomeUnknown", r.err)
+	}
+}
