@@ -1,7 +1,9 @@
 package actors
 
 import (
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,4 +218,80 @@ func TestOpenHoldsCostTheirSlots(t *testing.T) {
 	}
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(ids)
+}
+
+// Many holds placed at random times with random TTLs, some settled (their
+// slots reused) and some extended (earlier or later), expire in exactly
+// the order a sort of the survivors by (expiry, id) gives.
+func TestExpiryOrderWithManyHolds(t *testing.T) {
+	w := NewWallet("w", DefaultLimits())
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	exec := func(c Command, at time.Time) []Event {
+		t.Helper()
+		evs, _, err := w.Execute(c, at, nil)
+		if err != nil {
+			t.Fatalf("%T: %v", c, err)
+		}
+		return evs
+	}
+	exec(Grant{ID: "g", Amount: 1 << 50, Kind: "paid"}, t0)
+	type open struct {
+		id  string
+		exp time.Time
+	}
+	holds := map[string]time.Time{}
+	var ids []string // placed, in order; some since settled
+	now := t0
+	for i := range 12_000 {
+		now = now.Add(time.Duration(rng.IntN(3)) * time.Millisecond) // equal times happen: ids break ties
+		id := "h" + strconv.Itoa(rng.IntN(1_000_000)) + "-" + strconv.Itoa(i)
+		ttl := int64(60_000 + 1000*rng.IntN(100))
+		exec(Reserve{ID: id, Amount: 1, TTLms: ttl}, now)
+		holds[id] = now.Add(time.Duration(ttl) * time.Millisecond)
+		ids = append(ids, id)
+		switch rng.IntN(4) {
+		case 0: // settle an open hold, picked at random
+			ids = slices.DeleteFunc(ids, func(h string) bool { _, ok := holds[h]; return !ok })
+			h := ids[rng.IntN(len(ids))]
+			exec(Settle{ID: "s" + strconv.Itoa(i), HoldID: h, Actual: 1, Final: true}, now)
+			delete(holds, h)
+		case 1: // move this hold's expiry, maybe earlier
+			ttl := int64(30_000 + 1000*rng.IntN(100))
+			exec(Extend{ID: "x" + strconv.Itoa(i), HoldID: id, TTLms: ttl}, now)
+			holds[id] = now.Add(time.Duration(ttl) * time.Millisecond)
+		}
+		if i%1000 == 0 {
+			if err := checkInvariants(w); err != nil {
+				t.Fatalf("after %d reserves: %v", i, err)
+			}
+		}
+	}
+	var want []open
+	for id, exp := range holds {
+		want = append(want, open{id, exp})
+	}
+	slices.SortFunc(want, func(a, b open) int {
+		if c := a.exp.Compare(b.exp); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	var got []string
+	for _, e := range exec(Tick{}, now.Add(time.Hour)) {
+		if x, ok := e.(*HoldExpired); ok {
+			got = append(got, x.Hold)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d holds expired, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i].id {
+			t.Fatalf("expiry %d is %s, want %s (at %v)", i, got[i], want[i].id, want[i].exp.Sub(t0))
+		}
+	}
+	if err := checkInvariants(w); err != nil {
+		t.Fatal(err)
+	}
 }
