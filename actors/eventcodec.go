@@ -97,7 +97,10 @@ func newEvent(kind uint8) Event {
 // AppendEvents encodes a batch of events, appending to buf.
 func AppendEvents(buf []byte, evs []Event) ([]byte, error) {
 	b := bytes.NewBuffer(buf)
-	enc := msgpack.NewEncoder(b)
+	// Pooled: an encoder per batch was an allocation on every append.
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(b)
 	enc.UseCompactInts(true)
 	if err := enc.EncodeArrayLen(len(evs) * 2); err != nil {
 		return nil, err
