@@ -32,6 +32,9 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/wire/
+	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./transport/wire/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./snapshot/
+	$(GO) test -run '^$$' -fuzz FuzzParseAck -fuzztime 30s ./transport/journal/
 
 $(BIN)/nats:
 	GOBIN=$(BIN) $(GO) install $(NATSCLI)
