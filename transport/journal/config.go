@@ -136,6 +136,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("journal: unknown mode %d", c.Mode)
 	case (c.Mode == ModeGroupSync) != (c.Sync != nil):
 		return errors.New("journal: ModeGroupSync needs Sync, and only it uses one")
+	case c.Mode == ModeGroupSync && c.Replicas != 1:
+		// A replicated file store buffers writes past the ack (AsyncFlush):
+		// an fsync of its files would not cover what it acknowledged.
+		return fmt.Errorf("journal: ModeGroupSync needs a single-replica stream, not %d replicas", c.Replicas)
 	case c.Replicas < 1 || c.Replicas > 5:
 		return fmt.Errorf("journal: replicas %d not in 1..5", c.Replicas)
 	case c.MaxBatch < 1 || c.MaxBatch > 1000:

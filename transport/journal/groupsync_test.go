@@ -86,3 +86,21 @@ func TestGroupSyncAcksOnlyAfterSync(t *testing.T) {
 		t.Fatalf("append: %+v", r)
 	}
 }
+
+// Group sync is refused where an fsync of the server's files would not
+// cover what it acknowledged, or where there is nothing to sync with.
+func TestGroupSyncConfigRefused(t *testing.T) {
+	sync := func() error { return nil }
+	for _, cfg := range []Config{
+		{Mode: ModeGroupSync, Sync: sync, Replicas: 3},
+		{Mode: ModeGroupSync},
+		{Mode: ModeBatch, Sync: sync},
+	} {
+		if err := cfg.withDefaults().validate(); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+	if err := (Config{Mode: ModeGroupSync, Sync: sync}).withDefaults().validate(); err != nil {
+		t.Errorf("single-replica group sync refused: %v", err)
+	}
+}
