@@ -2,7 +2,11 @@ package node
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/purser-dev/purser/actors"
 )
 
 // A node's journal makes every acknowledged change durable before the
@@ -44,5 +48,34 @@ func TestDurabilityModes(t *testing.T) {
 				t.Fatalf("after restart: %v", r.body)
 			}
 		})
+	}
+}
+
+// batchCounter is an actors.Observer that counts decided batches.
+type batchCounter struct{ batches atomic.Int64 }
+
+func (b *batchCounter) Batch(int, int)                                { b.batches.Add(1) }
+func (b *batchCounter) Appended(time.Duration, []actors.Event, error) {}
+func (b *batchCounter) Activated(int)                                 {}
+func (b *batchCounter) Passivated(int)                                {}
+func (b *batchCounter) Panicked()                                     {}
+func (b *batchCounter) ForgotYoungIDs(uint64)                         {}
+func (b *batchCounter) Loaded(int, time.Duration, bool)               {}
+
+// A runtime configured without a clock keeps the rest of its settings
+// (here its observer); it used to be replaced whole by the defaults.
+func TestRuntimeSettingsKeptWithoutAClock(t *testing.T) {
+	rt := actors.DefaultConfig()
+	rt.Now = nil
+	obs := &batchCounter{}
+	rt.Observe = obs
+	n, err := Start(context.Background(), Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", Runtime: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close(context.Background()) })
+	client{t: t, nc: connect(t, n)}.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 10, "kind": "paid"})
+	if obs.batches.Load() == 0 {
+		t.Fatal("the configured observer saw no batch: the runtime settings were replaced")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -53,7 +54,7 @@ type Config struct {
 	Replicas    int           // journal stream replicas when created; default 1
 
 	Prefix  string         // API subject prefix; default "purser"
-	Runtime actors.Config  // zero value: actors.DefaultConfig()
+	Runtime actors.Config  // zero value: actors.DefaultConfig(); else as given (Now, Log default)
 	Journal journal.Config // zero fields: journal defaults
 	Log     *zap.Logger
 	// ObserveRequest, when set, sees every answered request (metrics).
@@ -77,10 +78,18 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	if cfg.Runtime.Now == nil {
+	switch {
+	case reflect.ValueOf(cfg.Runtime).IsZero():
 		rt := actors.DefaultConfig()
 		rt.Log = cfg.Log
 		cfg.Runtime = rt
+	case cfg.Runtime.Now == nil:
+		// A configured runtime keeps every setting it was given; only the
+		// clock (and the logger, below) have a default here.
+		cfg.Runtime.Now = time.Now
+	}
+	if cfg.Runtime.Log == nil {
+		cfg.Runtime.Log = cfg.Log
 	}
 	n = &Node{cfg: cfg, log: cfg.Log}
 	defer func() {
