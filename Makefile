@@ -24,10 +24,13 @@ test: $(BIN)/nats
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-# The Go benchmarks, then burst and uniform for a few seconds each against
-# an embedded node (fsync always), audited: the figures docs/benchmarks.md records.
+# The Go benchmarks (the ledger and runtime, the journal's durability modes
+# side by side), then burst and uniform for a few seconds each against an
+# embedded node (every append fsynced before its reply), audited: the figures
+# docs/benchmarks.md records.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./actors/...
+	$(GO) test -run '^$$' -bench 'BenchmarkAppend$$' -benchtime 20000x -count 1 ./transport/journal/
 	$(GO) run ./cmd/purser loadtest --embedded --suite bench --duration 3s --progress=false
 
 fuzz:
