@@ -29,10 +29,13 @@ import (
 // server with the default sync interval.
 //
 // The layout it relies on (jetstream/<account>/streams/<stream>/msgs/
-// <index>.blk, one block written at a time, blocks never removed from a
-// stream that denies deletes and purges and has no limits) is
-// nats-server's; TestStreamSync fails if a message acknowledged before a
-// Sync is not in a file Sync fsynced.
+// <index>.blk, one block written at a time, blocks never removed nor
+// rewritten — compaction, which renames a new file over a block, needs
+// deletes, and the journal stream denies deletes and purges and has no
+// limits) is nats-server's; TestStreamSync fails if a message
+// acknowledged before a Sync is not in a file Sync fsynced. Sync keeps the
+// block it writes to open, so a block replaced by rename would go
+// unsynced: the stream's configuration is what rules that out.
 type StreamSync struct {
 	streamDir string
 	msgsDir   string
