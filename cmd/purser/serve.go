@@ -33,6 +33,7 @@ type serveFlags struct {
 	mailbox, maxBatch, maxActors int
 	idleAfter                    time.Duration
 	shutdownTimeout              time.Duration
+	gcPercent                    int
 }
 
 func newServe() *cobra.Command {
@@ -71,6 +72,8 @@ func newServe() *cobra.Command {
 	fl.IntVar(&f.maxActors, "max-wallets", def.MaxActors, "wallets held in memory at once")
 	fl.DurationVar(&f.idleAfter, "idle-after", def.IdleAfter, "passivate a wallet idle this long with no open hold")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for mailboxes to drain")
+	fl.IntVar(&f.gcPercent, "gc-percent", 400, "the Go collector's GOGC, with a soft memory limit at 80% of the machine's or cgroup's memory "+
+		"(GOGC and GOMEMLIMIT in the environment win)")
 	return cmd
 }
 
@@ -111,6 +114,10 @@ func runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	if f.gcPercent < 1 {
+		return usageError{fmt.Errorf("--gc-percent must be positive, got %d", f.gcPercent)}
+	}
+	tuneGC(f.gcPercent, log)
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
 	}
