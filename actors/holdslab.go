@@ -1,6 +1,8 @@
 package actors
 
-// holdSlab stores a wallet's open holds in fixed chunks of slots, reused
+import "math/bits"
+
+// holdSlab stores a wallet's open holds in chunks of slots, reused
 // through a free list, instead of each hold living in the HoldPlaced event
 // that opened it.
 //
@@ -16,20 +18,55 @@ package actors
 // Memory grows to the peak of open holds (at most Limits.MaxOpenHolds, plus
 // the closed holds whose expiry entries have not left yet) and is not
 // given back while the wallet lives, as the id index keeps its peak size.
+// Chunks never move (the id index points at the records inside holds).
+// The first 256 slots are in small chunks (head: 8, 8, 16, 32, 64 and 128
+// slots), so a wallet with a few holds — most of the up to 200,000 a node
+// keeps in memory — does not pay for 256 of them (~80 KB); the rest in
+// chunks of 256, indexed as fixed arrays on the hot wallets' path.
 type holdSlab struct {
-	chunks []*holdChunk
-	free   []uint32 // slots ready for reuse, the most recently freed last
-	used   uint32   // slots handed out at least once
+	head   [6][]hold
+	chunks []*holdChunk // slots 256 on: chunks[i] has slots 256(i+1) to 256(i+2)-1
+	free   []uint32     // slots ready for reuse, the most recently freed last
+	used   uint32       // slots handed out at least once
 }
 
 const (
-	holdChunkLen = 256
+	holdChunkLen = 256 // slots of every chunk from the 257th slot on
 	maxHoldSlots = 1<<32 - 1
 )
 
 type holdChunk [holdChunkLen]hold
 
-func (s *holdSlab) at(slot uint32) *hold { return &s.chunks[slot/holdChunkLen][slot%holdChunkLen] }
+func (s *holdSlab) at(slot uint32) *hold {
+	if slot >= holdChunkLen {
+		return &s.chunks[slot/holdChunkLen-1][slot%holdChunkLen]
+	}
+	k, off := headOf(slot)
+	return &s.head[k][off]
+}
+
+// headOf places one of the first 256 slots: head chunks 0 to 5 hold slots
+// 0–7, 8–15, 16–31, 32–63, 64–127 and 128–255.
+func headOf(slot uint32) (chunk, off uint32) {
+	if slot < 8 {
+		return 0, slot
+	}
+	k := uint32(bits.Len32(slot >> 3))
+	return k, slot - 8<<(k-1)
+}
+
+// grow makes room for slot, the next never used.
+func (s *holdSlab) grow(slot uint32) {
+	if slot >= holdChunkLen {
+		if slot%holdChunkLen == 0 {
+			s.chunks = append(s.chunks, new(holdChunk))
+		}
+		return
+	}
+	if k, off := headOf(slot); off == 0 {
+		s.head[k] = make([]hold, max(8, 8<<k/2))
+	}
+}
 
 // alloc returns an empty hold in a free slot, the most recently freed
 // first: its lines are the likeliest to be in cache.
@@ -44,9 +81,7 @@ func (s *holdSlab) alloc() *hold {
 		}
 		slot = s.used
 		s.used++
-		if int(slot/holdChunkLen) == len(s.chunks) {
-			s.chunks = append(s.chunks, new(holdChunk))
-		}
+		s.grow(slot)
 	}
 	hd := s.at(slot)
 	if hd.entries != 0 || hd.rec.hold == holdOpen {

@@ -55,7 +55,10 @@ const recordSlab = 64
 
 func (t *idTable) newRecord() *record {
 	if len(t.slab) == cap(t.slab) {
-		t.slab = make([]record, 0, recordSlab)
+		// Chunks double up to recordSlab: a wallet with a few ids pays for
+		// a few records, not 64 (records never move: the index points at
+		// them).
+		t.slab = make([]record, 0, min(max(2*cap(t.slab), 4), recordSlab))
 	}
 	t.slab = t.slab[:len(t.slab)+1]
 	return &t.slab[len(t.slab)-1]
@@ -71,7 +74,8 @@ func (t *idTable) keepAllocs(as []Allocation) []Allocation {
 		return nil
 	}
 	if cap(t.allocs)-len(t.allocs) < len(as) {
-		t.allocs = make([]Allocation, 0, max(allocsChunk, len(as)))
+		// Doubling up to allocsChunk, as the record chunks do.
+		t.allocs = make([]Allocation, 0, max(min(max(2*cap(t.allocs), 8), allocsChunk), len(as)))
 	}
 	off := len(t.allocs)
 	t.allocs = append(t.allocs, as...)
