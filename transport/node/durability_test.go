@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +78,31 @@ func TestRuntimeSettingsKeptWithoutAClock(t *testing.T) {
 	client{t: t, nc: connect(t, n)}.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 10, "kind": "paid"})
 	if obs.batches.Load() == 0 {
 		t.Fatal("the configured observer saw no batch: the runtime settings were replaced")
+	}
+}
+
+// A data directory moves between the durability modes: the journal stream
+// made by one is taken up by the other (atomic publish switched on when
+// needed), and nothing is lost either way.
+func TestDurabilityModesShareADataDir(t *testing.T) {
+	dir := t.TempDir()
+	held := int64(0)
+	for i, serverFsync := range []bool{false, true, false} {
+		n, err := Start(context.Background(), Config{DataDir: dir, NATSListen: "127.0.0.1:0", ServerFsync: serverFsync})
+		if err != nil {
+			t.Fatalf("start %d (server fsync %v): %v", i, serverFsync, err)
+		}
+		c := client{t: t, nc: connect(t, n)}
+		if i == 0 {
+			c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
+		}
+		if r := c.ok("purser.v1.balance.acme", map[string]any{}); r.num("held") != held {
+			t.Fatalf("start %d: held %d, want %d", i, r.num("held"), held)
+		}
+		c.ok("purser.v1.reserve.acme", map[string]any{"id": fmt.Sprintf("r%d", i), "amount": 100})
+		held += 100
+		if err := n.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
