@@ -189,14 +189,7 @@ func TestBatchTooLargeIsSplitNotFailed(t *testing.T) {
 		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
 		j.Delay = time.Second // the next requests queue behind one append
 		j.MaxEvents = 3       // and the journal takes at most 3 events a batch
-		var failed atomic.Int32
-		answers := make(chan struct{}, 11)
-		count := func(_ Reply, err *Error) {
-			if err != nil {
-				failed.Add(1)
-			}
-			answers <- struct{}{}
-		}
+		failed, answers, count := answerCounter(11)
 		s.Send("w", Debit{ID: "first", Amount: 1}, count)
 		synctest.Wait()
 		for i := range 10 {
@@ -269,14 +262,7 @@ func TestBatchSplitWithFailedRebuildAnswersEveryRequest(t *testing.T) {
 		ask(t, s, "w", Grant{ID: "g", Amount: 1000, Kind: "paid"})
 		j.Delay = time.Second
 		j.MaxEvents = 3
-		var failed atomic.Int32
-		answers := make(chan struct{}, 11)
-		count := func(_ Reply, err *Error) {
-			if err != nil {
-				failed.Add(1)
-			}
-			answers <- struct{}{}
-		}
+		failed, answers, count := answerCounter(11)
 		s.Send("w", Debit{ID: "first", Amount: 1}, count)
 		synctest.Wait()
 		j.failReads.Store(true)
@@ -318,4 +304,17 @@ func TestWakeupListKeepsOneEntryPerWalletAndTime(t *testing.T) {
 			t.Fatal("grant of a passivated wallet did not expire")
 		}
 	})
+}
+
+// answerCounter is a reply callback that counts errors and signals each
+// answer on a channel of n.
+func answerCounter(n int) (*atomic.Int32, chan struct{}, ReplyFunc) {
+	failed := new(atomic.Int32)
+	answers := make(chan struct{}, n)
+	return failed, answers, func(_ Reply, err *Error) {
+		if err != nil {
+			failed.Add(1)
+		}
+		answers <- struct{}{}
+	}
 }
