@@ -80,6 +80,14 @@ func (j *Journal) commit(group []acked) {
 // since a failed fsync may have dropped writes a later one would not
 // report.
 func (j *Journal) sync() error {
+	j.mu.Lock()
+	broken := j.broken
+	j.mu.Unlock()
+	if broken != nil {
+		// The journal keeps its own word: no Sync is trusted after one
+		// failed, whatever the Sync function would say now.
+		return broken
+	}
 	j.st.syncs.Add(1)
 	t0 := time.Now()
 	err := j.cfg.Sync()

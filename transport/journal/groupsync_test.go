@@ -104,3 +104,24 @@ func TestGroupSyncConfigRefused(t *testing.T) {
 		t.Errorf("single-replica group sync refused: %v", err)
 	}
 }
+
+// After a failed Sync the journal calls Sync no more: what a later call
+// would say is not to be trusted (appends acked before the failure and
+// still waiting would otherwise be reported durable).
+func TestGroupSyncNotRetriedAfterFailure(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	calls := 0
+	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		calls++
+		if calls == 1 {
+			return errors.New("EIO")
+		}
+		return nil
+	}})
+	if err := j.sync(); !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("first sync: %v", err)
+	}
+	if err := j.sync(); !errors.Is(err, ErrNotDurable) || calls != 1 {
+		t.Fatalf("second sync: %v after %d calls of Sync; want the first failure and no call", err, calls)
+	}
+}
