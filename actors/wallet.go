@@ -116,20 +116,18 @@ func (w *Wallet) Execute(cmd Command, now time.Time, evs []Event) ([]Event, Repl
 // table at its bound this takes a settle from about six sequential misses
 // to about two. It changes no state.
 func (w *Wallet) warm(cmd Command) {
-	var id, hold string
+	id := RequestID(cmd)
+	if id == "" {
+		return
+	}
+	var hold string
 	switch c := cmd.(type) {
 	case Settle:
-		id, hold = c.ID, c.HoldID
+		hold = c.HoldID
 	case Release:
-		id, hold = c.ID, c.HoldID
+		hold = c.HoldID
 	case Extend:
-		id, hold = c.ID, c.HoldID
-	case Reserve:
-		id = c.ID
-	case Debit:
-		id = c.ID
-	default:
-		return
+		hold = c.HoldID
 	}
 	w.ids.warm(id, hold)
 }
