@@ -55,6 +55,9 @@ type actor struct {
 	// to be saved (the saving worker clears it).
 	sinceSnap int
 	snapBusy  atomic.Bool
+	// noSnapshot makes the next load replay the whole journal: the
+	// wallet's snapshot held an answer that does not decode (idfrozen.go).
+	noSnapshot bool
 
 	batch   []request
 	evs     []Event
@@ -293,6 +296,7 @@ func (a *actor) decide() (ok bool) {
 			a.log.Error("panic deciding a batch; failing it and rebuilding the wallet",
 				zap.Strings("request_ids", a.requestIDs()),
 				zap.Any("panic", p), zap.Stack("stack"))
+			_, a.noSnapshot = p.(errFrozenAnswer)
 			ok = false
 		}
 	}()
@@ -332,7 +336,9 @@ func (a *actor) load() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.sys.cfg.LoadTimeout)
 	defer cancel()
 	start := time.Now()
-	if w, pos, tail, ok := a.loadFromSnapshot(ctx); ok {
+	skip := a.noSnapshot
+	a.noSnapshot = false
+	if w, pos, tail, ok := a.loadFromSnapshot(ctx, skip); ok {
 		a.loaded(w, pos, tail)
 		a.sys.cfg.Observe.Loaded(tail, time.Since(start), true)
 		return nil

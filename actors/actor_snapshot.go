@@ -12,17 +12,22 @@ import (
 var errNotJournal = errors.New("image does not match the journal at its position (ahead of it, or of another journal)")
 
 // loadFromSnapshot rebuilds the wallet from its latest image and the
-// journal after it. ok false: there is no usable image, and the caller
-// replays the whole journal; a rejected image is logged and counted.
+// journal after it. ok false: there is no usable image (or skip), and the
+// caller replays the whole journal; a rejected image is logged and counted.
 //
 // An image is used only if the journal agrees with it: the batch at the
 // image's position must exist and end at the image's clock and history
 // seq. That catches an image ahead of the journal (its batch never landed
 // here, or the journal was rebuilt) without trusting any stored figure. The
 // check costs one batch, read as part of the tail.
-func (a *actor) loadFromSnapshot(ctx context.Context) (w *Wallet, pos uint64, tail int, ok bool) {
+func (a *actor) loadFromSnapshot(ctx context.Context, skip bool) (w *Wallet, pos uint64, tail int, ok bool) {
 	p := a.sys.snaps
 	if !p.enabled() {
+		return nil, 0, 0, false
+	}
+	if skip {
+		p.rejected.Add(1)
+		a.log.Warn("snapshot ignored after an answer in it did not decode; rebuilding the wallet from its whole journal")
 		return nil, 0, 0, false
 	}
 	img, err := p.store.Load(ctx, a.wallet)

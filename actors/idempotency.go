@@ -49,6 +49,9 @@ type idTable struct {
 	// allocs holds remembered answers' allocation lists, in chunks like
 	// slab, so a record never points into the event that produced it.
 	allocs []Allocation
+	// frozen, when set, holds the oldest records as a snapshot's columns
+	// (idfrozen.go): all of them leave the queue before queue[head].
+	frozen *frozenIDs
 }
 
 const recordSlab = 64
@@ -114,19 +117,28 @@ func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 		t.index(r)
 	}
 	t.queue = append(t.queue, r)
-	for len(t.queue)-t.head > max {
+	for t.remembered() > max {
 		t.evictHead(at, retention)
 	}
 }
 
 // expire evicts records older than the retention at time at.
 func (t *idTable) expire(at int64, retention int64) {
+	for t.frozen != nil && at-t.frozen.cols.At[t.frozen.head] >= retention {
+		t.evictHead(at, retention)
+	}
 	for t.head < len(t.queue) && at-t.queue[t.head].at >= retention {
 		t.evictHead(at, retention)
 	}
 }
 
 func (t *idTable) evictHead(at, retention int64) {
+	if t.frozen != nil {
+		if current, queued := t.evictFrozen(); current && at-queued < retention {
+			t.evictedYoung++
+		}
+		return
+	}
 	r := t.queue[t.head]
 	t.queue[t.head] = nil
 	t.head++
@@ -145,13 +157,34 @@ func (t *idTable) evictHead(at, retention int64) {
 }
 
 // remembered is the number of ids in the queue (open holds' ids excluded).
-func (t *idTable) remembered() int { return len(t.queue) - t.head }
+func (t *idTable) remembered() int {
+	n := len(t.queue) - t.head
+	if t.frozen != nil {
+		n += t.frozen.live()
+	}
+	return n
+}
 
 // warm loads the index slots of id, of hold (if any) and of the next two
 // ids the queue would evict, with no load depending on another (see
 // Wallet.warm).
 func (t *idTable) warm(id, hold string) {
 	slots := t.byID.slots
+	if f := t.frozen; f != nil {
+		// Restored from columns: the request's ids are probed in both
+		// indexes. Eviction candidates are frozen rows; not warmed.
+		t.memo[0] = hashMemo{id, hashID(id)}
+		t.memo[1] = hashMemo{hold, hashID(hold)}
+		s := f.touch(t.memo[0].h)
+		if hold != "" {
+			s ^= f.touch(t.memo[1].h)
+		}
+		if len(slots) > 0 {
+			s ^= slots[t.memo[0].h&uint64(len(slots)-1)].h
+		}
+		t.sink = s
+		return
+	}
 	if len(t.queue)-t.head < 2 || len(slots) == 0 {
 		return
 	}
@@ -183,8 +216,19 @@ func (t *idTable) hashOf(id string) uint64 {
 	return hashID(id)
 }
 
-// find returns id's record, or nil.
-func (t *idTable) find(id string) *record { return t.byID.get(id, t.hashOf(id)) }
+// find returns id's record, or nil. A frozen record found is promoted
+// into the live index (idfrozen.go).
+func (t *idTable) find(id string) *record {
+	h := t.hashOf(id)
+	r := t.byID.get(id, h)
+	if r != nil || t.frozen == nil {
+		return r
+	}
+	if i := t.frozen.row(id, h); i >= 0 {
+		return t.promote(i, h)
+	}
+	return nil
+}
 
 // index makes r its id's record in the index.
 func (t *idTable) index(r *record) { t.byID.set(r, t.hashOf(r.answer.ID)) }

@@ -43,8 +43,12 @@ type Image struct {
 	// are pinned outside it and travel with their hold. An id answers
 	// through its newest record (a pinned one before any queued one), as
 	// remember and pin leave the index, so the index is not stored.
-	IDs          []RecordImage `msgpack:"i"`
-	EvictedYoung uint64        `msgpack:"ey"`
+	IDs []RecordImage `msgpack:"i"`
+	// IDCols, when set, holds the oldest remembered ids, before IDs, in
+	// columns (idcolumns.go): what a v3 snapshot decodes to, and what an
+	// image of a wallet restored from one shares with it.
+	IDCols       *IDColumns `msgpack:"ic,omitempty"`
+	EvictedYoung uint64     `msgpack:"ey"`
 
 	Gov *GovImage `msgpack:"gv,omitempty"` // governance (govimage.go); nil: none
 
@@ -157,6 +161,9 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 		img.Holds = append(img.Holds, HoldImage{ID: hd.id(), Amount: hd.amount, ExpiresAt: hd.expiresAt, OnExpiry: hd.onExpiry,
 			Principal: hd.principal, Feature: hd.feature, Earmarks: marks[off:len(marks):len(marks)], Answer: hd.rec.answer})
 	})
+	if f := w.ids.frozen; f != nil {
+		img.IDCols = f.image()
+	}
 	live := w.ids.queue[w.ids.head:]
 	img.refs = make([]idRef, len(live))
 	for i, r := range live {
@@ -180,7 +187,13 @@ func (img *Image) fill() {
 
 // Size is the number of grants, open holds and remembered ids: what
 // restoring the image costs, roughly.
-func (img *Image) Size() int { return len(img.Grants) + len(img.Holds) + len(img.IDs) }
+func (img *Image) Size() int {
+	n := len(img.Grants) + len(img.Holds) + len(img.IDs)
+	if img.IDCols != nil {
+		n += img.IDCols.Live()
+	}
+	return n
+}
 
 // OpCode is the type of Answer.Op, named so that a codec outside this
 // package (snapshot) can write and read it. Its values are part of the

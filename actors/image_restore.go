@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrBadImage wraps every reason FromImage refuses an image. The runtime
@@ -39,6 +40,18 @@ func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
 	}
 	w := NewWallet(img.Wallet, limits)
 	w.ids.byID = newIDIndex(len(img.Holds) + len(img.IDs))
+	if remembered := len(img.IDs) + img.idColsLive(); remembered > limits.MaxRememberedIDs {
+		return nil, 0, badImage("%d remembered ids, bound %d", remembered, limits.MaxRememberedIDs)
+	}
+	// Frozen ids first: they are the oldest, and restoreIDs continues
+	// their time order.
+	last := int64(math.MinInt64)
+	if img.IDCols != nil {
+		var err error
+		if last, err = w.ids.restoreFrozen(img.IDCols, last); err != nil {
+			return nil, 0, err
+		}
+	}
 	w.exists, w.seq, w.clock, w.settings = img.Exists, img.Seq, img.Clock, img.Settings
 	w.debt, w.spentOriginal = img.Debt, img.SpentOriginal
 	w.ids.evictedYoung = img.EvictedYoung
@@ -48,7 +61,7 @@ func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
 	if err := w.restoreHolds(img.Holds); err != nil {
 		return nil, 0, err
 	}
-	if err := w.restoreIDs(img.IDs); err != nil {
+	if err := w.restoreIDs(img.IDs, last); err != nil {
 		return nil, 0, err
 	}
 	// The cached sums are stored and recomputed: a mismatch means the
@@ -157,19 +170,15 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 // restoreIDs refills the eviction queue in order. The index points each id
 // at its newest record, a pinned one first, exactly as remember and pin
 // leave it (a newer record of an id always replaces the older's entry).
-func (w *Wallet) restoreIDs(rs []RecordImage) error {
-	if len(rs) > w.limits.MaxRememberedIDs {
-		return badImage("%d remembered ids, bound %d", len(rs), w.limits.MaxRememberedIDs)
-	}
+func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 	w.ids.queue = make([]*record, len(rs))
-	var last int64
 	for i := range rs {
 		ri := &rs[i]
 		st := holdStatus(ri.Hold)
 		if ri.Answer.ID == "" || ri.Answer.Op == opNone || (st != noHold && st != holdClosed && st != holdLapsed) {
 			return badImage("remembered id %q: op %d, hold status %d", ri.Answer.ID, ri.Answer.Op, ri.Hold)
 		}
-		if i > 0 && ri.At < last {
+		if ri.At < last {
 			return badImage("remembered ids out of order at %q", ri.Answer.ID)
 		}
 		last = ri.At
@@ -182,4 +191,11 @@ func (w *Wallet) restoreIDs(rs []RecordImage) error {
 		}
 	}
 	return nil
+}
+
+func (img *Image) idColsLive() int {
+	if img.IDCols == nil {
+		return 0
+	}
+	return img.IDCols.Live()
 }

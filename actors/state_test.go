@@ -118,6 +118,12 @@ func snapshot(w *Wallet) walletSnap {
 	}
 	slices.Sort(s.Expiries)
 	w.ids.byID.each(func(r *record) { s.IDs[r.answer.ID] = snapRec(r) })
+	w.ids.eachFrozen(func(r *record) { s.IDs[r.answer.ID] = snapRec(r) })
+	if f := w.ids.frozen; f != nil {
+		for i := f.head; i < f.cols.Len(); i++ {
+			s.Queue = append(s.Queue, f.cols.id(i))
+		}
+	}
 	for _, r := range w.ids.queue[w.ids.head:] {
 		s.Queue = append(s.Queue, r.answer.ID)
 	}
@@ -461,10 +467,7 @@ func (a *accountant) check(w *Wallet) error {
 
 // replayed folds events into a fresh wallet, also through the journal
 // codec, and returns both.
-func replayed(t interface {
-	Helper()
-	Fatalf(string, ...any)
-}, id string, l Limits, evs []Event) (direct, decoded *Wallet) {
+func replayed(t fatalf, id string, l Limits, evs []Event) (direct, decoded *Wallet) {
 	t.Helper()
 	direct, decoded = NewWallet(id, l), NewWallet(id, l)
 	for _, e := range evs {

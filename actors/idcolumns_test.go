@@ -1,0 +1,88 @@
+package actors
+
+import (
+	"slices"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// fatalf is what these helpers need of a *testing.T or a *rapid.T.
+type fatalf interface {
+	Helper()
+	Fatalf(string, ...any)
+}
+
+// answerRest is what the test codec keeps of an answer in a column (the
+// snapshot package has its own, positional one).
+type answerRest struct {
+	Hash   uint64
+	N      [8]int64
+	Allocs []Allocation
+	Gov    *Governance
+}
+
+func decodeTestAnswer(b []byte, a *Answer) error {
+	var r answerRest
+	if err := msgpack.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	a.Hash, a.N, a.Allocs, a.Gov = r.Hash, r.N, r.Allocs, r.Gov
+	return nil
+}
+
+// columnsOf puts rs in columns after evicted rows (copies of rs's first
+// records; their contents must not matter).
+func columnsOf(t fatalf, rs []RecordImage, evicted int) *IDColumns {
+	t.Helper()
+	c := &IDColumns{First: evicted, DecodeAnswer: decodeTestAnswer}
+	rows := slices.Concat(rs[:min(evicted, len(rs))], make([]RecordImage, max(0, evicted-len(rs))), rs)
+	for i, r := range rows {
+		if i < evicted && r.Answer.ID == "" {
+			r.Answer.ID = "gone"
+		}
+		c.IDs = append(c.IDs, r.Answer.ID...)
+		c.IDEnds = append(c.IDEnds, uint32(len(c.IDs)))
+		c.At = append(c.At, r.At)
+		c.Hold = append(c.Hold, r.Hold)
+		c.Op = append(c.Op, uint8(r.Answer.Op))
+		b, err := msgpack.Marshal(answerRest{r.Answer.Hash, r.Answer.N, r.Answer.Allocs, r.Answer.Gov})
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		c.Answers = append(c.Answers, b...)
+		c.AnswerEnds = append(c.AnswerEnds, uint32(len(c.Answers)))
+	}
+	return c
+}
+
+// flatImage is img with its columns decoded into IDs, sorted as
+// sortedImage does, so images of either shape compare.
+func flatImage(t fatalf, img *Image) *Image {
+	t.Helper()
+	c := *sortedImage(img)
+	rs, err := img.Records()
+	if err != nil {
+		t.Fatalf("records: %v", err)
+	}
+	c.IDs, c.IDCols = rs, nil
+	if len(c.IDs) == 0 {
+		c.IDs = nil
+	}
+	for i := range c.IDs {
+		if len(c.IDs[i].Answer.Allocs) == 0 {
+			c.IDs[i].Answer.Allocs = nil
+		}
+	}
+	return &c
+}
+
+// frozenImage moves the oldest k of img's ids into columns after evicted
+// dead rows, as a v3 snapshot decodes.
+func frozenImage(t fatalf, img *Image, k, evicted int) *Image {
+	t.Helper()
+	c := *img
+	k = min(k, len(img.IDs))
+	c.IDCols = columnsOf(t, img.IDs[:k], evicted)
+	c.IDs = img.IDs[k:]
+	return &c
+}
