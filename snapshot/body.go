@@ -23,6 +23,7 @@ import (
 //
 // Format v2 appends one field to image (governance, govbody.go, or nil)
 // and one to answer (the governance a configure's reply showed, or nil).
+// Format v3 writes the records as columns instead (idcols.go).
 const (
 	imageFields    = 16
 	settingsFields = 6
@@ -33,7 +34,7 @@ const (
 	answerN        = 8
 )
 
-func appendBody(b []byte, img *actors.Image) []byte {
+func appendBody(b []byte, img *actors.Image) ([]byte, error) {
 	b = appendArrayLen(b, imageFields+1)
 	b = appendUint(b, img.Pos)
 	b = appendInt(b, int64(img.MaxRememberedIDs))
@@ -69,16 +70,12 @@ func appendBody(b []byte, img *actors.Image) []byte {
 		b = appendAllocs(b, h.Earmarks)
 		b = appendAnswer(b, &h.Answer)
 	}
-	b = appendArrayLen(b, len(img.IDs))
-	for i := range img.IDs {
-		r := &img.IDs[i]
-		b = appendArrayLen(b, recordFields)
-		b = appendAnswer(b, &r.Answer)
-		b = appendInt(b, r.At)
-		b = appendUint(b, uint64(r.Hold))
+	b, err := appendIDCols(b, img)
+	if err != nil {
+		return nil, err
 	}
 	b = appendUint(b, img.EvictedYoung)
-	return appendGovImage(b, img.Gov)
+	return appendGovImage(b, img.Gov), nil
 }
 
 func appendGrant(b []byte, g *actors.GrantImage) []byte {
@@ -179,7 +176,9 @@ func readBody(r *reader, img *actors.Image) {
 			readAnswer(r, &h.Answer)
 		}
 	}
-	if n := r.arrayLen(minRecord, "ids"); n > 0 {
+	if r.version >= 3 {
+		img.IDCols = readIDCols(r)
+	} else if n := r.arrayLen(minRecord, "ids"); n > 0 {
 		img.IDs = make([]actors.RecordImage, n)
 		for i := 0; i < n && r.fields(recordFields, "record"); i++ {
 			rec := &img.IDs[i]

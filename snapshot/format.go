@@ -7,7 +7,7 @@
 // memory, and owns the on-disk format:
 //
 //	magic   "PSNP"
-//	version uint16, big endian (Version; Decode reads 1 and 2)
+//	version uint16, big endian (Version; Decode reads 1 to 3)
 //	wallet  uint8 length, then the wallet id
 //	length  uint64, big endian: bytes in the body
 //	crc     uint32, big endian: CRC-32C (Castagnoli) of the body
@@ -28,7 +28,7 @@ import (
 )
 
 // Version is the format Encode writes. Decode reads every version up to it.
-const Version = 2
+const Version = 3
 
 var magic = [4]byte{'P', 'S', 'N', 'P'}
 
@@ -52,8 +52,11 @@ func Encode(img *actors.Image) ([]byte, error) {
 	}
 	hdr := headerFixed + len(img.Wallet)
 	// About 100 bytes per hold or id: one allocation for most wallets.
-	b := make([]byte, hdr, hdr+256+100*(len(img.Holds)+len(img.IDs))+64*len(img.Grants))
-	b = appendBody(b, img)
+	b := make([]byte, hdr, hdr+256+100*img.Size())
+	b, err := appendBody(b, img)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
+	}
 	body := b[hdr:]
 	copy(b, magic[:])
 	binary.BigEndian.PutUint16(b[4:], Version)
@@ -67,6 +70,8 @@ func Encode(img *actors.Image) ([]byte, error) {
 
 // Decode reads a snapshot of any known version. It never panics and
 // allocates at most a small multiple of len(data), whatever data holds.
+// The image shares data's memory (a v3 snapshot's id columns): data must
+// not be written afterwards.
 func Decode(data []byte) (*actors.Image, error) {
 	if len(data) < 7 {
 		return nil, ErrTruncated

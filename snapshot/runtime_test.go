@@ -10,6 +10,7 @@ package snapshot
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"reflect"
 	"slices"
 	"sync/atomic"
@@ -317,5 +318,47 @@ func TestSaturatedSnapshotWriterNeverDelaysDecisions(t *testing.T) {
 	closeSystem(t, s)
 	if st := s.SnapshotStats(); st.Saved < 6 {
 		t.Fatalf("shutdown snapshots of every wallet: %+v", st)
+	}
+}
+
+// TestAnAnswerThatDoesNotDecodeFallsBackToFullReplay: a v3 snapshot's
+// answers are decoded only when a request needs one. One that passed the
+// checksum yet does not decode fails that request's batch (unavailable,
+// nothing journaled) and the wallet is rebuilt from its whole journal:
+// the retry then gets the journal's answer.
+func TestAnAnswerThatDoesNotDecodeFallsBackToFullReplay(t *testing.T) {
+	j := actors.NewMemJournal()
+	img, err := Decode(snapshotOf(t, j, historyLen, t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *img.IDCols
+	c.Answers = slices.Clone(c.Answers)
+	broken := -1
+	for i := range c.Len() {
+		if string(c.IDs[end(c.IDEnds, i-1):c.IDEnds[i]]) == "s-h-a" {
+			c.Answers[end(c.AnswerEnds, i-1)] = 0xc1 // never used by msgpack
+			broken = i
+		}
+	}
+	if broken < 0 {
+		t.Fatal("the settle s-h-a is not among the snapshot's columns")
+	}
+	img.IDCols = &c
+	data, err := Encode(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, blobs := NewMemStore()
+	blobs.SetRaw("w", data)
+	s := newSystem(t, j, store, nil)
+	defer closeSystem(t, s)
+	retry := actors.Settle{ID: "s-h-a", HoldID: "h-a", Actual: 60, Final: true}
+	if _, err := s.Ask(context.Background(), "w", retry); !errors.Is(err, &actors.Error{Code: actors.ErrUnavailable}) {
+		t.Fatalf("the retry hitting the broken answer: %v, want unavailable", err)
+	}
+	expectFold(t, s, j, "w") // the same retry among the probes
+	if st := s.SnapshotStats(); st.Loaded != 1 || st.Rejected != 1 {
+		t.Fatalf("want the snapshot used, then refused for the rebuild: %+v", st)
 	}
 }
