@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -184,6 +185,67 @@ func BenchmarkColdActivation1MEvents(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(took[(len(took)*99)/100].Microseconds())/1000, "p99-ms")
 			b.ReportMetric(float64(len(h.img)), "snapshot-bytes")
+		})
+	}
+}
+
+// BenchmarkDecodeAndRestoreHotWallet is the snapshot's share of a cold
+// activation of the hot wallet (100,000 remembered ids): decode and check
+// the snapshot, rebuild the wallet from it. No system, no journal tail.
+func BenchmarkDecodeAndRestoreHotWallet(b *testing.B) {
+	h := hot()
+	b.SetBytes(int64(len(h.img)))
+	b.ReportAllocs()
+	for b.Loop() {
+		img, err := Decode(h.img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := actors.FromImage(img, actors.DefaultLimits()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecideOnARestoredWallet: a reserve and its settle on the hot
+// wallet (100,000 remembered ids) restored from its snapshot — its ids
+// frozen in columns, so each new id is probed in two indexes and each
+// eviction is a frozen row — against the same wallet restored from
+// records (as a v2 snapshot restored).
+func BenchmarkDecideOnARestoredWallet(b *testing.B) {
+	h := hot()
+	img, err := Decode(h.img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := *img
+	if records.IDs, err = img.Records(); err != nil {
+		b.Fatal(err)
+	}
+	records.IDCols = nil
+	for _, c := range []struct {
+		name string
+		img  *actors.Image
+	}{{"columns", img}, {"records", &records}} {
+		b.Run(c.name, func(b *testing.B) {
+			w, _, err := actors.FromImage(c.img, actors.DefaultLimits())
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC)
+			var evs []actors.Event
+			i := 0
+			for b.Loop() {
+				id := "b" + strconv.Itoa(i)
+				i++
+				var err *actors.Error
+				if evs, _, err = w.Execute(actors.Reserve{ID: id, Amount: 100, TTLms: 60_000}, now, evs[:0]); err != nil {
+					b.Fatal(err)
+				}
+				if evs, _, err = w.Execute(actors.Settle{ID: "s" + id, HoldID: id, Actual: 60, Final: true}, now, evs[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
