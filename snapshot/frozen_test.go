@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"pgregory.net/rapid"
 
@@ -133,4 +134,45 @@ func TestRestoredFromColumnsBehavesAsTheOriginal(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestColumnsDecodeAtAnyAlignment: the decoder uses the fixed-width
+// columns in place when they are 8-aligned in memory and copies them when
+// not; both give the same image.
+func TestColumnsDecodeAtAnyAlignment(t *testing.T) {
+	w := bigWallet(t, 10)
+	now := time.Date(2026, 6, 1, 0, 0, 1, 0, time.UTC)
+	for i := range 5 {
+		id := fmt.Sprintf("hold-%07d", i)
+		if _, _, err := w.Execute(actors.Settle{ID: "s" + id, HoldID: id, Actual: 5}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := Encode(w.Image(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.IDCols == nil || want.IDCols.Len() == 0 {
+		t.Fatal("no id columns to decode")
+	}
+	inPlace := 0
+	for shift := range 8 {
+		buf := make([]byte, shift+len(data))
+		copy(buf[shift:], data)
+		got, err := Decode(buf[shift:])
+		if err != nil || !reflect.DeepEqual(norm(got), norm(want)) {
+			t.Fatalf("shifted by %d: %v", shift, err)
+		}
+		at := uintptr(unsafe.Pointer(unsafe.SliceData(got.IDCols.At)))
+		if start := uintptr(unsafe.Pointer(&buf[0])); at >= start && at < start+uintptr(len(buf)) {
+			inPlace++
+		}
+	}
+	if littleEndian && inPlace != 1 {
+		t.Fatalf("times used in place at %d of 8 alignments, want 1", inPlace)
+	}
 }
