@@ -260,6 +260,31 @@ func TestFromImageRefusesBrokenImages(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// The same ids as columns (snapshot format v3): accepted as they are,
+	// refused when any shape or order check fails.
+	if _, _, err := FromImage(frozenImage(t, good, len(good.IDs), 1), limits); err != nil {
+		t.Fatalf("good columns: %v", err)
+	}
+	for name, spoil := range map[string]func(*Image, *IDColumns){
+		"first past the end":   func(_ *Image, c *IDColumns) { c.First = c.Len() + 1 },
+		"negative first":       func(_ *Image, c *IDColumns) { c.First = -1 },
+		"id ends out of order": func(_ *Image, c *IDColumns) { c.IDEnds[1] = c.IDEnds[0] - 1 },
+		"answer ends":          func(_ *Image, c *IDColumns) { c.AnswerEnds[2] = c.AnswerEnds[1] - 1 },
+		"ends past the bytes":  func(_ *Image, c *IDColumns) { c.IDEnds[c.Len()-1]++ },
+		"short column":         func(_ *Image, c *IDColumns) { c.At = c.At[:1] },
+		"empty id":             func(_ *Image, c *IDColumns) { c.IDEnds[1] = c.IDEnds[0] },
+		"no op":                func(_ *Image, c *IDColumns) { c.Op[2] = uint8(opNone) },
+		"status open":          func(_ *Image, c *IDColumns) { c.Hold[1] = uint8(holdOpen) },
+		"time order":           func(_ *Image, c *IDColumns) { c.At[1] = c.At[2] + 1 },
+		"records before":       func(i *Image, c *IDColumns) { i.IDs = []RecordImage{good.IDs[0]}; i.IDs[0].At = c.At[1] - 1 },
+		"no answer decoder":    func(_ *Image, c *IDColumns) { c.DecodeAnswer = nil },
+	} {
+		img := frozenImage(t, good, len(good.IDs), 1)
+		spoil(img, img.IDCols)
+		if _, _, err := FromImage(img, limits); err == nil {
+			t.Errorf("columns, %s: accepted", name)
+		}
+	}
 	if _, _, err := FromImage(nil, limits); err == nil {
 		t.Error("nil image accepted")
 	}
