@@ -100,6 +100,12 @@ func appendAnswer(b []byte, a *actors.Answer) []byte {
 	b = appendArrayLen(b, answerFields+1)
 	b = appendStr(b, a.ID)
 	b = appendUint(b, uint64(a.Op))
+	return appendAnswerTail(b, a)
+}
+
+// appendAnswerTail writes an answer's fields after its id and op: hash,
+// figures, allocations, governance.
+func appendAnswerTail(b []byte, a *actors.Answer) []byte {
 	b = appendUint(b, a.Hash)
 	b = appendArrayLen(b, answerN)
 	for _, v := range a.N {
@@ -218,6 +224,12 @@ func readAnswer(r *reader, a *actors.Answer) {
 	}
 	a.ID = r.idStr()
 	a.Op = actors.OpCode(r.small(math.MaxUint8, "op"))
+	readAnswerTail(r, a, r.v2() == 1)
+}
+
+// readAnswerTail reads what appendAnswerTail writes (before v2: without
+// the governance).
+func readAnswerTail(r *reader, a *actors.Answer, gov bool) {
 	a.Hash = r.uint()
 	if r.fields(answerN, "answer figures") {
 		for i := range a.N {
@@ -225,7 +237,7 @@ func readAnswer(r *reader, a *actors.Answer) {
 		}
 	}
 	a.Allocs = readAllocs(r)
-	if r.v2() == 1 {
+	if gov {
 		a.Gov = readGovernance(r)
 	}
 }

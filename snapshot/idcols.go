@@ -160,14 +160,7 @@ func appendBinLen(b []byte, n int) []byte {
 }
 
 func appendAnswerRest(b []byte, a *actors.Answer) []byte {
-	b = appendArrayLen(b, answerRest)
-	b = appendUint(b, a.Hash)
-	b = appendArrayLen(b, answerN)
-	for _, v := range a.N {
-		b = appendInt(b, v)
-	}
-	b = appendAllocs(b, a.Allocs)
-	return appendGovernance(b, a.Gov)
+	return appendAnswerTail(appendArrayLen(b, answerRest), a)
 }
 
 // readIDCols decodes the columns, sharing the body's bytes (a body is
@@ -192,42 +185,31 @@ func readIDCols(r *reader) *actors.IDColumns {
 	if r.err != nil {
 		return nil
 	}
-	c.IDEnds = u32s(fixed[:4*n])
-	c.AnswerEnds = u32s(fixed[4*n : 8*n])
-	c.At = i64s(fixed[8*n:])
+	c.IDEnds = column(fixed[:4*n], u32)
+	c.AnswerEnds = column(fixed[4*n:8*n], u32)
+	c.At = column(fixed[8*n:], i64)
 	return c
 }
 
-// u32s and i64s return a little-endian column as a slice: the bytes
-// themselves on a little-endian machine when they are aligned, a copy
-// otherwise.
-func u32s(p []byte) []uint32 {
+// column returns a little-endian column as a slice: the bytes themselves
+// on a little-endian machine when they are aligned, a copy otherwise.
+func column[T uint32 | int64](p []byte, get func([]byte) T) []T {
+	size := int(unsafe.Sizeof(*new(T)))
 	if len(p) == 0 {
 		return nil
 	}
-	if littleEndian && uintptr(unsafe.Pointer(&p[0]))%4 == 0 {
-		return unsafe.Slice((*uint32)(unsafe.Pointer(&p[0])), len(p)/4)
+	if littleEndian && uintptr(unsafe.Pointer(&p[0]))%uintptr(size) == 0 {
+		return unsafe.Slice((*T)(unsafe.Pointer(&p[0])), len(p)/size)
 	}
-	v := make([]uint32, len(p)/4)
+	v := make([]T, len(p)/size)
 	for i := range v {
-		v[i] = binary.LittleEndian.Uint32(p[4*i:])
+		v[i] = get(p[size*i:])
 	}
 	return v
 }
 
-func i64s(p []byte) []int64 {
-	if len(p) == 0 {
-		return nil
-	}
-	if littleEndian && uintptr(unsafe.Pointer(&p[0]))%8 == 0 {
-		return unsafe.Slice((*int64)(unsafe.Pointer(&p[0])), len(p)/8)
-	}
-	v := make([]int64, len(p)/8)
-	for i := range v {
-		v[i] = int64(binary.LittleEndian.Uint64(p[8*i:]))
-	}
-	return v
-}
+func u32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+func i64(b []byte) int64  { return int64(binary.LittleEndian.Uint64(b)) }
 
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
@@ -264,14 +246,7 @@ func (r *reader) bin(what string, want int) []byte {
 func decodeAnswerRest(b []byte, a *actors.Answer) error {
 	r := &reader{b: b, version: Version}
 	if r.fields(answerRest, "answer") {
-		a.Hash = r.uint()
-		if r.fields(answerN, "answer figures") {
-			for i := range a.N {
-				a.N[i] = r.int()
-			}
-		}
-		a.Allocs = readAllocs(r)
-		a.Gov = readGovernance(r)
+		readAnswerTail(r, a, true)
 	}
 	if r.err == nil && r.left() != 0 {
 		r.failf("%d bytes after the answer", r.left())
