@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/wire/
 	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./transport/wire/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./snapshot/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEvents -fuzztime 60s ./actors/
 	$(GO) test -run '^$$' -fuzz FuzzParseAck -fuzztime 30s ./transport/journal/
 
 $(BIN)/nats:

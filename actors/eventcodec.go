@@ -1,12 +1,9 @@
 package actors
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The journal stores one actor batch as one message: a msgpack array of
@@ -116,25 +113,27 @@ func AppendEvents(buf []byte, evs []Event) ([]byte, error) {
 // ErrCorruptBatch is returned for a journal message that does not decode.
 var ErrCorruptBatch = errors.New("purser: corrupt event batch")
 
-// DecodeEvents decodes a batch written by AppendEvents.
+// DecodeEvents decodes a batch written by AppendEvents (see
+// eventcodec_decode.go for what it accepts). Bytes after the batch are
+// ignored.
 func DecodeEvents(data []byte) ([]Event, error) {
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
-	n, err := dec.DecodeArrayLen()
-	if err != nil || n < 0 || n%2 != 0 || n/2 > MaxBatchEvents || n/2 > len(data) {
+	r := evReader{b: data}
+	n := r.arrayLen()
+	if r.err != nil || n < 0 || n%2 != 0 || n/2 > MaxBatchEvents {
 		return nil, fmt.Errorf("%w: bad batch header", ErrCorruptBatch)
 	}
 	evs := make([]Event, 0, n/2)
-	for i := 0; i < n/2; i++ {
-		kind, err := dec.DecodeUint8()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
+	for range n / 2 {
+		kind := uint8(r.uint())
+		if r.err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.err)
 		}
-		e := newEvent(kind)
+		e := r.event(kind)
 		if e == nil {
 			return nil, fmt.Errorf("%w: unknown event kind %d", ErrCorruptBatch, kind)
 		}
-		if err := dec.Decode(e); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, err)
+		if r.err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.err)
 		}
 		evs = append(evs, e)
 	}
