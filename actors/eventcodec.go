@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // The journal stores one actor batch as one message: a msgpack array of
@@ -99,7 +101,7 @@ func AppendEvents(buf []byte, evs []Event) ([]byte, error) {
 	// Room for typical events at once (a HoldPlaced takes about 160
 	// bytes), rather than growing from nothing by doubling.
 	const typical = 192
-	b := appendArrayLen(slices.Grow(buf, 5+typical*len(evs)), len(evs)*2)
+	b := mpack.AppendArrayLen(slices.Grow(buf, 5+typical*len(evs)), len(evs)*2)
 	for _, e := range evs {
 		var err error
 		// The kind is written as a uint8, never in compact form.

@@ -2,11 +2,11 @@ package actors
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math"
 	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // The journal format is what msgpack/v5 writes by reflection for the event
@@ -199,7 +199,7 @@ func (m *fixmap) head(h Head) {
 
 func (m *fixmap) int(k string, v int64) {
 	m.key(k)
-	m.b = appendInt(m.b, v)
+	m.b = mpack.AppendInt(m.b, v)
 }
 
 func (m *fixmap) intOpt(k string, v int64) {
@@ -210,7 +210,7 @@ func (m *fixmap) intOpt(k string, v int64) {
 
 func (m *fixmap) uint(k string, v uint64) {
 	m.key(k)
-	m.b = appendUint(m.b, v)
+	m.b = mpack.AppendUint(m.b, v)
 }
 
 func (m *fixmap) uintOpt(k string, v uint64) {
@@ -221,7 +221,7 @@ func (m *fixmap) uintOpt(k string, v uint64) {
 
 func (m *fixmap) str(k, v string) {
 	m.key(k)
-	m.b = appendStr(m.b, v)
+	m.b = mpack.AppendStr(m.b, v)
 }
 
 func (m *fixmap) strOpt(k, v string) {
@@ -245,13 +245,13 @@ func (m *fixmap) allocs(k string, as []Allocation) {
 		m.b = append(m.b, 0xc0)
 		return
 	}
-	m.b = appendArrayLen(m.b, len(as))
+	m.b = mpack.AppendArrayLen(m.b, len(as))
 	for i := range as {
 		// Allocation has no omitempty field: always both entries.
 		m.b = append(m.b, 0x82, 0xa1, 'g')
-		m.b = appendStr(m.b, as[i].Grant)
+		m.b = mpack.AppendStr(m.b, as[i].Grant)
 		m.b = append(m.b, 0xa1, 'a')
-		m.b = appendInt(m.b, as[i].Amount)
+		m.b = mpack.AppendInt(m.b, as[i].Amount)
 	}
 }
 
@@ -268,7 +268,7 @@ func (m *fixmap) meta(k string, md Meta) {
 		return
 	}
 	m.key(k)
-	m.b = appendMapLen(m.b, len(md))
+	m.b = mpack.AppendMapLen(m.b, len(md))
 	var stack [8]string
 	keys := stack[:0]
 	for key := range md {
@@ -276,7 +276,7 @@ func (m *fixmap) meta(k string, md Meta) {
 	}
 	slices.Sort(keys)
 	for _, key := range keys {
-		m.b = appendStr(appendStr(m.b, key), md[key])
+		m.b = mpack.AppendStr(mpack.AppendStr(m.b, key), md[key])
 	}
 }
 
@@ -292,66 +292,8 @@ func (m *fixmap) answer(k string, a *Answer) {
 	r.key("n")
 	r.b = append(r.b, 0x90|byte(len(a.N)))
 	for _, n := range a.N {
-		r.b = appendInt(r.b, n)
+		r.b = mpack.AppendInt(r.b, n)
 	}
 	r.allocsOpt("a", a.Allocs)
 	m.b = r.b
-}
-
-func appendArrayLen(b []byte, n int) []byte { return appendLen(b, n, 0x90, 0xdc, 0xdd) }
-
-func appendMapLen(b []byte, n int) []byte { return appendLen(b, n, 0x80, 0xde, 0xdf) }
-
-func appendLen(b []byte, n int, fix, b16, b32 byte) []byte {
-	switch {
-	case n < 16:
-		return append(b, fix|byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, b16), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, b32), uint32(n))
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	switch {
-	case v <= math.MaxInt8:
-		return append(b, byte(v))
-	case v <= math.MaxUint8:
-		return append(b, 0xcc, byte(v))
-	case v <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
-}
-
-func appendInt(b []byte, v int64) []byte {
-	switch {
-	case v >= 0:
-		return appendUint(b, uint64(v))
-	case v >= -32:
-		return append(b, byte(v))
-	case v >= math.MinInt8:
-		return append(b, 0xd0, byte(v))
-	case v >= math.MinInt16:
-		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
-	case v >= math.MinInt32:
-		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
-}
-
-func appendStr(b []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
-	case n <= math.MaxUint8:
-		b = append(b, 0xd9, byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
-	}
-	return append(b, s...)
 }

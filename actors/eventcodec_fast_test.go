@@ -28,6 +28,8 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 	"pgregory.net/rapid"
+
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 var updateSeeds = flag.Bool("update", false, "write the FuzzDecodeEvents seeds in testdata/fuzz from real batches")
@@ -216,9 +218,9 @@ func mp(parts ...any) []byte {
 	for _, p := range parts {
 		switch p := p.(type) {
 		case string:
-			b = appendStr(b, p)
+			b = mpack.AppendStr(b, p)
 		case int:
-			b = appendInt(b, int64(p))
+			b = mpack.AppendInt(b, int64(p))
 		case float64:
 			b = binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(p))
 		case byte:

@@ -18,12 +18,14 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 func TestDecodeEventsMatchesLibraryOnAnyForm(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(0, 4).Draw(t, "events")
-		b := appendArrayLen(nil, 2*n)
+		b := mpack.AppendArrayLen(nil, 2*n)
 		for range n {
 			kind := rapid.IntRange(int(kindGrantCreated), int(kindConfigured)).Draw(t, "kind")
 			if wrong(t) {

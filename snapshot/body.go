@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // Body layout of format v1: msgpack arrays with fields in a fixed order.
@@ -35,38 +36,38 @@ const (
 )
 
 func appendBody(b []byte, img *actors.Image) ([]byte, error) {
-	b = appendArrayLen(b, imageFields+1)
-	b = appendUint(b, img.Pos)
-	b = appendInt(b, int64(img.MaxRememberedIDs))
-	b = appendInt(b, img.IDRetention)
-	b = appendBool(b, img.Exists)
-	b = appendUint(b, img.Seq)
-	b = appendInt(b, img.Clock)
+	b = mpack.AppendArrayLen(b, imageFields+1)
+	b = mpack.AppendUint(b, img.Pos)
+	b = mpack.AppendInt(b, int64(img.MaxRememberedIDs))
+	b = mpack.AppendInt(b, img.IDRetention)
+	b = mpack.AppendBool(b, img.Exists)
+	b = mpack.AppendUint(b, img.Seq)
+	b = mpack.AppendInt(b, img.Clock)
 	s := img.Settings
-	b = appendArrayLen(b, settingsFields)
-	b = appendUint(b, uint64(s.Mode))
-	b = appendInt(b, s.OverdraftLimit)
-	b = appendInt(b, s.OverdraftPercent)
-	b = appendBool(b, s.PercentSet)
-	b = appendInt(b, s.DefaultTTLms)
-	b = appendBool(b, s.Suspended)
+	b = mpack.AppendArrayLen(b, settingsFields)
+	b = mpack.AppendUint(b, uint64(s.Mode))
+	b = mpack.AppendInt(b, s.OverdraftLimit)
+	b = mpack.AppendInt(b, s.OverdraftPercent)
+	b = mpack.AppendBool(b, s.PercentSet)
+	b = mpack.AppendInt(b, s.DefaultTTLms)
+	b = mpack.AppendBool(b, s.Suspended)
 	for _, v := range []int64{img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal} {
-		b = appendInt(b, v)
+		b = mpack.AppendInt(b, v)
 	}
-	b = appendArrayLen(b, len(img.Grants))
+	b = mpack.AppendArrayLen(b, len(img.Grants))
 	for i := range img.Grants {
 		b = appendGrant(b, &img.Grants[i])
 	}
-	b = appendArrayLen(b, len(img.Holds))
+	b = mpack.AppendArrayLen(b, len(img.Holds))
 	for i := range img.Holds {
 		h := &img.Holds[i]
-		b = appendArrayLen(b, holdFields)
-		b = appendStr(b, h.ID)
-		b = appendInt(b, h.Amount)
-		b = appendInt(b, h.ExpiresAt)
-		b = appendUint(b, uint64(h.OnExpiry))
-		b = appendStr(b, h.Principal)
-		b = appendStr(b, h.Feature)
+		b = mpack.AppendArrayLen(b, holdFields)
+		b = mpack.AppendStr(b, h.ID)
+		b = mpack.AppendInt(b, h.Amount)
+		b = mpack.AppendInt(b, h.ExpiresAt)
+		b = mpack.AppendUint(b, uint64(h.OnExpiry))
+		b = mpack.AppendStr(b, h.Principal)
+		b = mpack.AppendStr(b, h.Feature)
 		b = appendAllocs(b, h.Earmarks)
 		b = appendAnswer(b, &h.Answer)
 	}
@@ -74,42 +75,42 @@ func appendBody(b []byte, img *actors.Image) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = appendUint(b, img.EvictedYoung)
+	b = mpack.AppendUint(b, img.EvictedYoung)
 	return appendGovImage(b, img.Gov), nil
 }
 
 func appendGrant(b []byte, g *actors.GrantImage) []byte {
-	b = appendArrayLen(b, grantFields)
-	b = appendStr(b, g.ID)
-	b = appendStr(b, g.Kind)
+	b = mpack.AppendArrayLen(b, grantFields)
+	b = mpack.AppendStr(b, g.ID)
+	b = mpack.AppendStr(b, g.Kind)
 	for _, v := range []int64{g.Priority, g.Amount, g.Remaining, g.Earmarked, g.EffectiveAt, g.ExpiresAt} {
-		b = appendInt(b, v)
+		b = mpack.AppendInt(b, v)
 	}
-	b = appendUint(b, uint64(g.State))
+	b = mpack.AppendUint(b, uint64(g.State))
 	if g.Meta == nil {
 		return append(b, 0xc0)
 	}
-	b = appendMapLen(b, len(g.Meta))
+	b = mpack.AppendMapLen(b, len(g.Meta))
 	for k, v := range g.Meta {
-		b = appendStr(appendStr(b, k), v)
+		b = mpack.AppendStr(mpack.AppendStr(b, k), v)
 	}
 	return b
 }
 
 func appendAnswer(b []byte, a *actors.Answer) []byte {
-	b = appendArrayLen(b, answerFields+1)
-	b = appendStr(b, a.ID)
-	b = appendUint(b, uint64(a.Op))
+	b = mpack.AppendArrayLen(b, answerFields+1)
+	b = mpack.AppendStr(b, a.ID)
+	b = mpack.AppendUint(b, uint64(a.Op))
 	return appendAnswerTail(b, a)
 }
 
 // appendAnswerTail writes an answer's fields after its id and op: hash,
 // figures, allocations, governance.
 func appendAnswerTail(b []byte, a *actors.Answer) []byte {
-	b = appendUint(b, a.Hash)
-	b = appendArrayLen(b, answerN)
+	b = mpack.AppendUint(b, a.Hash)
+	b = mpack.AppendArrayLen(b, answerN)
 	for _, v := range a.N {
-		b = appendInt(b, v)
+		b = mpack.AppendInt(b, v)
 	}
 	b = appendAllocs(b, a.Allocs)
 	return appendGovernance(b, a.Gov)
@@ -124,11 +125,11 @@ func (r *reader) v2() int {
 }
 
 func appendAllocs(b []byte, as []actors.Allocation) []byte {
-	b = appendArrayLen(b, len(as))
+	b = mpack.AppendArrayLen(b, len(as))
 	for _, a := range as {
-		b = appendArrayLen(b, 2)
-		b = appendStr(b, a.Grant)
-		b = appendInt(b, a.Amount)
+		b = mpack.AppendArrayLen(b, 2)
+		b = mpack.AppendStr(b, a.Grant)
+		b = mpack.AppendInt(b, a.Amount)
 	}
 	return b
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // Governance in format v2, positional like the rest of the body:
@@ -20,29 +21,29 @@ func appendGovernance(b []byte, g *actors.Governance) []byte {
 	if g == nil {
 		return append(b, 0xc0)
 	}
-	b = appendArrayLen(b, 2)
-	b = appendArrayLen(b, len(g.Policies))
+	b = mpack.AppendArrayLen(b, 2)
+	b = mpack.AppendArrayLen(b, len(g.Policies))
 	for _, path := range sortedKeys(g.Policies) {
 		p := g.Policies[path]
-		b = appendArrayLen(b, 3)
-		b = appendStr(b, path)
-		b = appendArrayLen(b, len(p.Caps))
+		b = mpack.AppendArrayLen(b, 3)
+		b = mpack.AppendStr(b, path)
+		b = mpack.AppendArrayLen(b, len(p.Caps))
 		for _, c := range p.Caps {
-			b = appendInt(appendUint(appendArrayLen(b, 2), uint64(c.Window)), c.Limit)
+			b = mpack.AppendInt(mpack.AppendUint(mpack.AppendArrayLen(b, 2), uint64(c.Window)), c.Limit)
 		}
-		b = appendArrayLen(b, len(p.Rates))
+		b = mpack.AppendArrayLen(b, len(p.Rates))
 		for _, rt := range p.Rates {
-			b = appendInt(appendInt(appendUint(appendArrayLen(b, 3), uint64(rt.Window)), rt.Requests), rt.Credits)
+			b = mpack.AppendInt(mpack.AppendInt(mpack.AppendUint(mpack.AppendArrayLen(b, 3), uint64(rt.Window)), rt.Requests), rt.Credits)
 		}
 	}
-	b = appendArrayLen(b, len(g.Features))
+	b = mpack.AppendArrayLen(b, len(g.Features))
 	for _, name := range sortedKeys(g.Features) {
 		f := g.Features[name]
-		b = appendBool(appendStr(appendArrayLen(b, 3), name), f.Enabled)
+		b = mpack.AppendBool(mpack.AppendStr(mpack.AppendArrayLen(b, 3), name), f.Enabled)
 		if f.Limit == nil {
 			b = append(b, 0xc0)
 		} else {
-			b = appendInt(appendUint(appendArrayLen(b, 2), uint64(f.Limit.Window)), f.Limit.Amount)
+			b = mpack.AppendInt(mpack.AppendUint(mpack.AppendArrayLen(b, 2), uint64(f.Limit.Window)), f.Limit.Amount)
 		}
 	}
 	return b
@@ -52,35 +53,35 @@ func appendGovImage(b []byte, gi *actors.GovImage) []byte {
 	if gi == nil {
 		return append(b, 0xc0)
 	}
-	b = appendArrayLen(b, 3)
+	b = mpack.AppendArrayLen(b, 3)
 	b = appendGovernance(b, gi.Config)
-	b = appendArrayLen(b, len(gi.Levels))
+	b = mpack.AppendArrayLen(b, len(gi.Levels))
 	for _, l := range gi.Levels {
-		b = appendStr(appendArrayLen(b, 3), l.Path)
+		b = mpack.AppendStr(mpack.AppendArrayLen(b, 3), l.Path)
 		b = appendUsage(b, l.Usage)
-		b = appendArrayLen(b, len(l.Buckets))
+		b = mpack.AppendArrayLen(b, len(l.Buckets))
 		for _, bp := range l.Buckets {
-			b = appendArrayLen(b, 2)
+			b = mpack.AppendArrayLen(b, 2)
 			b = appendInts(b, bp.Req[:])
 			b = appendInts(b, bp.Cred[:])
 		}
 	}
-	b = appendArrayLen(b, len(gi.Features))
+	b = mpack.AppendArrayLen(b, len(gi.Features))
 	for _, f := range gi.Features {
-		b = appendUsage(appendStr(appendArrayLen(b, 2), f.Name), f.Usage)
+		b = appendUsage(mpack.AppendStr(mpack.AppendArrayLen(b, 2), f.Name), f.Usage)
 	}
 	return b
 }
 
 func appendUsage(b []byte, u actors.GovUsage) []byte {
-	b = appendInt(appendArrayLen(b, 3), u.Held)
+	b = mpack.AppendInt(mpack.AppendArrayLen(b, 3), u.Held)
 	return appendInts(appendInts(b, u.ConsumedStart[:]), u.Consumed[:])
 }
 
 func appendInts(b []byte, vs []int64) []byte {
-	b = appendArrayLen(b, len(vs))
+	b = mpack.AppendArrayLen(b, len(vs))
 	for _, v := range vs {
-		b = appendInt(b, v)
+		b = mpack.AppendInt(b, v)
 	}
 	return b
 }

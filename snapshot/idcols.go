@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // Format v3 stores the remembered ids in columns (actors.IDColumns): a
@@ -54,8 +55,8 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	if c != nil {
 		n, first = n+c.Live(), c.First
 	}
-	b = appendArrayLen(b, idColsFields)
-	b = appendUint(b, uint64(n))
+	b = mpack.AppendArrayLen(b, idColsFields)
+	b = mpack.AppendUint(b, uint64(n))
 	idEnds := make([]uint32, 0, n)
 	b, lenAt := openBin(b)
 	if c != nil && c.Live() > 0 {
@@ -89,14 +90,14 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	if b, err = closeBin(b, lenAt, "answers"); err != nil {
 		return nil, err
 	}
-	b = appendBinLen(b, n)
+	b = mpack.AppendBinLen(b, n)
 	if c != nil {
 		b = append(b, c.Hold[first:]...)
 	}
 	for i := range ids {
 		b = append(b, ids[i].Hold)
 	}
-	b = appendBinLen(b, n)
+	b = mpack.AppendBinLen(b, n)
 	if c != nil {
 		b = append(b, c.Op[first:]...)
 	}
@@ -149,18 +150,8 @@ func end(ends []uint32, i int) uint32 {
 	return ends[i]
 }
 
-func appendBinLen(b []byte, n int) []byte {
-	switch {
-	case n <= math.MaxUint8:
-		return append(b, 0xc4, byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
-}
-
 func appendAnswerRest(b []byte, a *actors.Answer) []byte {
-	return appendAnswerTail(appendArrayLen(b, answerRest), a)
+	return appendAnswerTail(mpack.AppendArrayLen(b, answerRest), a)
 }
 
 // readIDCols decodes the columns, sharing the body's bytes (a body is

@@ -1,0 +1,48 @@
+package mpack
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Every form, at the edges of each width, is what msgpack/v5 writes with
+// compact ints: the journal's bytes depend on it.
+func TestAppendWritesWhatTheLibraryWrites(t *testing.T) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	same := func(what string, got []byte, encode func() error) {
+		t.Helper()
+		buf.Reset()
+		if err := encode(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, buf.Bytes()) {
+			t.Errorf("%s: wrote %x, the library %x", what, got, buf.Bytes())
+		}
+	}
+	ints := []int64{0, 1, 31, 32, 127, 128, 255, 256, math.MaxUint16, math.MaxUint16 + 1, math.MaxUint32,
+		math.MaxUint32 + 1, math.MaxInt64, -1, -32, -33, math.MinInt8, math.MinInt8 - 1, math.MinInt16,
+		math.MinInt16 - 1, math.MinInt32, math.MinInt32 - 1, math.MinInt64}
+	for _, v := range ints {
+		same("int", AppendInt(nil, v), func() error { return enc.EncodeInt(v) })
+		if v >= 0 {
+			same("uint", AppendUint(nil, uint64(v)), func() error { return enc.EncodeUint(uint64(v)) })
+		}
+	}
+	same("uint max", AppendUint(nil, math.MaxUint64), func() error { return enc.EncodeUint(math.MaxUint64) })
+	for _, n := range []int{0, 1, 15, 16, 31, 32, 255, 256, math.MaxUint16, math.MaxUint16 + 1} {
+		same("array", AppendArrayLen(nil, n), func() error { return enc.EncodeArrayLen(n) })
+		same("map", AppendMapLen(nil, n), func() error { return enc.EncodeMapLen(n) })
+		same("bin", AppendBinLen(nil, n), func() error { return enc.EncodeBytesLen(n) })
+		s := strings.Repeat("x", n)
+		same("str", AppendStr(nil, s), func() error { return enc.EncodeString(s) })
+	}
+	for _, v := range []bool{false, true} {
+		same("bool", AppendBool(nil, v), func() error { return enc.EncodeBool(v) })
+	}
+}
