@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // Governance in replies (SPEC §5). configure's reply shows the whole
@@ -39,7 +40,7 @@ func (w *writer) deniedBy(d *actors.DeniedBy) {
 // mapKey writes a key that comes from the user (JSON-escaped).
 func (w *writer) mapKey(k string) {
 	if w.mp {
-		w.b = mpString(w.b, k)
+		w.b = mpack.AppendStr(w.b, k)
 		return
 	}
 	w.sep()

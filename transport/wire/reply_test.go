@@ -255,23 +255,6 @@ func TestJSONStringEscaping(t *testing.T) {
 	}
 }
 
-func TestMsgpackIntsMatchLibrary(t *testing.T) {
-	for _, v := range []int64{0, 1, 127, 128, 255, 256, 65535, 65536, 1<<32 - 1, 1 << 32, 1<<63 - 1,
-		-1, -32, -33, -128, -129, -32768, -32769, -1 << 31, -1<<31 - 1, -1 << 63} {
-		lib, err := msgpack.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back int64
-		if err := msgpack.Unmarshal(mpInt(nil, v), &back); err != nil || back != v {
-			t.Errorf("%d: decoded %d, %v", v, back, err)
-		}
-		if len(mpInt(nil, v)) > len(lib) {
-			t.Errorf("%d: %x is longer than the library's %x", v, mpInt(nil, v), lib)
-		}
-	}
-}
-
 func TestAppendReplyAllocatesNothing(t *testing.T) {
 	// Boxed once: the actor hands the transport an actors.Reply already.
 	var r actors.Reply = actors.ReserveReply{Allowed: true, HoldID: "r1", ExpiresAt: tNano, Figures: fig}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // writer appends one reply in either encoding. The reply encoders are
@@ -43,7 +44,7 @@ func (w *writer) sep() {
 // object starts an object of n members (msgpack states n up front).
 func (w *writer) object(n int) {
 	if w.mp {
-		w.b = mpHeader(w.b, n, 0x80, 0xde)
+		w.b = mpack.AppendMapLen(w.b, n)
 		return
 	}
 	w.sep()
@@ -58,7 +59,7 @@ func (w *writer) endObject() {
 
 func (w *writer) array(n int) {
 	if w.mp {
-		w.b = mpHeader(w.b, n, 0x90, 0xdc)
+		w.b = mpack.AppendArrayLen(w.b, n)
 		return
 	}
 	w.sep()
@@ -75,7 +76,7 @@ func (w *writer) endArray() {
 // no JSON escaping.
 func (w *writer) key(k string) {
 	if w.mp {
-		w.b = mpString(w.b, k)
+		w.b = mpack.AppendStr(w.b, k)
 		return
 	}
 	w.sep()
@@ -86,7 +87,7 @@ func (w *writer) key(k string) {
 
 func (w *writer) str(s string) {
 	if w.mp {
-		w.b = mpString(w.b, s)
+		w.b = mpack.AppendStr(w.b, s)
 		return
 	}
 	w.sep()
@@ -95,7 +96,7 @@ func (w *writer) str(s string) {
 
 func (w *writer) int(v int64) {
 	if w.mp {
-		w.b = mpInt(w.b, v)
+		w.b = mpack.AppendInt(w.b, v)
 		return
 	}
 	w.sep()
@@ -104,11 +105,7 @@ func (w *writer) int(v int64) {
 
 func (w *writer) uint(v uint64) {
 	if w.mp {
-		if v > 1<<63-1 {
-			w.b = binary.BigEndian.AppendUint64(append(w.b, 0xcf), v)
-		} else {
-			w.b = mpInt(w.b, int64(v))
-		}
+		w.b = mpack.AppendUint(w.b, v)
 		return
 	}
 	w.sep()
@@ -152,7 +149,7 @@ func (w *writer) meta(m actors.Meta) {
 	w.object(len(m))
 	for _, k := range keys {
 		if w.mp {
-			w.b = mpString(w.b, k)
+			w.b = mpack.AppendStr(w.b, k)
 		} else {
 			w.sep()
 			w.b = append(jsonString(w.b, k), ':')
@@ -173,55 +170,6 @@ func (w *writer) allocations(a []actors.Allocation) {
 		w.endObject()
 	}
 	w.endArray()
-}
-
-// mpHeader writes a map or array header: fix form, then 16 and 32 bits
-// (the 32-bit code is the 16-bit one plus one in both families).
-func mpHeader(b []byte, n int, fix, code16 byte) []byte {
-	switch {
-	case n < 16:
-		return append(b, fix|byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, code16), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, code16+1), uint32(n))
-}
-
-func mpString(b []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
-	case n <= 0xff:
-		b = append(b, 0xd9, byte(n))
-	case n <= 0xffff:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
-	}
-	return append(b, s...)
-}
-
-// mpInt writes v in its shortest form, as the library's EncodeInt does.
-func mpInt(b []byte, v int64) []byte {
-	switch {
-	case v >= 0 && v <= 0x7f, v < 0 && v >= -32:
-		return append(b, byte(v))
-	case v >= 0 && v <= 0xff:
-		return append(b, 0xcc, byte(v))
-	case v >= 0 && v <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v >= 0 && v <= 0xffffffff:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	case v >= 0:
-		return binary.BigEndian.AppendUint64(append(b, 0xcf), uint64(v))
-	case v >= -0x80:
-		return append(b, 0xd0, byte(v))
-	case v >= -0x8000:
-		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
-	case v >= -0x80000000:
-		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
 }
 
 // mpTime writes the msgpack timestamp extension in its shortest form.
