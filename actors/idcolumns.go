@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -110,6 +111,8 @@ func (c *IDColumns) Check() error {
 		return errors.New("id columns without an answer decoder")
 	case len(c.At) != n || len(c.Hold) != n || len(c.Op) != n || len(c.AnswerEnds) != n:
 		return fmt.Errorf("id columns of %d/%d/%d/%d/%d rows", n, len(c.At), len(c.Hold), len(c.Op), len(c.AnswerEnds))
+	case n >= math.MaxUint32: // rows are indexed in 32 bits (idfrozen.go)
+		return fmt.Errorf("%d id rows", n)
 	case c.First < 0 || c.First > n:
 		return fmt.Errorf("first live id %d of %d", c.First, n)
 	case n > 0 && (int(c.IDEnds[n-1]) != len(c.IDs) || int(c.AnswerEnds[n-1]) != len(c.Answers)):
