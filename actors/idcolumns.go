@@ -111,7 +111,7 @@ func (c *IDColumns) Check() error {
 		return errors.New("id columns without an answer decoder")
 	case len(c.At) != n || len(c.Hold) != n || len(c.Op) != n || len(c.AnswerEnds) != n:
 		return fmt.Errorf("id columns of %d/%d/%d/%d/%d rows", n, len(c.At), len(c.Hold), len(c.Op), len(c.AnswerEnds))
-	case n >= math.MaxUint32: // rows are indexed in 32 bits (idfrozen.go)
+	case uint64(n) >= math.MaxUint32: // rows are indexed in 32 bits (idfrozen.go)
 		return fmt.Errorf("%d id rows", n)
 	case c.First < 0 || c.First > n:
 		return fmt.Errorf("first live id %d of %d", c.First, n)
