@@ -135,7 +135,7 @@ func openBin(b []byte) ([]byte, int) {
 // closeBin writes the length of the bin opened at lenAt.
 func closeBin(b []byte, lenAt int, what string) ([]byte, error) {
 	n := len(b) - lenAt
-	if n > math.MaxUint32 {
+	if uint64(n) > math.MaxUint32 {
 		return nil, fmt.Errorf("%d bytes of remembered %s", n, what)
 	}
 	binary.BigEndian.PutUint32(b[lenAt-4:], uint32(n))
