@@ -205,6 +205,8 @@ func TestRuntimeOnJetStream(t *testing.T) {
 	if got := ask(t, s, "w", actors.Balance{}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("from snapshot + tail: %+v, want %+v", got, want)
 	}
+	// Retries answered from the snapshot's id columns, as the journal's fold.
+	expectFold(t, s, jr, "w")
 	if st := s.SnapshotStats(); st.Loaded != 1 || st.Rejected != 0 {
 		t.Fatalf("%+v", st)
 	}

@@ -114,11 +114,16 @@ type answer struct {
 }
 
 // expectFold checks that s answers the probes as the fold of j's events.
-func expectFold(t *testing.T, s *actors.System, j *actors.MemJournal, wallet string) {
+func expectFold(t *testing.T, s *actors.System, j actors.Journal, wallet string) {
 	t.Helper()
 	w := actors.NewWallet(wallet, actors.DefaultLimits())
-	for _, e := range j.Events(wallet) {
-		w.Apply(e)
+	if _, err := j.Read(context.Background(), wallet, 0, func(_ uint64, evs []actors.Event) error {
+		for _, e := range evs {
+			w.Apply(e)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	now := t0.Add(time.Minute) // later than any command of history
 	for _, p := range probes {
