@@ -144,9 +144,22 @@ func bigWallet(t testing.TB, holds int) *actors.Wallet {
 
 func TestJetStreamStoreKeepsAHugeSnapshot(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a wallet with 200,000 open holds")
+		t.Skip("builds a wallet with 200,000 holds and 100,000 remembered ids")
 	}
 	w := bigWallet(t, 200_000)
+	// Settling a quarter fills the id table (each settle remembers its own
+	// id and its reserve's): the snapshot carries 100,000 ids in columns.
+	now := time.Date(2026, 6, 1, 0, 0, 1, 0, time.UTC)
+	var evs []actors.Event
+	settle := func(i int) actors.Settle {
+		return actors.Settle{ID: fmt.Sprintf("settle-%07d", i), HoldID: fmt.Sprintf("hold-%07d", i), Actual: 5, Final: true}
+	}
+	for i := range 50_000 {
+		var err *actors.Error
+		if evs, _, err = w.Execute(settle(i), now, evs[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	img := w.Image(1)
 	js := startJetStream(t)
 	ctx := ctxT(t)
@@ -165,14 +178,22 @@ func TestJetStreamStoreKeepsAHugeSnapshot(t *testing.T) {
 	}
 	loaded := time.Since(start) - saved
 	data, _ := Encode(img)
-	t.Logf("%d open holds: %d bytes (%d NATS messages' worth), saved in %s, loaded in %s",
-		len(img.Holds), len(data), len(data)/(1<<20)+1, saved, loaded)
+	t.Logf("%d open holds, %d ids: %d bytes (%d NATS messages' worth), saved in %s, loaded in %s",
+		len(img.Holds), w.Remembered(), len(data), len(data)/(1<<20)+1, saved, loaded)
 	if !reflect.DeepEqual(norm(got), norm(img)) {
 		t.Fatal("the huge snapshot came back different")
 	}
 	restored, _, err := actors.FromImage(got, actors.DefaultLimits())
-	if err != nil || restored.OpenHolds() != 200_000 || restored.Figures() != w.Figures() {
+	if err != nil || restored.OpenHolds() != 150_000 || restored.Remembered() != 100_000 || restored.Figures() != w.Figures() {
 		t.Fatalf("restored: %v", err)
+	}
+	// The oldest settle's retry is answered from the columns, as by the
+	// wallet that never stopped.
+	for _, wl := range []*actors.Wallet{w, restored} {
+		evs, r, err := wl.Execute(settle(0), now.Add(time.Second), nil)
+		if err != nil || len(evs) != 0 || r.(actors.SettleReply).Consumed != 5 {
+			t.Fatalf("retry of the oldest settle: %+v, %v, %d events", r, err, len(evs))
+		}
 	}
 }
 
