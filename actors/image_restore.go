@@ -24,7 +24,14 @@ func badImage(format string, args ...any) error {
 // verified, and a violation is an error, never a panic. It also refuses an
 // image built under other id limits than limits, since replay under
 // limits could have evicted other ids.
-func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
+func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
+	// Defense in depth: an image comes from storage, and nothing in it may
+	// take the process down, whatever check is missing.
+	defer func() {
+		if p := recover(); p != nil {
+			w, pos, err = nil, 0, badImage("restoring it panicked: %v", p)
+		}
+	}()
 	if img == nil {
 		return nil, 0, badImage("nil image")
 	}
@@ -38,7 +45,7 @@ func FromImage(img *Image, limits Limits) (*Wallet, uint64, error) {
 	if img.Settings.Mode > Optimistic || img.Debt < 0 || img.SpentOriginal < 0 {
 		return nil, 0, badImage("bad settings, debt or spent total")
 	}
-	w := NewWallet(img.Wallet, limits)
+	w = NewWallet(img.Wallet, limits)
 	w.ids.byID = newIDIndex(len(img.Holds) + len(img.IDs))
 	if remembered := len(img.IDs) + img.idColsLive(); remembered > limits.MaxRememberedIDs {
 		return nil, 0, badImage("%d remembered ids, bound %d", remembered, limits.MaxRememberedIDs)
@@ -132,7 +139,11 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 	w.expiries = make(holdExpiries, 0, len(hs))
 	for i := range hs {
 		hi := &hs[i]
-		if hi.ID == "" || w.openHold(hi.ID) != nil || hi.Answer.ID != hi.ID || hi.Answer.Op == opNone {
+		// A repeated hold is pinned in the live index already. (openHold
+		// would also look among frozen ids, decoding one on a match: an
+		// answer that does not decode must not panic a restore.)
+		if r := w.ids.byID.get(hi.ID, hashID(hi.ID)); hi.ID == "" || (r != nil && r.hold == holdOpen) ||
+			hi.Answer.ID != hi.ID || hi.Answer.Op == opNone {
 			return badImage("hold id %q empty, repeated or not its reserve's", hi.ID)
 		}
 		if hi.Amount <= 0 || hi.OnExpiry > ExpireCapture || len(hi.Earmarks) == 0 {
