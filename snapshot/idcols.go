@@ -108,6 +108,9 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	// fixed's data.
 	pad := (8 - (len(b)+2+5)%8) % 8
 	b = append(append(b, 0xc4, byte(pad)), make([]byte, pad)...)
+	if uint64(n) > math.MaxUint32/16 {
+		return nil, fmt.Errorf("%d remembered ids", n)
+	}
 	b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(16*n))
 	for _, e := range idEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
