@@ -53,6 +53,15 @@ func (f *frozenIDs) live() int { return f.cols.Len() - f.head }
 // row returns the newest row of id (hash h), or -1. An evicted row
 // (before head) is not returned: every older row of the id is gone too.
 func (f *frozenIDs) row(id string, h uint64) int {
+	if i := f.newest(id, h); i >= f.head {
+		return i
+	}
+	return -1
+}
+
+// newest returns the row the index holds for id (hash h), evicted or not,
+// or -1.
+func (f *frozenIDs) newest(id string, h uint64) int {
 	mask := uint64(len(f.slots) - 1)
 	tag := h >> 32
 	for j := h & mask; ; j = (j + 1) & mask {
@@ -60,13 +69,8 @@ func (f *frozenIDs) row(id string, h uint64) int {
 		if s == 0 {
 			return -1
 		}
-		if s>>32 == tag {
-			if i := int(uint32(s)) - 1; f.cols.id(i) == id {
-				if i < f.head {
-					return -1
-				}
-				return i
-			}
+		if i := int(uint32(s)) - 1; s>>32 == tag && f.cols.id(i) == id {
+			return i
 		}
 	}
 }
@@ -116,28 +120,13 @@ func (t *idTable) evictFrozen() (current bool, at int64) {
 	} else {
 		id := f.cols.id(i)
 		h := hashID(id)
-		current = t.byID.get(id, h) == nil && f.newestIs(i, id, h)
+		current = t.byID.get(id, h) == nil && f.newest(id, h) == i
 	}
 	f.head++
 	if f.live() == 0 {
 		t.frozen = nil // the columns' memory goes with the last of them
 	}
 	return current, f.cols.At[i]
-}
-
-// newestIs reports whether row i is the indexed (newest) row of id.
-func (f *frozenIDs) newestIs(i int, id string, h uint64) bool {
-	mask := uint64(len(f.slots) - 1)
-	tag := h >> 32
-	for j := h & mask; ; j = (j + 1) & mask {
-		s := f.slots[j]
-		if s == 0 {
-			return false
-		}
-		if s>>32 == tag && f.cols.id(int(uint32(s))-1) == id {
-			return int(uint32(s))-1 == i
-		}
-	}
 }
 
 // image returns the columns for an image of the table: shared, with the
