@@ -5,43 +5,64 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
 )
 
-// tuneGC sets the collector for a node, unless the operator set GOGC or
-// GOMEMLIMIT: GOGC to percent, and a soft memory limit at 80% of the
-// memory the process may use (its cgroup's limit, else the machine's), so
-// the collector runs more often only when the heap nears it. A node's
-// garbage is short-lived (requests, events, replies) beside a large live
-// state (wallets in memory); the default GOGC of 100 marks that state
-// again after every small growth: 400 gave +8–22% reserves/s on the issue 4
-// (c) shape and a lower p99 (docs/benchmarks.md).
-func tuneGC(percent int, log *zap.Logger) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(percent)
+// defaultGCPercent is --gc-percent's default.
+const defaultGCPercent = 400
+
+// tuneGC sets the collector for a node (see gcSettings) and logs what it
+// runs with. A node's garbage is short-lived (requests, events, replies)
+// beside a large live state (wallets in memory), which the default GOGC of
+// 100 marks again after every small growth; docs/operations.md has the
+// measurements behind the default of 400.
+func tuneGC(percent int, explicit bool, log *zap.Logger) {
+	gogc, limit := gcSettings(os.Getenv, percent, explicit, memoryAvailable(os.ReadFile))
+	if gogc > 0 {
+		debug.SetGCPercent(gogc)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		if avail := memoryAvailable(os.ReadFile); avail > 0 {
-			debug.SetMemoryLimit(avail / 10 * 8)
-		}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
 	}
-	gogc := debug.SetGCPercent(-1)
+	gogc = debug.SetGCPercent(-1)
 	debug.SetGCPercent(gogc)
 	log.Info("collector", zap.Int("gogc", gogc), zap.Int64("memory_limit_bytes", debug.SetMemoryLimit(-1)))
 }
 
-// memoryAvailable is the least of the machine's memory and the cgroup's
-// limit (v2 memory.max, v1 memory.limit_in_bytes); 0 if neither is known.
+// gcSettings is what tuneGC sets (0: leave the runtime's): GOGC to percent
+// when the operator set --gc-percent (flag, PURSER_GC_PERCENT or config)
+// or the environment has no GOGC; a soft memory limit at 80% of avail, the
+// memory the process may use, unless GOMEMLIMIT is set.
+func gcSettings(getenv func(string) string, percent int, explicit bool, avail int64) (gogc int, limit int64) {
+	if explicit || getenv("GOGC") == "" {
+		gogc = percent
+	}
+	if getenv("GOMEMLIMIT") == "" && avail > 0 {
+		limit = avail / 10 * 8
+	}
+	return gogc, limit
+}
+
+// memoryAvailable is the least of the machine's memory and the limits of
+// the process's memory cgroup and its ancestors (v2 memory.max, v1
+// memory.limit_in_bytes, found through /proc/self/cgroup; the mount's root
+// too, for a cgroup namespace); 0 if none is known.
 func memoryAvailable(read func(string) ([]byte, error)) int64 {
 	limit := uint64(0)
 	if b, err := read("/proc/meminfo"); err == nil {
 		limit = memTotal(b)
 	}
-	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+	var self []byte
+	if b, err := read("/proc/self/cgroup"); err == nil {
+		self = b
+	}
+	for _, p := range cgroupLimitFiles(self) {
 		b, err := read(p)
 		if err != nil {
 			continue
@@ -52,6 +73,32 @@ func memoryAvailable(read func(string) ([]byte, error)) int64 {
 		}
 	}
 	return int64(min(limit, math.MaxInt64))
+}
+
+// cgroupLimitFiles lists the memory limit files that bound the process:
+// its memory cgroup's and every ancestor's, by /proc/self/cgroup
+// ("0::/path" for v2, "N:…memory…:/path" for v1), and the mount roots.
+func cgroupLimitFiles(self []byte) []string {
+	files := []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+	for line := range strings.Lines(string(self)) {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 || !strings.HasPrefix(parts[2], "/") {
+			continue
+		}
+		root, file := "", ""
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			root, file = "/sys/fs/cgroup", "memory.max"
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			root, file = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+		default:
+			continue
+		}
+		for dir := parts[2]; dir != "/"; dir = path.Dir(dir) {
+			files = append(files, path.Join(root, dir, file))
+		}
+	}
+	return files
 }
 
 // memTotal reads MemTotal (kB) from /proc/meminfo, in bytes.

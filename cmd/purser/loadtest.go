@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/purser-dev/purser/loadtest"
 	"github.com/purser-dev/purser/transport/node"
@@ -168,6 +169,9 @@ func startEmbeddedNode(ctx context.Context, dir string) (stop func(), url string
 		}
 		cleanup = func() { _ = os.RemoveAll(dir) }
 	}
+	// The collector as `purser serve` sets it (the load generator in this
+	// process runs under it too).
+	tuneGC(defaultGCPercent, false, zap.NewNop())
 	n, err := node.Start(ctx, node.Config{DataDir: dir, NATSListen: "127.0.0.1:0"})
 	if err != nil {
 		cleanup()

@@ -34,6 +34,7 @@ type serveFlags struct {
 	idleAfter                    time.Duration
 	shutdownTimeout              time.Duration
 	gcPercent                    int
+	gcPercentSet                 bool // by flag, PURSER_GC_PERCENT or config: beats GOGC
 }
 
 func newServe() *cobra.Command {
@@ -47,7 +48,10 @@ func newServe() *cobra.Command {
 			"and a key of the --config YAML file (e.g. data-dir: /var/lib/purser); a flag beats the\n" +
 			"environment, which beats the file, which beats the default shown.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.gcPercentSet = cmd.Flags().Changed("gc-percent")
+			return runServe(cmd.Context(), f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data-dir", "./purser-data", "directory of the embedded JetStream store")
@@ -72,8 +76,8 @@ func newServe() *cobra.Command {
 	fl.IntVar(&f.maxActors, "max-wallets", def.MaxActors, "wallets held in memory at once")
 	fl.DurationVar(&f.idleAfter, "idle-after", def.IdleAfter, "passivate a wallet idle this long with no open hold")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for mailboxes to drain")
-	fl.IntVar(&f.gcPercent, "gc-percent", 400, "the Go collector's GOGC, with a soft memory limit at 80% of the machine's or cgroup's memory "+
-		"(GOGC and GOMEMLIMIT in the environment win)")
+	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "the Go collector's GOGC, with a soft memory limit at 80% of the machine's or cgroup's memory "+
+		"(GOGC in the environment wins over this default, not over a value set; GOMEMLIMIT replaces the limit)")
 	return cmd
 }
 
@@ -117,7 +121,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if f.gcPercent < 1 {
 		return usageError{fmt.Errorf("--gc-percent must be positive, got %d", f.gcPercent)}
 	}
-	tuneGC(f.gcPercent, log)
+	tuneGC(f.gcPercent, f.gcPercentSet, log)
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
 	}
