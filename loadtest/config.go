@@ -75,6 +75,9 @@ type Config struct {
 	BeforeAudit func(ctx context.Context, wallets []string)
 }
 
+// maxCredits bounds a wallet's first grant and each top-up.
+const maxCredits = 1 << 50
+
 func (c Config) withDefaults() Config {
 	type shape struct{ clients, wallets int }
 	shapes := map[string]shape{
@@ -111,17 +114,26 @@ func orDefault[T int | int64 | float64 | time.Duration](v *T, d T) {
 	}
 }
 
-// Validate reports the first setting of c (after its defaults) that Run
-// would refuse, so that a command line is checked before anything starts.
-// The URL is not checked: a caller may fill it in later (an embedded
-// node's).
-func (c Config) Validate() error { return c.withDefaults().validateSettings() }
-
-func (c Config) validate() error {
-	if c.URL == "" {
-		return fmt.Errorf("no NATS URL")
+// Validate reports the first setting of c that Run would refuse, so that
+// a command line is checked before anything starts. Zero takes the
+// default; a negative setting is refused. The URL is not checked: a caller
+// may fill it in later (an embedded node's).
+func (c Config) Validate() error {
+	for _, s := range []struct {
+		name     string
+		negative bool
+	}{
+		{"duration", c.Duration < 0}, {"clients", c.Clients < 0}, {"wallets", c.Wallets < 0},
+		{"width", c.Width < 0}, {"conns", c.Conns < 0}, {"rate", c.Rate < 0},
+		{"max outstanding", c.MaxOutstanding < 0}, {"orphan share", c.OrphanShare < 0},
+		{"orphan ttl", c.OrphanTTL < 0}, {"reap grace", c.ReapGrace < 0}, {"credits", c.Credits < 0},
+		{"top-up", c.TopUp < 0}, {"timeout", c.Timeout < 0}, {"progress interval", c.ProgressEvery < 0},
+	} {
+		if s.negative {
+			return fmt.Errorf("negative %s", s.name)
+		}
 	}
-	return c.validateSettings()
+	return c.withDefaults().validateSettings()
 }
 
 func (c Config) validateSettings() error {
@@ -132,8 +144,10 @@ func (c Config) validateSettings() error {
 		return fmt.Errorf("orphan share %v is above 1", c.OrphanShare)
 	case c.OrphanTTL < time.Millisecond:
 		return fmt.Errorf("orphan ttl %v is below 1ms", c.OrphanTTL)
-	case c.Rate < 0:
-		return fmt.Errorf("negative rate")
+	case c.Credits > maxCredits || c.TopUp > maxCredits:
+		// The audit adds grants up in int64: a wallet's top-ups stay far
+		// below overflow.
+		return fmt.Errorf("credits %d or top-up %d above %d", c.Credits, c.TopUp, int64(maxCredits))
 	case c.Width > 10_000:
 		return fmt.Errorf("burst width %d is above 10,000", c.Width)
 	}

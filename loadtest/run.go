@@ -34,10 +34,13 @@ type run struct {
 // an error: it is in the Result (Audit.Passed false). An error means the
 // run could not be carried out.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("no NATS URL")
+	}
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	r := &run{cfg: cfg, ctx: ctx, seed: cfg.Seed, rec: newRecorder()}
 	if r.seed == 0 {
 		r.seed = rand.Uint64()

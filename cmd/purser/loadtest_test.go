@@ -65,6 +65,10 @@ func TestLoadtestCommandLineMistakesAreUsageErrors(t *testing.T) {
 		{"misspelt scenario with --embedded", []string{"--embedded", "--scenario", "brust"}, []string{`"brust"`}},
 		{"unknown suite", []string{"--suite", "issue5"}, append([]string{`"issue5"`}, loadtest.Suites()...)},
 		{"setting out of range", []string{"--scenario", "orphans", "--orphan-share", "1.5"}, []string{"orphan share"}},
+		{"negative duration", []string{"--scenario", "uniform", "--duration", "-1s"}, []string{"negative duration"}},
+		{"negative clients", []string{"--scenario", "uniform", "--clients", "-4"}, []string{"negative clients"}},
+		{"negative credits", []string{"--scenario", "uniform", "--credits", "-5"}, []string{"negative credits"}},
+		{"credits past the audit's range", []string{"--scenario", "uniform", "--credits", "9000000000000000000"}, []string{"credits"}},
 	} {
 		t.Run(row.name, func(t *testing.T) {
 			args := append([]string{"loadtest", "--progress=false"}, row.args...)
