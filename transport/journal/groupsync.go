@@ -8,9 +8,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// ErrNotDurable fails the appends a failed Config.Sync was to cover, and
-// every append after it (ModeGroupSync). The server may have stored them:
-// their outcome is unknown until a Read, like any unacknowledged append.
+// ErrNotDurable fails the appends a failed Config.Sync was to cover, every
+// append queued or made after it, and every Read (ModeGroupSync). The
+// server may have stored them, not durably: the journal cannot tell what
+// a power loss would keep, so it serves nothing more, and the node must be
+// restarted (the server's recovery then decides what is in the stream).
 var ErrNotDurable = errors.New("journal: the server's store could not be made durable")
 
 // acked is an append the server acknowledged, waiting for the Sync that
@@ -98,31 +100,18 @@ func (j *Journal) sync() error {
 	err = fmt.Errorf("%w: %w", ErrNotDurable, err)
 	j.mu.Lock()
 	first := j.broken == nil
+	var queued []*pending
 	if first {
 		j.broken = err
+		// Appends not sent yet are not sent at all.
+		queued, j.queue = j.queue, nil
 	}
 	j.mu.Unlock()
 	if first {
-		j.log.Error("journal: fsync failed; refusing every append from now on", zap.Error(err))
+		j.log.Error("journal: fsync failed; refusing every append and read from now on", zap.Error(err))
+		for _, p := range queued {
+			j.finish(p, 0, err)
+		}
 	}
 	return err
-}
-
-// syncLanded makes durable the appends resolution found landed (errs[i]
-// nil) before they are reported, in ModeGroupSync.
-func (j *Journal) syncLanded(errs []error) {
-	if j.cfg.Mode != ModeGroupSync {
-		return
-	}
-	var err error
-	synced := false
-	for i := range errs {
-		if errs[i] != nil {
-			continue
-		}
-		if !synced {
-			err, synced = j.sync(), true
-		}
-		errs[i] = err
-	}
 }

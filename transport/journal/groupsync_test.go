@@ -1,10 +1,14 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/purser-dev/purser/actors"
 )
 
 // A failed fsync fails the appends it was to cover and every later one,
@@ -56,6 +60,42 @@ func TestGroupSyncFailureIsPermanent(t *testing.T) {
 	if st := j.Stats(); st.Acked != 1 || st.Failed != 1 || st.Messages != 2 {
 		t.Fatalf("stats %+v: want 1 acked, 1 failed, 2 sent", st)
 	}
+	// Nor is the stream read: a wallet rebuilt from it would answer from
+	// appends a power loss may erase.
+	if _, err := j.Read(context.Background(), "w1", 0, func(uint64, []actors.Event) error { return nil }); !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("read after a failed fsync: %v, want ErrNotDurable", err)
+	}
+}
+
+// An append that resolution finds landed (its ack was lost) is reported
+// like an acked one: only after a Sync that began once it was found.
+func TestGroupSyncResolvedLandingWaitsForSync(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	entered := make(chan struct{}, 1)
+	gate := make(chan struct{})
+	j, js := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		entered <- struct{}{}
+		<-gate
+		return e.sync.Sync()
+	}})
+	ch := make(chan result, 2)
+	landed := pendingFor(t, j, "w1", 0, "x.1", ch)
+	at := publishAs(t, js, landed)
+	resolveNow(j, errAckTimeout, landed)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no Sync began for the landed append")
+	}
+	select {
+	case r := <-ch:
+		t.Fatalf("landed append reported before its Sync returned: %+v", r)
+	default:
+	}
+	close(gate)
+	if r := wait(t, ch); r != (result{pos: at}) {
+		t.Fatalf("landed append: %+v, want position %d", r, at)
+	}
 }
 
 // Every append is reported only after a Sync that began after its ack:
@@ -72,7 +112,11 @@ func TestGroupSyncAcksOnlyAfterSync(t *testing.T) {
 	ch := appendAsync(t, j, "w1", 0, newScript("w1").next(t))
 	// The server acknowledged the append (the syncer only starts a Sync
 	// for acknowledged appends), and the Sync is held: not reported yet.
-	<-entered
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no Sync began for the acked append")
+	}
 	if st := j.Stats(); st.Acked != 0 {
 		t.Fatalf("stats %+v: acknowledged before its sync returned", st)
 	}

@@ -35,6 +35,15 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	if !wire.ValidWallet(wallet) {
 		return from, ErrBadWallet
 	}
+	// After a failed fsync the stream may hold appends that are not
+	// durable: a wallet rebuilt from them would answer from changes a
+	// power loss can erase. Only a restart (the server's recovery) tells.
+	j.mu.Lock()
+	broken := j.broken
+	j.mu.Unlock()
+	if broken != nil {
+		return from, broken
+	}
 	subject := j.Subject(wallet)
 	last := from
 	for range singleGets {

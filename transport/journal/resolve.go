@@ -99,7 +99,20 @@ func (j *Journal) resolve(b *batch, cause error) {
 		}
 		again = nil
 	}
-	j.syncLanded(errs)
+	if j.cfg.Mode == ModeGroupSync {
+		// A landed append is answered as an acked one is: after a Sync
+		// that began once its landing was seen.
+		keep := 0
+		for i, p := range done {
+			if errs[i] == nil {
+				j.awaitSync([]*pending{p}, pos[i])
+				continue
+			}
+			done[keep], pos[keep], errs[keep] = p, pos[i], errs[i]
+			keep++
+		}
+		done, pos, errs = done[:keep], pos[:keep], errs[:keep]
+	}
 	j.requeue(done, again)
 	for i, p := range done {
 		j.finish(p, pos[i], errs[i])
