@@ -114,12 +114,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	jcfg := cfg.Journal
 	jcfg.Logger = cfg.Log
-	if n.groupSync() {
-		stream := jcfg.Stream
-		if stream == "" {
-			stream = journal.DefaultStream
+	if groupSync(cfg) {
+		if jcfg.Mode != journal.ModeBatch || jcfg.Sync != nil {
+			return nil, fmt.Errorf("open journal: its mode is the node's with an embedded server (set ServerFsync or RelaxFsync to choose)")
 		}
-		n.sync = n.server.StreamSync(stream)
+		n.sync = n.server.StreamSync(journalStream(cfg))
 		jcfg.Mode, jcfg.Sync = journal.ModeGroupSync, n.sync.Sync
 	}
 	if jcfg.Replicas == 0 {
@@ -127,6 +126,13 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if n.journal, err = journal.New(ctx, js, jcfg); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if n.sync != nil {
+		// What a crashed run wrote and never fsynced is back from the page
+		// cache: durable before anything is read or answered from it.
+		if err := n.sync.Sync(); err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
 	}
 	// Snapshots live beside the journal, on the same JetStream: activation
 	// reads a wallet's latest image and the journal after it.
@@ -161,8 +167,15 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 }
 
 // groupSync: the journal fsyncs the embedded server's files itself.
-func (n *Node) groupSync() bool {
-	return n.server != nil && !n.cfg.RelaxFsync && !n.cfg.ServerFsync
+func groupSync(cfg Config) bool {
+	return cfg.NATSURL == "" && !cfg.RelaxFsync && !cfg.ServerFsync
+}
+
+func journalStream(cfg Config) string {
+	if cfg.Journal.Stream != "" {
+		return cfg.Journal.Stream
+	}
+	return journal.DefaultStream
 }
 
 func startEmbedded(cfg Config) (*embedded.Server, error) {
@@ -185,15 +198,12 @@ func startEmbedded(cfg Config) (*embedded.Server, error) {
 	if dir == "" {
 		dir = "./purser-data"
 	}
-	// Without ServerFsync the journal fsyncs (Config.ServerFsync).
-	relax := cfg.RelaxFsync || !cfg.ServerFsync
-	ec := embedded.Config{DataDir: dir, Host: host, Port: port, RelaxFsync: relax, Logger: cfg.Log.Named("nats")}
-	if cfg.BatchStagingDir != "" {
-		stream := cfg.Journal.Stream
-		if stream == "" {
-			stream = journal.DefaultStream
-		}
-		ec.BatchStagingDir, ec.StagedStreams = cfg.BatchStagingDir, []string{stream}
+	// In group sync the journal fsyncs, not the server, and sends no
+	// atomic batch to stage.
+	ec := embedded.Config{DataDir: dir, Host: host, Port: port, RelaxFsync: cfg.RelaxFsync || groupSync(cfg),
+		Logger: cfg.Log.Named("nats")}
+	if cfg.BatchStagingDir != "" && !groupSync(cfg) {
+		ec.BatchStagingDir, ec.StagedStreams = cfg.BatchStagingDir, []string{journalStream(cfg)}
 	}
 	return embedded.Start(ec)
 }
