@@ -69,10 +69,16 @@ func (c *IDColumns) answerBytes(i int) []byte {
 	return c.Answers[start:c.AnswerEnds[i]]
 }
 
-// record decodes row i (Check has passed).
-func (c *IDColumns) record(i int) (RecordImage, error) {
-	ri := RecordImage{At: c.At[i], Hold: c.Hold[i]}
+// record decodes row i (Check has passed). DecodeAnswer is the store's:
+// a panic in it is an error here like any other undecodable answer.
+func (c *IDColumns) record(i int) (ri RecordImage, err error) {
+	ri = RecordImage{At: c.At[i], Hold: c.Hold[i]}
 	ri.Answer.ID, ri.Answer.Op = c.id(i), OpCode(c.Op[i])
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("remembered id %q: answer decoder panicked: %v", ri.Answer.ID, p)
+		}
+	}()
 	if err := c.DecodeAnswer(c.answerBytes(i), &ri.Answer); err != nil {
 		return RecordImage{}, fmt.Errorf("remembered id %q: %w", ri.Answer.ID, err)
 	}

@@ -115,3 +115,22 @@ func TestRestoreDecodesNoFrozenAnswer(t *testing.T) {
 		t.Fatalf("the retry of the open hold's reserve: %+v, %v, %d events", r, e, len(evs))
 	}
 }
+
+// A store's answer decoder that panics is an undecodable answer: the
+// lookup's batch fails with errFrozenAnswer (the actor then skips the
+// snapshot), not with an ordinary panic that would rebuild from it again.
+func TestAPanickingAnswerDecoderIsAnUndecodableAnswer(t *testing.T) {
+	c := columnsOf(t, []RecordImage{{Answer: Answer{ID: "r1", Op: opDebit}, At: 1}}, 0)
+	c.DecodeAnswer = func([]byte, *Answer) error { panic("boom") }
+	if _, err := c.record(0); err == nil {
+		t.Fatal("a panicking decoder gave no error")
+	}
+	f := newFrozenIDs(c)
+	defer func() {
+		if _, ok := recover().(errFrozenAnswer); !ok {
+			t.Fatal("not reported as an undecodable frozen answer")
+		}
+	}()
+	var r record
+	f.record(0, &r)
+}
