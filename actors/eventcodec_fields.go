@@ -411,12 +411,12 @@ func (r *evReader) allocation(a *Allocation) {
 }
 
 func (r *evReader) meta(m *Meta) {
-	mapOf(r, (*map[string]string)(m), func(v *string) { *v = r.str() })
+	mapOf(r, (*map[string]string)(m), r.str)
 }
 
 // mapOf decodes into *m as the library does: nil makes it nil, entries are
 // added to the map it holds (a repeated key), each value decoded anew.
-func mapOf[V any](r *evReader, m *map[string]V, val func(*V)) {
+func mapOf[V any](r *evReader, m *map[string]V, val func() V) {
 	n := r.mapLen()
 	switch {
 	case r.err != nil:
@@ -425,12 +425,13 @@ func mapOf[V any](r *evReader, m *map[string]V, val func(*V)) {
 		*m = nil
 		return
 	case *m == nil:
-		*m = make(map[string]V, n)
+		// Sized by what is read, not by the header: a map costs far more
+		// than the two bytes per entry the length check allows.
+		*m = make(map[string]V, min(n, 16))
 	}
 	for range n {
 		k := r.str()
-		var v V
-		val(&v)
+		v := val() // by value: a pointer to v would move it to the heap
 		if r.err != nil {
 			return
 		}

@@ -72,9 +72,9 @@ func (r *evReader) governance(g **Governance) {
 		for r.field(&it) {
 			switch it.f {
 			case 0:
-				mapOf(r, &g.Policies, r.policy)
+				mapOf(r, &g.Policies, func() (p Policy) { r.policy(&p); return p })
 			case 1:
-				mapOf(r, &g.Features, r.feature)
+				mapOf(r, &g.Features, func() (f Feature) { r.feature(&f); return f })
 			default:
 				r.skip()
 			}
