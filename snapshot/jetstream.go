@@ -107,11 +107,13 @@ func (b *kvBlobs) Put(ctx context.Context, wallet string, data []byte) error {
 		if _, err := b.kv.Put(ctx, wallet, entry); err != nil {
 			return fmt.Errorf("snapshot: put %s: %w", wallet, err)
 		}
-		if _, was := b.inLarge.LoadAndDelete(wallet); was {
-			// The entry no longer points at the object: drop it.
+		if _, was := b.inLarge.Load(wallet); was {
+			// The entry no longer points at the object: drop it. The mark
+			// goes only with the object, so a failed delete is tried again.
 			if err := b.large.Delete(ctx, wallet); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 				return fmt.Errorf("snapshot: delete the large snapshot of %s: %w", wallet, err)
 			}
+			b.inLarge.Delete(wallet)
 		}
 		return nil
 	}

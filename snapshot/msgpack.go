@@ -54,7 +54,7 @@ func (r *reader) next(n int) []byte {
 		r.fail(errShort)
 		return nil
 	}
-	p := r.b[r.off : r.off+n]
+	p := r.b[r.off : r.off+n : r.off+n] // an append to a field never runs into the next
 	r.off += n
 	return p
 }
