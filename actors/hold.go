@@ -59,6 +59,17 @@ func (hd *hold) setEarmarks(as []Allocation) {
 	hd.nmarks, hd.more = 0, as
 }
 
+// subtract takes take out of the earmarks (zeros dropped). Inline marks
+// are filtered in place — a write never passes the read it follows — so
+// the settle and release paths allocate nothing for it.
+func (hd *hold) subtract(take []Allocation) {
+	if hd.more == nil {
+		hd.nmarks = uint8(len(subtractEarmarks(hd.marks[:0], hd.marks[:hd.nmarks], take)))
+		return
+	}
+	hd.setEarmarks(subtractEarmarks(nil, hd.more, take))
+}
+
 // holdExpiries is a 4-ary min-heap of open holds by (expiresAt, id): Tick
 // finds what is due without scanning every hold.
 //

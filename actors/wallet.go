@@ -298,7 +298,7 @@ func (w *Wallet) applySettled(e *Settled) {
 			w.checkGrant(g)
 		}
 		if len(e.FromHold) > 0 && !e.Closes {
-			hd.setEarmarks(subtractEarmarks(nil, hd.earmarks(), e.FromHold))
+			hd.subtract(e.FromHold)
 		}
 	}
 	for _, a := range e.FromFree {
@@ -346,7 +346,7 @@ func (w *Wallet) returnEarmarks(hd *hold, returned []Allocation, closing bool) {
 		w.checkGrant(g)
 	}
 	if len(returned) > 0 && !closing {
-		hd.setEarmarks(subtractEarmarks(nil, hd.earmarks(), returned))
+		hd.subtract(returned)
 	}
 }
 
