@@ -44,8 +44,13 @@ type IDColumns struct {
 // Len is the number of records, evicted ones (before First) included.
 func (c *IDColumns) Len() int { return len(c.IDEnds) }
 
-// Live is the number of records from First on.
-func (c *IDColumns) Live() int { return c.Len() - c.First }
+// Live is the number of records from First on (none without columns).
+func (c *IDColumns) Live() int {
+	if c == nil {
+		return 0
+	}
+	return c.Len() - c.First
+}
 
 // id returns record i's id. It points into IDs, which never change.
 func (c *IDColumns) id(i int) string {
@@ -146,12 +151,8 @@ func (c *IDColumns) check(min int64) (int64, error) {
 	}
 	last := min
 	for i := c.First; i < c.Len(); i++ {
-		st := holdStatus(c.Hold[i])
-		if c.id(i) == "" || opCode(c.Op[i]) == opNone || (st != noHold && st != holdClosed && st != holdLapsed) {
-			return 0, fmt.Errorf("remembered id %q: op %d, hold status %d", c.id(i), c.Op[i], c.Hold[i])
-		}
-		if c.At[i] < last {
-			return 0, fmt.Errorf("remembered ids out of order at %q", c.id(i))
+		if err := checkRecord(c.id(i), opCode(c.Op[i]), c.Hold[i], c.At[i], last); err != nil {
+			return 0, err
 		}
 		last = c.At[i]
 	}

@@ -188,11 +188,7 @@ func (img *Image) fill() {
 // Size is the number of grants, open holds and remembered ids: what
 // restoring the image costs, roughly.
 func (img *Image) Size() int {
-	n := len(img.Grants) + len(img.Holds) + len(img.IDs)
-	if img.IDCols != nil {
-		n += img.IDCols.Live()
-	}
-	return n
+	return len(img.Grants) + len(img.Holds) + len(img.IDs) + img.IDCols.Live()
 }
 
 // OpCode is the type of Answer.Op, named so that a codec outside this

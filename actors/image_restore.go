@@ -47,7 +47,7 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	}
 	w = NewWallet(img.Wallet, limits)
 	w.ids.byID = newIDIndex(len(img.Holds) + len(img.IDs))
-	if remembered := len(img.IDs) + img.idColsLive(); remembered > limits.MaxRememberedIDs {
+	if remembered := len(img.IDs) + img.IDCols.Live(); remembered > limits.MaxRememberedIDs {
 		return nil, 0, badImage("%d remembered ids, bound %d", remembered, limits.MaxRememberedIDs)
 	}
 	// Frozen ids first: they are the oldest, and restoreIDs continues
@@ -185,16 +185,12 @@ func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 	w.ids.queue = make([]*record, len(rs))
 	for i := range rs {
 		ri := &rs[i]
-		st := holdStatus(ri.Hold)
-		if ri.Answer.ID == "" || ri.Answer.Op == opNone || (st != noHold && st != holdClosed && st != holdLapsed) {
-			return badImage("remembered id %q: op %d, hold status %d", ri.Answer.ID, ri.Answer.Op, ri.Hold)
-		}
-		if ri.At < last {
-			return badImage("remembered ids out of order at %q", ri.Answer.ID)
+		if err := checkRecord(ri.Answer.ID, ri.Answer.Op, ri.Hold, ri.At, last); err != nil {
+			return err
 		}
 		last = ri.At
 		r := w.ids.newRecord()
-		r.answer, r.at, r.hold = ri.Answer, ri.At, st
+		r.answer, r.at, r.hold = ri.Answer, ri.At, holdStatus(ri.Hold)
 		w.ids.queue[i] = r
 		h := hashID(r.answer.ID)
 		if p := w.ids.byID.get(r.answer.ID, h); p == nil || p.hold != holdOpen {
@@ -204,9 +200,16 @@ func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 	return nil
 }
 
-func (img *Image) idColsLive() int {
-	if img.IDCols == nil {
-		return 0
+// checkRecord is what a restore requires of a remembered id queued after
+// one queued at last: an id, an op, a status a queued record can have,
+// queue order.
+func checkRecord(id string, op opCode, hold uint8, at, last int64) error {
+	st := holdStatus(hold)
+	if id == "" || op == opNone || (st != noHold && st != holdClosed && st != holdLapsed) {
+		return badImage("remembered id %q: op %d, hold status %d", id, op, hold)
 	}
-	return img.IDCols.Live()
+	if at < last {
+		return badImage("remembered ids out of order at %q", id)
+	}
+	return nil
 }

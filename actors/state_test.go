@@ -572,3 +572,22 @@ func openHolds(w *Wallet) map[string]*hold {
 	w.eachOpenHold(func(h *hold) { m[h.id()] = h })
 	return m
 }
+
+// eachFrozen calls fn for every frozen record that is its id's current one,
+// decoded into a scratch record (tests compare tables through it).
+func (t *idTable) eachFrozen(fn func(*record)) {
+	f := t.frozen
+	if f == nil {
+		return
+	}
+	for i := f.head; i < f.cols.Len(); i++ {
+		id := f.cols.id(i)
+		h := hashID(id)
+		if t.byID.get(id, h) != nil || f.row(id, h) != i {
+			continue
+		}
+		var r record
+		f.record(i, &r)
+		fn(&r)
+	}
+}
