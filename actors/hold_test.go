@@ -86,7 +86,7 @@ func TestRememberedIDsDoNotKeepEventsAlive(t *testing.T) {
 	evs = nil
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	perID := float64(after.HeapAlloc-before.HeapAlloc) / float64(w.Remembered())
+	perID := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(w.Remembered())
 	t.Logf("%.0f bytes per remembered id", perID)
 	if w.Remembered() != limits.MaxRememberedIDs || perID > 400 {
 		t.Fatalf("%d ids remembered, %.0f bytes each", w.Remembered(), perID)
@@ -193,8 +193,6 @@ func TestEventsOwnTheEarmarksOfAReusedHoldSlot(t *testing.T) {
 // slots of their own).
 func TestOpenHoldsCostTheirSlots(t *testing.T) {
 	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
 	w := NewWallet("w", DefaultLimits())
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	evs, _, _ := w.Execute(Grant{ID: "g", Amount: 1 << 50, Kind: "paid"}, now, nil)
@@ -211,7 +209,7 @@ func TestOpenHoldsCostTheirSlots(t *testing.T) {
 	evs = nil
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	perHold := float64(after.HeapAlloc-before.HeapAlloc) / holds
+	perHold := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / holds
 	t.Logf("%.0f bytes per open hold", perHold)
 	if w.OpenHolds() != holds || perHold > 500 {
 		t.Fatalf("%d holds open, %.0f bytes each", w.OpenHolds(), perHold)

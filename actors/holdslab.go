@@ -7,7 +7,7 @@ import "math/bits"
 // that opened it.
 //
 // That is for the collector. A wallet with 100,000 open holds used to keep
-// 100,000 events of ~580 bytes alive, each with half a dozen pointers, at
+// 100,000 events alive (~580 bytes each when this was written), each with half a dozen pointers, at
 // scattered addresses the collector visited one by one on every cycle —
 // work that every allocation on the node paid for in proportion. A chunk
 // is one object the collector scans front to back, and a hold's only

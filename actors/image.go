@@ -12,9 +12,9 @@ import (
 // stored.
 //
 // An Image is immutable once made: the actor hands it to a background
-// writer and keeps going. It shares strings, earmark and allocation slices
-// and meta maps with the wallet, which never mutates those in place (see
-// hold), so the copy costs one small struct per grant, hold and id.
+// writer and keeps going. It shares strings, allocation slices, meta maps
+// and id columns with the wallet, which never mutates those in place; the
+// holds' earmarks, which a hold's slot rewrites, are copied (lazyImage).
 //
 // The msgpack tags name the fields for tools that dump an image; the
 // snapshot package's v1 format writes the same fields positionally.

@@ -28,7 +28,7 @@ func TestSmallWalletMemory(t *testing.T) {
 	evs = nil
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / wallets
+	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / wallets
 	t.Logf("%.0f bytes per wallet with a grant and three remembered ids", per)
 	if per > 8_000 {
 		t.Fatalf("%.0f bytes per small wallet", per)
