@@ -31,7 +31,7 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./actors/...
 	$(GO) test -run '^$$' -bench 'BenchmarkAppend$$' -benchtime 20000x -count 1 ./transport/journal/
-	$(GO) test -run '^$$' -bench 'ColdActivation' -benchtime 20x ./snapshot/
+	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/full_replay' -benchtime 20x ./snapshot/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/snapshot|DecodeAndRestoreHot' -benchtime 400x -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'DecideOnARestored' -benchtime 40000x -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore' -benchmem ./snapshot/

@@ -163,9 +163,9 @@ func (s *Service) handle(req micro.Request) {
 	})
 }
 
-// replyCap sizes a reply buffer so that a typical reply (a reserve's is
-// about 130 bytes of JSON) is encoded in one allocation rather than in the
-// five or six of appending from nil.
+// replyCap sizes a reply buffer so that a typical reply (a few fields of
+// JSON or msgpack) is encoded into one allocation rather than grown from
+// nil by doubling.
 const replyCap = 256
 
 // tracker measures one request from receipt to reply.

@@ -17,14 +17,20 @@ import (
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/api"
 	"github.com/purser-dev/purser/transport/journal"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
-// latencyOps are the API's ops (SPEC §8) plus "invalid" (a subject that
-// did not parse); latency histograms are created for each up front so that
-// a dashboard sees every op from the first scrape. Unexported, so that no
-// importer can change the series a node exports.
-var latencyOps = [...]string{"reserve", "check", "settle", "release", "extend", "debit", "balance",
-	"grant", "revoke", "configure", "history", "invalid"}
+// latencyOps are the API's ops (SPEC §8, as the wire package names them)
+// plus "invalid" (a subject that did not parse); latency histograms are
+// created for each up front so that a dashboard sees every op from the
+// first scrape.
+func latencyOps() []string {
+	var ops []string
+	for op := wire.OpReserve; op.String() != ""; op++ {
+		ops = append(ops, op.String())
+	}
+	return append(ops, "invalid")
+}
 
 // Metrics holds the collectors of one node. Create it with New.
 type Metrics struct {
@@ -90,8 +96,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
 	}, []string{"op"})
 	reg.MustRegister(lat)
-	m.latency = make(map[string]prometheus.Observer, len(latencyOps))
-	for _, op := range latencyOps {
+	ops := latencyOps()
+	m.latency = make(map[string]prometheus.Observer, len(ops))
+	for _, op := range ops {
 		m.latency[op] = lat.WithLabelValues(op)
 	}
 	m.otherLatency = m.latency["invalid"]
