@@ -41,9 +41,8 @@ type StreamSync struct {
 	msgsDir   string
 
 	mu     sync.Mutex
-	primed bool
 	cur    uint64   // index of the block being written
-	f      *os.File // that block, open for fsync
+	f      *os.File // that block, open for fsync; nil until primed
 	failed error    // a failed fsync is never retried
 	// fsync is (*os.File).Sync; tests record what was synced.
 	fsync func(*os.File) error
@@ -77,7 +76,7 @@ func (ss *StreamSync) Sync() error {
 }
 
 func (ss *StreamSync) sync() error {
-	if !ss.primed {
+	if ss.f == nil {
 		return ss.prime()
 	}
 	if err := ss.fsync(ss.f); err != nil {
@@ -162,23 +161,23 @@ func (ss *StreamSync) prime() error {
 	if err != nil {
 		return err
 	}
-	ss.f, ss.cur, ss.primed = f, last, true
+	ss.f, ss.cur = f, last
 	// A block may have been created after the listing: sync finds it.
 	return ss.sync()
 }
 
-// Close releases the open block.
+// Close releases the open block; a later Sync fails.
 func (ss *StreamSync) Close() error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.failed == nil {
+		ss.failed = errors.New("embedded: stream sync closed")
+	}
 	if ss.f == nil {
 		return nil
 	}
 	err := ss.f.Close()
 	ss.f = nil
-	if ss.failed == nil {
-		ss.failed = errors.New("embedded: stream sync closed")
-	}
 	return err
 }
 
