@@ -128,7 +128,10 @@ func (e *env) open(tb testing.TB, cfg Config) (*Journal, jetstream.JetStream) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if e.relaxed && cfg.Mode == ModeBatch {
+	// On a server that does not fsync, the journal must (the node's
+	// default): the default mode becomes group sync, with this server's
+	// syncer unless the test brings its own.
+	if e.relaxed && (cfg.Mode == ModeBatch || cfg.Mode == ModeGroupSync) && cfg.Sync == nil {
 		cfg.Mode, cfg.Sync = ModeGroupSync, e.sync.Sync
 	}
 	if cfg.Logger == nil {
@@ -244,4 +247,13 @@ func readFrom(tb testing.TB, j actors.Journal, id string, from uint64, apply fun
 		tb.Fatalf("Read returned %d, positions %v from %d", last, positions, from)
 	}
 	return positions
+}
+
+// modes are the journal modes a setup can run durably: group sync on a
+// server that does not fsync, the server-fsynced modes elsewhere.
+func (su setup) modes() []Mode {
+	if su.groupSync {
+		return []Mode{ModeGroupSync}
+	}
+	return []Mode{ModeBatch, ModeSingle}
 }

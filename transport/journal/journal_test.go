@@ -20,7 +20,7 @@ import (
 func TestRoundTrip(t *testing.T) { forSetups(t, allSetups, testRoundTrip) }
 
 func testRoundTrip(t *testing.T, su setup) {
-	for _, mode := range []Mode{ModeBatch, ModeSingle} {
+	for _, mode := range su.modes() {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
 			e := startEnvSetup(t, t.TempDir(), su)
 			j, _ := e.open(t, Config{Mode: mode})
@@ -71,7 +71,7 @@ func testRoundTrip(t *testing.T, su setup) {
 func TestFenceStaleWriter(t *testing.T) { forSetups(t, allSetups, testFenceStaleWriter) }
 
 func testFenceStaleWriter(t *testing.T, su setup) {
-	for _, mode := range []Mode{ModeBatch, ModeSingle} {
+	for _, mode := range su.modes() {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
 			e := startEnvSetup(t, t.TempDir(), su)
 			a, _ := e.open(t, Config{Mode: mode})

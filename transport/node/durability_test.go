@@ -13,8 +13,10 @@ import (
 // A node's journal makes every acknowledged change durable before the
 // reply: by default with its own fsync of the embedded server's stream
 // (the server does not fsync each write); with ServerFsync by the server
-// on every write, atomic batches sharing it. Both keep the change across
-// a restart.
+// on every write, atomic batches sharing it. What this test can see of
+// that is which path each mode takes (the journal's fsync counts) and that
+// a restart keeps the change; a clean restart keeps it fsynced or not, so
+// power-loss durability is TestStreamSync's (transport/embedded) to show.
 func TestDurabilityModes(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
