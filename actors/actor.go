@@ -56,7 +56,8 @@ type actor struct {
 	sinceSnap int
 	snapBusy  atomic.Bool
 	// noSnapshot makes the next load replay the whole journal: the
-	// wallet's snapshot held an answer that does not decode (idfrozen.go).
+	// wallet's snapshot held an answer that does not decode (idfrozen.go),
+	// and the batch that found it is decided again after that load.
 	noSnapshot bool
 
 	batch   []request
@@ -221,6 +222,17 @@ func (a *actor) process() bool {
 		}
 	}()
 	if !a.decide() {
+		if a.noSnapshot {
+			// The wallet came from a snapshot with an answer that does not
+			// decode: nothing was journaled, so the batch is decided again
+			// on the wallet rebuilt from its whole journal (which has no
+			// frozen ids: this happens once).
+			if !a.reload() {
+				a.replyAll(errLoadFailed)
+				return false
+			}
+			return a.process()
+		}
 		obs.Panicked()
 		s.stats.panics.Add(1)
 		a.replyAll(errPanic)
@@ -292,13 +304,19 @@ func (a *actor) decide() (ok bool) {
 	a.evs = a.evs[:0]
 	a.replies = a.replies[:0]
 	defer func() {
-		if p := recover(); p != nil {
-			a.log.Error("panic deciding a batch; failing it and rebuilding the wallet",
-				zap.Strings("request_ids", a.requestIDs()),
-				zap.Any("panic", p), zap.Stack("stack"))
-			_, a.noSnapshot = p.(errFrozenAnswer)
-			ok = false
+		p := recover()
+		if p == nil {
+			return
 		}
+		ok = false
+		if _, a.noSnapshot = p.(errFrozenAnswer); a.noSnapshot {
+			a.log.Warn("snapshot answer does not decode; rebuilding the wallet from its whole journal",
+				zap.Strings("request_ids", a.requestIDs()), zap.Any("error", p))
+			return
+		}
+		a.log.Error("panic deciding a batch; failing it and rebuilding the wallet",
+			zap.Strings("request_ids", a.requestIDs()),
+			zap.Any("panic", p), zap.Stack("stack"))
 	}()
 	a.now = a.sys.cfg.Now()
 	for _, r := range a.batch {
