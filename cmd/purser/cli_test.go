@@ -196,6 +196,8 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{"wallet", "history", "acme", "--limit", "0"},
 		{"reserve", "acme", "10", "--timeout", "0s"},
 		{"serve", "--log-format", "xml", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--journal-inflight", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--journal-min-batch", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 	} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			r := cli(t, url, args...).want(t, exitUsage)

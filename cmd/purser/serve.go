@@ -130,6 +130,10 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if err := rt.Validate(); err != nil {
 		return usageError{err}
 	}
+	jc := journal.Config{MaxInflight: f.journalInflight, MinBatch: f.journalMinBatch, Replicas: f.replicas}
+	if err := jc.Validate(); err != nil {
+		return usageError{err}
+	}
 	natsOpts, err := f.options()
 	if err != nil {
 		return err
@@ -152,7 +156,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 	}
 	n, err := node.Start(ctx, node.Config{DataDir: f.dataDir, NATSListen: f.natsListen, RelaxFsync: f.relaxFsync, ServerFsync: f.serverFsync,
 		BatchStagingDir: stagingDir(f.batchStaging, f.dataDir),
-		Journal:         journal.Config{MaxInflight: f.journalInflight, MinBatch: f.journalMinBatch},
+		Journal:         jc,
 		NATSURL:         f.natsURL, NATSOptions: natsOpts, Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log,
 		ObserveRequest: m.Request})
 	if err != nil {

@@ -130,6 +130,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Validate reports what New would refuse in c (its zero fields taking
+// their defaults), so that a command line is checked before anything
+// starts. Sync and Mode are the caller's to pair, as New checks.
+func (c Config) Validate() error { return c.withDefaults().validate() }
+
 func (c Config) validate() error {
 	switch {
 	case c.Mode != ModeBatch && c.Mode != ModeSingle && c.Mode != ModeGroupSync:
