@@ -121,7 +121,6 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if f.gcPercent < 1 {
 		return usageError{fmt.Errorf("--gc-percent must be positive, got %d", f.gcPercent)}
 	}
-	tuneGC(f.gcPercent, f.gcPercentSet, log)
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
 	}
@@ -134,6 +133,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if err := jc.Validate(); err != nil {
 		return usageError{err}
 	}
+	tuneGC(f.gcPercent, f.gcPercentSet, log) // the command line is good: from here the node starts
 	natsOpts, err := f.options()
 	if err != nil {
 		return err
