@@ -62,38 +62,6 @@ func eventKind(e Event) uint8 {
 	panic(fmt.Sprintf("purser: no kind for event %T", e))
 }
 
-func newEvent(kind uint8) Event {
-	switch kind {
-	case kindGrantCreated:
-		return &GrantCreated{}
-	case kindGrantActivated:
-		return &GrantActivated{}
-	case kindDebtRepaid:
-		return &DebtRepaid{}
-	case kindHoldPlaced:
-		return &HoldPlaced{}
-	case kindAuthorized:
-		return &Authorized{}
-	case kindHoldExtended:
-		return &HoldExtended{}
-	case kindSettled:
-		return &Settled{}
-	case kindReleased:
-		return &Released{}
-	case kindHoldExpired:
-		return &HoldExpired{}
-	case kindDebited:
-		return &Debited{}
-	case kindGrantExpired:
-		return &GrantExpired{}
-	case kindRevoked:
-		return &Revoked{}
-	case kindConfigured:
-		return &Configured{}
-	}
-	return nil
-}
-
 // AppendEvents encodes a batch of events, appending to buf, in the format
 // msgpack/v5 writes for the event structs by reflection (see
 // eventcodec_encode.go).

@@ -420,3 +420,37 @@ func fillAll(v reflect.Value) {
 		}
 	}
 }
+
+// newEvent is an empty event of a kind (the reflective reference decoder's
+// target; the hand-written decoder builds its own).
+func newEvent(kind uint8) Event {
+	switch kind {
+	case kindGrantCreated:
+		return &GrantCreated{}
+	case kindGrantActivated:
+		return &GrantActivated{}
+	case kindDebtRepaid:
+		return &DebtRepaid{}
+	case kindHoldPlaced:
+		return &HoldPlaced{}
+	case kindAuthorized:
+		return &Authorized{}
+	case kindHoldExtended:
+		return &HoldExtended{}
+	case kindSettled:
+		return &Settled{}
+	case kindReleased:
+		return &Released{}
+	case kindHoldExpired:
+		return &HoldExpired{}
+	case kindDebited:
+		return &Debited{}
+	case kindGrantExpired:
+		return &GrantExpired{}
+	case kindRevoked:
+		return &Revoked{}
+	case kindConfigured:
+		return &Configured{}
+	}
+	return nil
+}

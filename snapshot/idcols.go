@@ -55,6 +55,9 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	if c != nil {
 		n, first = n+c.Live(), c.First
 	}
+	if uint64(n) > math.MaxUint32/16 { // the fixed-width bin counts 16 bytes a row
+		return nil, fmt.Errorf("%d remembered ids", n)
+	}
 	b = mpack.AppendArrayLen(b, idColsFields)
 	b = mpack.AppendUint(b, uint64(n))
 	idEnds := make([]uint32, 0, n)
@@ -108,9 +111,6 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	// fixed's data.
 	pad := (8 - (len(b)+2+5)%8) % 8
 	b = append(append(b, 0xc4, byte(pad)), make([]byte, pad)...)
-	if uint64(n) > math.MaxUint32/16 {
-		return nil, fmt.Errorf("%d remembered ids", n)
-	}
 	b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(16*n))
 	for _, e := range idEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
