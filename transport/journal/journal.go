@@ -19,9 +19,9 @@ import (
 )
 
 // Errors Append reports besides actors.ErrFenced. All but
-// ErrOutcomeUnknown, ErrNotDurable and the resolution's read failure mean
-// the batch did not land; after those three the actor rebuilds the wallet
-// from the journal, which tells (ErrNotDurable: a restart tells).
+// ErrOutcomeUnknown and ErrNotDurable mean the batch did not land; after
+// those the actor rebuilds the wallet from the journal, which tells
+// (ErrNotDurable: only a restart does).
 var (
 	ErrClosed     = errors.New("journal: closed")
 	ErrOverloaded = errors.New("journal: too many appends pending")

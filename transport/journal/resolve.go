@@ -26,8 +26,8 @@ import (
 //     resend can never both land;
 //   - anything else: another writer appended after prev. Ours may still be
 //     under it (landed, then overwritten by a new owner), so the subject's
-//     first message after prev decides: ours, acked with its position;
-//     another's, ErrFenced; unreadable, ErrOutcomeUnknown.
+//     first message after prev, read with the last one (and retried like
+//     it), decides: ours, acked with its position; another's, ErrFenced.
 //
 // Only the wallets whose fence is stale fail; the others are resent,
 // never lost or doubled. The server does not say which message of an
@@ -56,9 +56,12 @@ func (j *Journal) resolve(b *batch, cause error) {
 			explained = true
 		case l.seq == p.prev:
 			again = append(again, p)
+		case l.after.id == p.id:
+			// Landed, then another writer appended on top of it.
+			done, pos, errs = append(done, p), append(pos, l.after.seq), append(errs, nil)
+			explained = true
 		default:
-			seq, err := j.landedUnder(p)
-			done, pos, errs = append(done, p), append(pos, seq), append(errs, err)
+			done, pos, errs = append(done, p), append(pos, 0), append(errs, actors.ErrFenced)
 			explained = true
 		}
 	}
@@ -169,6 +172,13 @@ const resolveTimeout = 5 * time.Second
 type lastMsg struct {
 	seq uint64 // 0: no message
 	id  string // its append id
+	// after is the subject's first message after the append's fence, read
+	// when the last message is neither the append nor its fence: the
+	// append is under it if it landed.
+	after struct {
+		seq uint64
+		id  string
+	}
 }
 
 // readLast reads the last message of each item's subject, retrying until
@@ -203,16 +213,21 @@ func (j *Journal) readLastOnce(ps []*pending) (map[string]lastMsg, error) {
 	for _, p := range ps {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(subject string) {
+		go func(p *pending) {
 			defer func() { <-sem; wg.Done() }()
-			l, err := j.lastFor(ctx, subject)
+			l, err := j.lastFor(ctx, p.subject)
+			if err == nil && l.id != p.id && l.seq != p.prev {
+				var a lastMsg
+				a, err = j.msgGet(ctx, map[string]any{"seq": p.prev + 1, "next_by_subj": p.subject})
+				l.after.seq, l.after.id = a.seq, a.id
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && first == nil {
 				first = err
 			}
-			last[subject] = l
-		}(p.subject)
+			last[p.subject] = l
+		}(p)
 	}
 	wg.Wait()
 	return last, first
@@ -232,24 +247,6 @@ const errCodeNoMessage jetstream.ErrorCode = 10037
 
 func (j *Journal) lastFor(ctx context.Context, subject string) (lastMsg, error) {
 	return j.msgGet(ctx, map[string]any{"last_by_subj": subject})
-}
-
-// landedUnder decides an append whose subject moved past its fence: by
-// the subject's first message after prev, which is ours if ours landed
-// (then: its position and no error).
-func (j *Journal) landedUnder(p *pending) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), max(j.cfg.AckTimeout, resolveTimeout))
-	defer cancel()
-	m, err := j.msgGet(ctx, map[string]any{"seq": p.prev + 1, "next_by_subj": p.subject})
-	switch {
-	case err != nil:
-		// Never guess: failed, the actor rebuilds from what the journal holds.
-		return 0, fmt.Errorf("journal: append outcome unknown (reading past its fence: %w)", err)
-	case m.id == p.id:
-		return m.seq, nil
-	default:
-		return 0, actors.ErrFenced
-	}
 }
 
 // msgGet asks the stream leader (STREAM.MSG.GET) for the message req
