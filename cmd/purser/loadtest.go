@@ -78,6 +78,13 @@ func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error
 	if f.progress {
 		base.Progress, base.ProgressTTY = os.Stderr, isTerminal(os.Stderr)
 	}
+	fl := cmd.Flags()
+	switch {
+	case fl.Changed("suite") && fl.Changed("scenario"):
+		return usageError{errors.New("--suite runs its own scenarios: give --suite or --scenario, not both")}
+	case fl.Changed("data-dir") && !f.embedded:
+		return usageError{errors.New("--data-dir is the --embedded node's: add --embedded, or drop it")}
+	}
 	runs, err := loadtestRuns(f, base)
 	if err != nil {
 		return usageError{err}

@@ -65,6 +65,8 @@ func TestLoadtestCommandLineMistakesAreUsageErrors(t *testing.T) {
 		{"misspelt scenario with --embedded", []string{"--embedded", "--scenario", "brust"}, []string{`"brust"`}},
 		{"unknown suite", []string{"--suite", "issue5"}, append([]string{`"issue5"`}, loadtest.Suites()...)},
 		{"setting out of range", []string{"--scenario", "orphans", "--orphan-share", "1.5"}, []string{"orphan share"}},
+		{"suite and scenario", []string{"--suite", "issue4", "--scenario", "burst"}, []string{"--suite", "--scenario"}},
+		{"data dir without --embedded", []string{"--scenario", "burst", "--data-dir", "/tmp/x"}, []string{"--data-dir"}},
 		{"negative duration", []string{"--scenario", "uniform", "--duration", "-1s"}, []string{"negative duration"}},
 		{"negative clients", []string{"--scenario", "uniform", "--clients", "-4"}, []string{"negative clients"}},
 		{"negative credits", []string{"--scenario", "uniform", "--credits", "-5"}, []string{"negative credits"}},
