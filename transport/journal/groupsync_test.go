@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/purser-dev/purser/actors"
 )
@@ -167,5 +171,29 @@ func TestGroupSyncNotRetriedAfterFailure(t *testing.T) {
 	}
 	if err := j.sync(); !errors.Is(err, ErrNotDurable) || calls != 1 {
 		t.Fatalf("second sync: %v after %d calls of Sync; want the first failure and no call", err, calls)
+	}
+}
+
+// An existing stream whose store acks before it writes (async persist) is
+// refused in group sync: the journal's fsync would not cover its acks.
+func TestGroupSyncRefusesAnAsyncPersistStream(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	nc, err := nats.Connect(e.srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Mode: ModeGroupSync, Sync: e.sync.Sync}.withDefaults()
+	sc := streamConfig(cfg)
+	sc.PersistMode = jetstream.AsyncPersistMode
+	if _, err := js.CreateStream(context.Background(), sc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), js, cfg); err == nil || !strings.Contains(err.Error(), "does not write before it acks") {
+		t.Fatalf("group sync on an async-persist stream: %v", err)
 	}
 }

@@ -63,6 +63,12 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 	if err := checkStream(got, want); err != nil {
 		return nil, 0, err
 	}
+	if cfg.Mode == ModeGroupSync && (got.Replicas > 1 || got.PersistMode == jetstream.AsyncPersistMode) {
+		// The journal's fsync covers what the server wrote before its ack:
+		// a replicated or async-persist store acks before it writes.
+		return nil, 0, fmt.Errorf("journal: stream %s (%d replicas, persist mode %d) does not write before it acks, "+
+			"which group sync needs", got.Name, got.Replicas, got.PersistMode)
+	}
 	if want.AllowAtomicPublish && !got.AllowAtomicPublish {
 		// Streams made by ModeSingle (or older builds) get atomic publish
 		// switched on; a server < 2.12 ignores the field, caught below.
