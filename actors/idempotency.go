@@ -174,9 +174,9 @@ func (t *idTable) warm(id, hold string) {
 		// Restored from columns: the request's ids are probed in both
 		// indexes. Eviction candidates are frozen rows; not warmed.
 		t.memo[0] = hashMemo{id, hashID(id)}
-		t.memo[1] = hashMemo{hold, hashID(hold)}
 		s := f.touch(t.memo[0].h)
 		if hold != "" {
+			t.memo[1] = hashMemo{hold, hashID(hold)}
 			s ^= f.touch(t.memo[1].h)
 		}
 		if len(slots) > 0 {
