@@ -239,3 +239,23 @@ func anyLen(t *rapid.T, b []byte, n int, fix, b16, b32 byte) []byte {
 	}
 	return binary.BigEndian.AppendUint16(append(b, b16), uint16(n))
 }
+
+// TestDecoderKeysAreTheTags: each decoder's key list (a key's index is its
+// case in the decoder) is the struct's msgpack tags in field order.
+func TestDecoderKeysAreTheTags(t *testing.T) {
+	for keys, v := range map[*[]string]any{
+		&headKeys: Head{}, &allocationKeys: Allocation{}, &answerKeys: Answer{},
+		&grantCreatedKeys: GrantCreated{}, &grantActivatedKeys: GrantActivated{}, &debtRepaidKeys: DebtRepaid{},
+		&holdPlacedKeys: HoldPlaced{}, &authorizedKeys: Authorized{}, &holdExtendedKeys: HoldExtended{},
+		&settledKeys: Settled{}, &releasedKeys: Released{}, &holdExpiredKeys: HoldExpired{},
+		&debitedKeys: Debited{}, &grantExpiredKeys: GrantExpired{}, &revokedKeys: Revoked{},
+		&configuredKeys: Configured{}, &settingsKeys: Settings{}, &governanceKeys: Governance{},
+		&policyKeys: Policy{}, &capKeys: Cap{}, &rateKeys: Rate{}, &featureKeys: Feature{},
+		&featureLimitKeys: FeatureLimit{},
+	} {
+		typ := reflect.TypeOf(v)
+		if want, _, _ := structFields(typ); strings.Join(*keys, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: decoder keys %v, tags %v", typ.Name(), *keys, want)
+		}
+	}
+}
