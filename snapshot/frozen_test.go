@@ -140,11 +140,13 @@ func TestRestoredFromColumnsBehavesAsTheOriginal(t *testing.T) {
 // columns in place when they are 8-aligned in memory and copies them when
 // not; both give the same image.
 func TestColumnsDecodeAtAnyAlignment(t *testing.T) {
+	// Every hold settled: the ids are most of the snapshot, so the decoder
+	// shares its bytes rather than copying the columns out.
 	w := bigWallet(t, 10)
 	now := time.Date(2026, 6, 1, 0, 0, 1, 0, time.UTC)
-	for i := range 5 {
+	for i := range 10 {
 		id := fmt.Sprintf("hold-%07d", i)
-		if _, _, err := w.Execute(actors.Settle{ID: "s" + id, HoldID: id, Actual: 5}, now, nil); err != nil {
+		if _, _, err := w.Execute(actors.Settle{ID: "s" + id, HoldID: id, Actual: 5, Final: true}, now, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,5 +176,39 @@ func TestColumnsDecodeAtAnyAlignment(t *testing.T) {
 	}
 	if littleEndian && inPlace != 1 {
 		t.Fatalf("times used in place at %d of 8 alignments, want 1", inPlace)
+	}
+}
+
+// TestColumnsLeaveTheRestOfASnapshot: when a snapshot is mostly open holds,
+// the decoded id columns are copied out of it (the restored wallet keeps
+// them, not the whole snapshot), and read the same.
+func TestColumnsLeaveTheRestOfASnapshot(t *testing.T) {
+	w := bigWallet(t, 1000)
+	now := time.Date(2026, 6, 1, 0, 0, 1, 0, time.UTC)
+	for i := range 10 {
+		id := fmt.Sprintf("hold-%07d", i)
+		if _, _, err := w.Execute(actors.Settle{ID: "s" + id, HoldID: id, Actual: 5}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := Encode(w.Image(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := uintptr(unsafe.Pointer(&data[0])), uintptr(unsafe.Pointer(&data[0]))+uintptr(len(data))
+	for name, p := range map[string]uintptr{
+		"ids":   uintptr(unsafe.Pointer(unsafe.SliceData(img.IDCols.IDs))),
+		"times": uintptr(unsafe.Pointer(unsafe.SliceData(img.IDCols.At))),
+	} {
+		if p >= start && p < end {
+			t.Errorf("%s still point into the snapshot", name)
+		}
+	}
+	if !reflect.DeepEqual(norm(img), norm(w.Image(3))) {
+		t.Fatal("copied columns read differently")
 	}
 }

@@ -179,10 +179,32 @@ func readIDCols(r *reader) *actors.IDColumns {
 	if r.err != nil {
 		return nil
 	}
+	if cols := len(c.IDs) + len(c.Answers) + 2*n + len(fixed); 2*cols < len(r.b) {
+		// The restored wallet keeps its columns for as long as it keeps old
+		// ids: when they are the lesser part of the snapshot (a wallet with
+		// many open holds), a copy lets the rest of it go.
+		fixed = ownColumns(c, fixed)
+	}
 	c.IDEnds = column(fixed[:4*n], u32)
 	c.AnswerEnds = column(fixed[4*n:8*n], u32)
 	c.At = column(fixed[8*n:], i64)
 	return c
+}
+
+// ownColumns copies c's byte columns and fixed into one allocation, fixed
+// first at an 8-aligned start, and returns fixed's copy.
+func ownColumns(c *actors.IDColumns, fixed []byte) []byte {
+	total := len(fixed) + len(c.IDs) + len(c.Answers) + len(c.Hold) + len(c.Op)
+	words := make([]uint64, (total+7)/8) // 8-aligned
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:0:total]
+	take := func(p []byte) []byte {
+		off := len(buf)
+		buf = append(buf, p...)
+		return buf[off:len(buf):len(buf)]
+	}
+	fixed = take(fixed)
+	c.IDs, c.Answers, c.Hold, c.Op = take(c.IDs), take(c.Answers), take(c.Hold), take(c.Op)
+	return fixed
 }
 
 // column returns a little-endian column as a slice: the bytes themselves
