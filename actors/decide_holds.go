@@ -6,7 +6,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // findHold returns the open hold, or the code for a closed or unknown one.
 // lapsed reports a hold that expired and was released: its first settle is
-// a late settle. Callers refuse an empty id first, before the idempotency
+// a late settle. Callers refuse an invalid id first, before the idempotency
 // lookup, like every other invalid field.
 func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
 	if r := w.ids.find(id); r != nil && r.hold != noHold {
@@ -41,8 +41,8 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 	if c.Actual < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "actual must be an integer >= 0")
 	}
-	if c.HoldID == "" {
-		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
+	if err := validID("hold_id", c.HoldID); err != nil {
+		return evs, nil, err
 	}
 	hash := settleHash(c)
 	if a, err := w.lookup(c.ID, opSettle, hash, at); a != nil || err != nil {
@@ -115,8 +115,8 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 	if err := validID("id", c.ID); err != nil {
 		return evs, nil, err
 	}
-	if c.HoldID == "" {
-		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
+	if err := validID("hold_id", c.HoldID); err != nil {
+		return evs, nil, err
 	}
 	h := newHash(opRelease)
 	h.str(c.HoldID)
@@ -159,8 +159,8 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if c.Amount < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "amount must be an integer > 0")
 	}
-	if c.HoldID == "" {
-		return evs, nil, fail(ErrInvalidRequest, "hold_id is required")
+	if err := validID("hold_id", c.HoldID); err != nil {
+		return evs, nil, err
 	}
 	h := newHash(opExtend)
 	h.str(c.HoldID)
