@@ -39,6 +39,8 @@ func TestRefusalsTable(t *testing.T) {
 		{"settle empty id", Settle{HoldID: "h", Actual: 1}, ErrInvalidRequest},
 		{"release empty hold_id", Release{ID: "x"}, ErrInvalidRequest},
 		{"extend empty hold_id", Extend{ID: "e", TTLms: 1000}, ErrInvalidRequest},
+		{"settle hold_id of 129 characters", Settle{ID: "s", HoldID: long, Actual: 1, Final: true}, ErrInvalidRequest},
+		{"release hold_id not UTF-8", Release{ID: "x", HoldID: "\xff"}, ErrInvalidRequest},
 		// An invalid field is refused before the id is looked up, for every
 		// op alike: g1 is the grant's id, yet these are invalid, not conflicts.
 		{"settle empty hold_id, id in use", Settle{ID: "g1", Actual: 1, Final: true}, ErrInvalidRequest},
