@@ -132,7 +132,6 @@ func (a *actor) run() {
 		if !a.process() {
 			return
 		}
-		a.lastActive = time.Now()
 		if !a.w.Exists() && a.sys.remove(a, false) {
 			a.sys.unknown.add(a.wallet, a.now.UnixNano())
 			return
@@ -212,7 +211,7 @@ func (a *actor) armDue() {
 func (a *actor) process() bool {
 	s := a.sys
 	obs := s.cfg.Observe
-	obs.Batch(len(a.batch), a.mailbox.len())
+	obs.Batch(len(a.batch), a.mailbox.left)
 	young := a.w.EvictedYoung()
 	defer func() {
 		if n := a.w.EvictedYoung(); n > young {
@@ -233,6 +232,7 @@ func (a *actor) process() bool {
 			}
 			return a.process()
 		}
+		a.lastActive = time.Now()
 		obs.Panicked()
 		s.stats.panics.Add(1)
 		a.replyAll(errPanic)
@@ -240,13 +240,15 @@ func (a *actor) process() bool {
 	}
 	s.stats.batches.Add(1)
 	if len(a.evs) == 0 {
+		a.lastActive = time.Now()
 		a.replyEach()
 		return true
 	}
 	start := time.Now()
 	s.journal.Append(a.wallet, a.pos, a.evs, a.appended)
 	res := <-a.done
-	obs.Appended(time.Since(start), a.evs, res.err)
+	a.lastActive = time.Now()
+	obs.Appended(a.lastActive.Sub(start), a.evs, res.err)
 	switch {
 	case res.err == nil:
 		a.pos = res.pos

@@ -13,6 +13,9 @@ type mailbox struct {
 	n      int
 	max    int
 	signal chan struct{} // one token: "there is something to drain"
+	// left is how many requests the last drain left queued: the actor,
+	// the only drainer, reports it without taking the lock again.
+	left int
 }
 
 const mailboxMinRing = 8
@@ -55,6 +58,7 @@ func (m *mailbox) drain(batch []request, limit int) []request {
 		m.n--
 	}
 	drained = len(batch) - drained
+	m.left = m.n
 	if m.n == 0 {
 		m.head = 0
 		// A burst is over: give its memory back, unless the ring is small

@@ -47,15 +47,11 @@ func (j *MemJournal) Append(wallet string, prev uint64, events []Event, done fun
 		copy(evs, events)
 	}
 	n := len(events)
-	land := func() {
-		pos, err := j.land(wallet, prev, evs, n)
-		done(pos, err)
-	}
 	if j.Delay > 0 {
-		time.AfterFunc(j.Delay, land)
+		time.AfterFunc(j.Delay, func() { done(j.land(wallet, prev, evs, n)) })
 		return
 	}
-	land()
+	done(j.land(wallet, prev, evs, n))
 }
 
 func (j *MemJournal) land(wallet string, prev uint64, evs []Event, n int) (uint64, error) {
