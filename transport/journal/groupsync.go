@@ -15,6 +15,10 @@ import (
 // restarted (the server's recovery then decides what is in the stream).
 var ErrNotDurable = errors.New("journal: the server's store could not be made durable")
 
+// errSyncGivenUp answers the appends whose fsync Close stopped waiting for
+// (its ctx ended): stored by the server, durable or not, nobody can say.
+var errSyncGivenUp = fmt.Errorf("%w: closed while their fsync was pending", ErrOutcomeUnknown)
+
 // acked is an append the server acknowledged, waiting for the Sync that
 // makes it durable (ModeGroupSync).
 type acked struct {
@@ -90,9 +94,23 @@ func (j *Journal) sync() error {
 		// failed, whatever the Sync function would say now.
 		return broken
 	}
+	select {
+	case <-j.giveUp:
+		return errSyncGivenUp
+	default:
+	}
 	j.st.syncs.Add(1)
 	t0 := time.Now()
-	err := j.cfg.Sync()
+	// Sync runs on a goroutine of its own so that Close can stop waiting
+	// for it: a stuck fsync cannot be interrupted, only left behind.
+	res := make(chan error, 1)
+	go func() { res <- j.cfg.Sync() }()
+	var err error
+	select {
+	case err = <-res:
+	case <-j.giveUp:
+		return errSyncGivenUp
+	}
 	j.st.syncNanos.Add(uint64(time.Since(t0)))
 	if err == nil {
 		return nil

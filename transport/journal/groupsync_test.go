@@ -197,3 +197,41 @@ func TestGroupSyncRefusesAnAsyncPersistStream(t *testing.T) {
 		t.Fatalf("group sync on an async-persist stream: %v", err)
 	}
 }
+
+// An fsync on a stalled disk may never return: Close stops waiting for it
+// when its ctx ends, answers the appends it was to cover as of unknown
+// outcome (stored by the server, durable or not) before returning, and
+// starts no other fsync.
+func TestCloseGivesUpOnAStuckSync(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
+	entered := make(chan struct{}, 4)
+	gate := make(chan struct{})
+	t.Cleanup(func() { close(gate) }) // the stuck Sync's goroutine ends with the test
+	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		entered <- struct{}{}
+		<-gate
+		return e.sync.Sync()
+	}})
+	ch := appendAsync(t, j, "w1", 0, newScript("w1").next(t))
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no Sync began for the acked append")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := j.Close(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close: %v, want the ctx's error", err)
+	}
+	select {
+	case r := <-ch:
+		if !errors.Is(r.err, ErrOutcomeUnknown) {
+			t.Fatalf("append under the stuck Sync: %+v, want ErrOutcomeUnknown", r)
+		}
+	default:
+		t.Fatal("append not answered when Close returned")
+	}
+	if n := len(entered); n != 0 {
+		t.Fatalf("%d more Syncs started after Close gave up", n)
+	}
+}

@@ -78,6 +78,9 @@ type Journal struct {
 	wake      chan struct{}  // cap 1: the sender has work
 	syncWake  chan struct{}  // cap 1: the syncer has work
 	stop      chan struct{}  // closed by Close
+	// giveUp is closed when Close's ctx ends: a Sync still running is no
+	// longer waited for, and none is started (groupsync.go).
+	giveUp chan struct{}
 	wg        sync.WaitGroup // the sender and the syncer
 	resolvers sync.WaitGroup // batches taken off the pipeline, not yet finished
 
@@ -121,6 +124,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		wake:     make(chan struct{}, 1),
 		syncWake: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
+		giveUp:   make(chan struct{}),
 	}
 	// A core subscription on our own reply inbox, never on journal subjects.
 	j.sub, err = nc.Subscribe(j.inbox+"*", j.onReply)
@@ -248,6 +252,11 @@ func (j *Journal) Close(ctx context.Context) error {
 
 	drained := j.waitDrained(ctx)
 	close(j.stop)
+	// An fsync on a stalled disk may not return for minutes; from here on
+	// ctx bounds the waits for it, and every append is still answered
+	// before Close returns.
+	stopGivingUp := context.AfterFunc(ctx, func() { close(j.giveUp) })
+	defer stopGivingUp()
 	j.wg.Wait()
 	_ = j.sub.Unsubscribe()
 
