@@ -15,6 +15,33 @@ import (
 	"github.com/purser-dev/purser/actors"
 )
 
+// heldSync opens a group-sync journal whose Sync waits at a gate: each
+// Sync that begins sends on entered, and returns (a real fsync) only once
+// the gate is closed. open closes the gate; entered has room for 4.
+func heldSync(t *testing.T, e *env) (j *Journal, js jetstream.JetStream, entered chan struct{}, open func()) {
+	entered = make(chan struct{}, 4)
+	gate := make(chan struct{})
+	var once sync.Once
+	open = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	j, js = e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
+		entered <- struct{}{}
+		<-gate
+		return e.sync.Sync()
+	}})
+	return j, js, entered, open
+}
+
+// syncBegan waits for a Sync to begin.
+func syncBegan(t *testing.T, entered chan struct{}) {
+	t.Helper()
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no Sync began")
+	}
+}
+
 // A failed fsync fails the appends it was to cover and every later one,
 // even when a later fsync would succeed: the kernel may have dropped the
 // writes the failure was about and report the next fsync clean.
@@ -75,28 +102,18 @@ func TestGroupSyncFailureIsPermanent(t *testing.T) {
 // like an acked one: only after a Sync that began once it was found.
 func TestGroupSyncResolvedLandingWaitsForSync(t *testing.T) {
 	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
-	entered := make(chan struct{}, 1)
-	gate := make(chan struct{})
-	j, js := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
-		entered <- struct{}{}
-		<-gate
-		return e.sync.Sync()
-	}})
+	j, js, entered, open := heldSync(t, e)
 	ch := make(chan result, 2)
 	landed := pendingFor(t, j, "w1", 0, "x.1", ch)
 	at := publishAs(t, js, landed)
 	resolveNow(j, errAckTimeout, landed)
-	select {
-	case <-entered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no Sync began for the landed append")
-	}
+	syncBegan(t, entered)
 	select {
 	case r := <-ch:
 		t.Fatalf("landed append reported before its Sync returned: %+v", r)
 	default:
 	}
-	close(gate)
+	open()
 	if r := wait(t, ch); r != (result{pos: at}) {
 		t.Fatalf("landed append: %+v, want position %d", r, at)
 	}
@@ -106,21 +123,11 @@ func TestGroupSyncResolvedLandingWaitsForSync(t *testing.T) {
 // an append is never acknowledged on the server's word alone.
 func TestGroupSyncAcksOnlyAfterSync(t *testing.T) {
 	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
-	entered := make(chan struct{}, 1)
-	gate := make(chan struct{})
-	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
-		entered <- struct{}{}
-		<-gate
-		return e.sync.Sync()
-	}})
+	j, _, entered, open := heldSync(t, e)
 	ch := appendAsync(t, j, "w1", 0, newScript("w1").next(t))
 	// The server acknowledged the append (the syncer only starts a Sync
 	// for acknowledged appends), and the Sync is held: not reported yet.
-	select {
-	case <-entered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no Sync began for the acked append")
-	}
+	syncBegan(t, entered)
 	if st := j.Stats(); st.Acked != 0 {
 		t.Fatalf("stats %+v: acknowledged before its sync returned", st)
 	}
@@ -129,7 +136,7 @@ func TestGroupSyncAcksOnlyAfterSync(t *testing.T) {
 		t.Fatalf("append reported before its sync returned: %+v", r)
 	default:
 	}
-	close(gate)
+	open()
 	if r := wait(t, ch); r.err != nil || r.pos == 0 {
 		t.Fatalf("append: %+v", r)
 	}
@@ -204,20 +211,9 @@ func TestGroupSyncRefusesAnAsyncPersistStream(t *testing.T) {
 // starts no other fsync.
 func TestCloseGivesUpOnAStuckSync(t *testing.T) {
 	e := startEnvSetup(t, t.TempDir(), setup{groupSync: true})
-	entered := make(chan struct{}, 4)
-	gate := make(chan struct{})
-	t.Cleanup(func() { close(gate) }) // the stuck Sync's goroutine ends with the test
-	j, _ := e.open(t, Config{Mode: ModeGroupSync, Sync: func() error {
-		entered <- struct{}{}
-		<-gate
-		return e.sync.Sync()
-	}})
+	j, _, entered, _ := heldSync(t, e) // the stuck Sync's goroutine ends with the test
 	ch := appendAsync(t, j, "w1", 0, newScript("w1").next(t))
-	select {
-	case <-entered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no Sync began for the acked append")
-	}
+	syncBegan(t, entered)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := j.Close(ctx); !errors.Is(err, context.Canceled) {
