@@ -75,12 +75,12 @@ type Journal struct {
 	unsynced []acked
 	broken   error
 
-	wake      chan struct{}  // cap 1: the sender has work
-	syncWake  chan struct{}  // cap 1: the syncer has work
-	stop      chan struct{}  // closed by Close
+	wake     chan struct{} // cap 1: the sender has work
+	syncWake chan struct{} // cap 1: the syncer has work
+	stop     chan struct{} // closed by Close
 	// giveUp is closed when Close's ctx ends: a Sync still running is no
 	// longer waited for, and none is started (groupsync.go).
-	giveUp chan struct{}
+	giveUp    chan struct{}
 	wg        sync.WaitGroup // the sender and the syncer
 	resolvers sync.WaitGroup // batches taken off the pipeline, not yet finished
 
