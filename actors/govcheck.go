@@ -57,11 +57,13 @@ func (g *govState) entitled(amount int64, feature string, at int64, strict bool)
 // rated is the rate step, all or nothing: every bucket along the path is
 // tried. The refusal names the refusing level nearest the root and its
 // shortest window; retry is the longest wait among the refusing buckets
-// (when all of them have refilled the request passes, traffic aside), or 0
-// when one can never pass (credits above its whole limit).
+// (when all of them have refilled the request passes, traffic aside). A
+// bucket the request can never pass (credits above its whole limit) asks
+// for its whole window, the longest wait it ever asks for: SPEC §5 says
+// every refusal carries a wait, and a client pacing its retries by it
+// should wait long, not 1 ms.
 func (g *govState) rated(amount int64, principal string, at int64) (by *DeniedBy, retry int64) {
 	var wait int64
-	never := false
 	it := levels(principal)
 	for key, ok := it.next(); ok; key, ok = it.next() {
 		ls := g.levels[key]
@@ -84,11 +86,13 @@ func (g *govState) rated(amount int64, principal string, at int64) (by *DeniedBy
 			if by == nil {
 				by = &DeniedBy{Principal: key, Window: r.Window.String()}
 			}
-			never = never || wReq < 0 || wCred < 0
+			if wReq < 0 || wCred < 0 {
+				wait = max(wait, t)
+			}
 			wait = max(wait, wReq, wCred)
 		}
 	}
-	if by == nil || never {
+	if by == nil {
 		return by, 0
 	}
 	return by, retryMs(wait)
