@@ -135,10 +135,17 @@ func limitFields(s source, at string, ints []string, amounts map[string]bool) (w
 	return window, vals, err
 }
 
-func window(at, name string) (actors.Window, *actors.Error) {
+// The windows each limit takes (SPEC §5); the core checks them too, this
+// only makes the message of an unknown name say which ones.
+const (
+	capWindows  = "minute, hour, day or month"
+	rateWindows = "second, minute, hour or day"
+)
+
+func window(at, name, allowed string) (actors.Window, *actors.Error) {
 	w, ok := actors.WindowByName(name)
 	if !ok {
-		return 0, invalidRequest(at + ": window must be second, minute, hour, day or month")
+		return 0, invalidRequest(at + ": window must be " + allowed)
 	}
 	return w, nil
 }
@@ -153,7 +160,7 @@ func readCap(s source, at string) (actors.Cap, *actors.Error) {
 	if _, ok := vals["limit"]; !ok {
 		return actors.Cap{}, invalidAmount(at + ": limit is required")
 	}
-	w, err := window(at, name)
+	w, err := window(at, name, capWindows)
 	return actors.Cap{Window: w, Limit: vals["limit"]}, err
 }
 
@@ -165,7 +172,7 @@ func readRate(s source, at string) (actors.Rate, *actors.Error) {
 	if len(vals) == 0 {
 		return actors.Rate{}, invalidRequest(at + ": a rate needs requests, credits or both")
 	}
-	w, err := window(at, name)
+	w, err := window(at, name, rateWindows)
 	return actors.Rate{Window: w, Requests: vals["requests"], Credits: vals["credits"]}, err
 }
 
@@ -201,7 +208,7 @@ func readFeature(s source, at string) (actors.Feature, *actors.Error) {
 			if _, ok := vals["amount"]; !ok {
 				return invalidAmount(at + ".limit: amount is required")
 			}
-			w, err := window(at+".limit", name)
+			w, err := window(at+".limit", name, capWindows)
 			f.Limit = &actors.FeatureLimit{Window: w, Amount: vals["amount"]}
 			return err
 		}
