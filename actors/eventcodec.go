@@ -87,23 +87,24 @@ var ErrCorruptBatch = errors.New("purser: corrupt event batch")
 // eventcodec_decode.go for what it accepts). Bytes after the batch are
 // ignored.
 func DecodeEvents(data []byte) ([]Event, error) {
-	r := evReader{b: data}
+	var r evReader // set in place: a literal would be built in a temporary and copied
+	r.B, r.Short = data, errShortBatch
 	n := r.arrayLen()
-	if r.err != nil || n < 0 || n%2 != 0 || n/2 > MaxBatchEvents {
+	if r.Err != nil || n < 0 || n%2 != 0 || n/2 > MaxBatchEvents {
 		return nil, fmt.Errorf("%w: bad batch header", ErrCorruptBatch)
 	}
 	evs := make([]Event, 0, n/2)
 	for range n / 2 {
 		kind := uint8(r.uint())
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.Err)
 		}
 		e := r.event(kind)
 		if e == nil {
 			return nil, fmt.Errorf("%w: unknown event kind %d", ErrCorruptBatch, kind)
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorruptBatch, r.Err)
 		}
 		evs = append(evs, e)
 	}

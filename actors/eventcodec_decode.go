@@ -1,9 +1,9 @@
 package actors
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
+
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // The decoder reads what msgpack/v5's reflective decoder reads into the
@@ -29,81 +29,25 @@ import (
 
 var errShortBatch = errors.New("batch ends inside a value")
 
-// evReader reads msgpack from a byte slice. The first error sticks: later
-// reads return zero values, so decoding code reads straight through and the
-// batch loop checks err once per event.
+// evReader reads a batch as described above, on mpack.Reader's cursor: the
+// first error sticks, so decoding code reads straight through and the batch
+// loop checks Err once per event.
 type evReader struct {
-	b   []byte
-	off int
-	err error
+	mpack.Reader
 
 	recent [16]string // see str
 }
 
-func (r *evReader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *evReader) failf(format string, args ...any) { r.fail(fmt.Errorf(format, args...)) }
-
-func (r *evReader) left() int { return len(r.b) - r.off }
-
-func (r *evReader) next(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > r.left() {
-		r.fail(errShortBatch)
-		return nil
-	}
-	p := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return p
-}
-
-func (r *evReader) byte1() byte {
-	if r.err == nil && r.off < len(r.b) {
-		c := r.b[r.off]
-		r.off++
-		return c
-	}
-	r.fail(errShortBatch)
-	return 0
-}
-
-func (r *evReader) u16() uint64 {
-	if p := r.next(2); p != nil {
-		return uint64(binary.BigEndian.Uint16(p))
-	}
-	return 0
-}
-
-func (r *evReader) u32() uint64 {
-	if p := r.next(4); p != nil {
-		return uint64(binary.BigEndian.Uint32(p))
-	}
-	return 0
-}
-
-func (r *evReader) u64() uint64 {
-	if p := r.next(8); p != nil {
-		return binary.BigEndian.Uint64(p)
-	}
-	return 0
-}
-
 func (r *evReader) peekNil() bool {
-	return r.err == nil && r.off < len(r.b) && r.b[r.off] == 0xc0
+	return r.Err == nil && r.Off < len(r.B) && r.B[r.Off] == 0xc0
 }
 
 // int reads any integer (or nil, 0) into an int64; a uint64 above
 // MaxInt64 wraps, as the library's does.
 func (r *evReader) int() int64 {
-	c := r.byte1()
+	c := r.Byte()
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return 0
 	case c <= 0x7f || c >= 0xe0:
 		return int64(int8(c))
@@ -112,21 +56,21 @@ func (r *evReader) int() int64 {
 	case 0xc0:
 		return 0
 	case 0xcc:
-		return int64(r.byte1())
+		return int64(r.Byte())
 	case 0xcd:
-		return int64(r.u16())
+		return int64(r.U16())
 	case 0xce:
-		return int64(r.u32())
+		return int64(r.U32())
 	case 0xcf, 0xd3:
-		return int64(r.u64())
+		return int64(r.U64())
 	case 0xd0:
-		return int64(int8(r.byte1()))
+		return int64(int8(r.Byte()))
 	case 0xd1:
-		return int64(int16(r.u16()))
+		return int64(int16(r.U16()))
 	case 0xd2:
-		return int64(int32(r.u32()))
+		return int64(int32(r.U32()))
 	}
-	r.failf("invalid code 0x%02x for an integer", c)
+	r.Failf("invalid code 0x%02x for an integer", c)
 	return 0
 }
 
@@ -134,36 +78,36 @@ func (r *evReader) int() int64 {
 func (r *evReader) uint() uint64 { return uint64(r.int()) }
 
 func (r *evReader) bool() bool {
-	switch c := r.byte1(); {
-	case r.err != nil, c == 0xc0, c == 0xc2:
+	switch c := r.Byte(); {
+	case r.Err != nil, c == 0xc0, c == 0xc2:
 	case c == 0xc3:
 		return true
 	default:
-		r.failf("invalid code 0x%02x for a bool", c)
+		r.Failf("invalid code 0x%02x for a bool", c)
 	}
 	return false
 }
 
 // strBytes reads a str or bin (nil: empty) in place.
 func (r *evReader) strBytes() []byte {
-	c := r.byte1()
+	c := r.Byte()
 	var n uint64
 	switch {
-	case r.err != nil, c == 0xc0:
+	case r.Err != nil, c == 0xc0:
 		return nil
 	case c&0xe0 == 0xa0:
 		n = uint64(c & 0x1f)
 	case c == 0xd9, c == 0xc4:
-		n = uint64(r.byte1())
+		n = uint64(r.Byte())
 	case c == 0xda, c == 0xc5:
-		n = r.u16()
+		n = r.U16()
 	case c == 0xdb, c == 0xc6:
-		n = r.u32()
+		n = r.U32()
 	default:
-		r.failf("invalid code 0x%02x for a string", c)
+		r.Failf("invalid code 0x%02x for a string", c)
 		return nil
 	}
-	return r.next(int(n))
+	return r.Next(int(n))
 }
 
 // str reads a string, reusing a recent one with the same bytes: ids,
@@ -193,31 +137,31 @@ func (r *evReader) length(c byte, per int) int {
 	case per == 1 && c&0xf0 == 0x90, per == 2 && c&0xf0 == 0x80:
 		n = uint64(c & 0x0f)
 	case per == 1 && c == 0xdc, per == 2 && c == 0xde:
-		n = r.u16()
+		n = r.U16()
 	case per == 1 && c == 0xdd, per == 2 && c == 0xdf:
-		n = r.u32()
+		n = r.U32()
 	default:
-		r.failf("invalid code 0x%02x for a length", c)
+		r.Failf("invalid code 0x%02x for a length", c)
 		return 0
 	}
-	if r.err == nil && n*uint64(per) > uint64(r.left()) {
-		r.failf("%d elements cannot fit in %d bytes", n, r.left())
+	if r.Err == nil && n*uint64(per) > uint64(r.Left()) {
+		r.Failf("%d elements cannot fit in %d bytes", n, r.Left())
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		return 0
 	}
 	return int(n)
 }
 
-func (r *evReader) arrayLen() int { return r.length(r.byte1(), 1) }
+func (r *evReader) arrayLen() int { return r.length(r.Byte(), 1) }
 
 // mapLen reads a map header, after an ext header if there is one (the
 // library's DecodeMapLen skips it).
 func (r *evReader) mapLen() int {
-	c := r.byte1()
+	c := r.Byte()
 	if hdr, ok := extHeader(c); ok {
-		r.next(1 + hdr)
-		c = r.byte1()
+		r.Next(1 + hdr)
+		c = r.Byte()
 	}
 	return r.length(c, 2)
 }
@@ -241,22 +185,22 @@ func extHeader(c byte) (int, bool) {
 // lists them in order: counting the values still due is enough, without
 // recursion (a deep nest of one-byte arrays cannot exhaust the stack).
 func (r *evReader) skip() {
-	for due := 1; due > 0 && r.err == nil; due-- {
-		c := r.byte1()
+	for due := 1; due > 0 && r.Err == nil; due-- {
+		c := r.Byte()
 		switch {
-		case r.err != nil:
+		case r.Err != nil:
 		case c <= 0x7f || c >= 0xe0:
 		case c <= 0x8f:
 			due += 2 * int(c&0x0f)
 		case c <= 0x9f:
 			due += int(c & 0x0f)
 		case c <= 0xbf:
-			r.next(int(c & 0x1f))
+			r.Next(int(c & 0x1f))
 		default:
 			due += r.skipCoded(c)
 		}
-		if due-1 > r.left() {
-			r.fail(errShortBatch)
+		if due-1 > r.Left() {
+			r.Fail(errShortBatch)
 		}
 	}
 }
@@ -267,37 +211,37 @@ func (r *evReader) skipCoded(c byte) int {
 	switch c {
 	case 0xc0, 0xc2, 0xc3:
 	case 0xcc, 0xd0:
-		r.next(1)
+		r.Next(1)
 	case 0xcd, 0xd1:
-		r.next(2)
+		r.Next(2)
 	case 0xca, 0xce, 0xd2:
-		r.next(4)
+		r.Next(4)
 	case 0xcb, 0xcf, 0xd3:
-		r.next(8)
+		r.Next(8)
 	case 0xc4, 0xd9:
-		r.next(int(r.byte1()))
+		r.Next(int(r.Byte()))
 	case 0xc5, 0xda:
-		r.next(int(r.u16()))
+		r.Next(int(r.U16()))
 	case 0xc6, 0xdb:
-		r.next(int(r.u32()))
+		r.Next(int(r.U32()))
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-		r.next(1 + 1<<(c-0xd4))
+		r.Next(1 + 1<<(c-0xd4))
 	case 0xc7:
-		r.next(1 + int(r.byte1()))
+		r.Next(1 + int(r.Byte()))
 	case 0xc8:
-		r.next(1 + int(r.u16()))
+		r.Next(1 + int(r.U16()))
 	case 0xc9:
-		r.next(1 + int(r.u32()))
+		r.Next(1 + int(r.U32()))
 	case 0xdc:
-		return int(r.u16())
+		return int(r.U16())
 	case 0xdd:
-		return int(r.u32())
+		return int(r.U32())
 	case 0xde:
-		return 2 * int(r.u16())
+		return 2 * int(r.U16())
 	case 0xdf:
-		return 2 * int(r.u32())
+		return 2 * int(r.U32())
 	default:
-		r.failf("invalid code 0x%02x", c)
+		r.Failf("invalid code 0x%02x", c)
 	}
 	return 0
 }
@@ -321,32 +265,32 @@ type fieldIter struct {
 // false and decodes field it.f each time.
 func (r *evReader) open(keys []string, head bool) fieldIter {
 	it := fieldIter{keys: keys, head: head}
-	c := r.byte1()
+	c := r.Byte()
 	switch {
 	case c&0xf0 == 0x80 || c == 0xde || c == 0xdf:
 		it.asMap = true
 		it.left = r.length(c, 2)
-	case r.err != nil:
+	case r.Err != nil:
 	case c == 0xc0:
 		it.zero = true
 	case c&0xf0 == 0x90, c == 0xdc, c == 0xdd:
 		switch n := r.length(c, 1); {
-		case r.err != nil:
+		case r.Err != nil:
 		case n == 0:
 			it.zero = true
 		case n != len(keys):
-			r.failf("an array of %d values for a struct of %d fields", n, len(keys))
+			r.Failf("an array of %d values for a struct of %d fields", n, len(keys))
 		default:
 			it.left = n
 		}
 	default:
-		r.failf("invalid code 0x%02x for a struct", c)
+		r.Failf("invalid code 0x%02x for a struct", c)
 	}
 	return it
 }
 
 func (r *evReader) field(it *fieldIter) bool {
-	if it.left == 0 || r.err != nil {
+	if it.left == 0 || r.Err != nil {
 		return false
 	}
 	it.left--
@@ -373,21 +317,21 @@ func (r *evReader) field(it *fieldIter) bool {
 	if it.f < 0 && it.head && string(k) == "Head" {
 		it.f = fieldHead
 	}
-	return r.err == nil
+	return r.Err == nil
 }
 
 // expect reads key k if it comes next as the encoder writes it (a fixstr).
 func (r *evReader) expect(k string) bool {
-	end := r.off + 1 + len(k)
-	if end > len(r.b) || r.b[r.off] != 0xa0|byte(len(k)) {
+	end := r.Off + 1 + len(k)
+	if end > len(r.B) || r.B[r.Off] != 0xa0|byte(len(k)) {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		if r.b[r.off+1+i] != k[i] {
+		if r.B[r.Off+1+i] != k[i] {
 			return false
 		}
 	}
-	r.off = end
+	r.Off = end
 	return true
 }
 
@@ -400,7 +344,7 @@ func list[T any](r *evReader, s *[]T, spare []T, elem func(*T)) {
 	n := r.arrayLen()
 	cur := *s
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return
 	case n < 0:
 		*s = nil

@@ -382,9 +382,9 @@ func (r *evReader) answer(a *Answer) {
 func (r *evReader) figures(n *[8]int64) {
 	l := r.arrayLen()
 	if l > len(n) {
-		r.failf("an array of %d values for [%d]int64", l, len(n))
+		r.Failf("an array of %d values for [%d]int64", l, len(n))
 	}
-	for i := 0; i < l && r.err == nil; i++ {
+	for i := 0; i < l && r.Err == nil; i++ {
 		n[i] = r.int()
 	}
 }
@@ -419,7 +419,7 @@ func (r *evReader) meta(m *Meta) {
 func mapOf[V any](r *evReader, m *map[string]V, val func() V) {
 	n := r.mapLen()
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return
 	case n < 0:
 		*m = nil
@@ -432,7 +432,7 @@ func mapOf[V any](r *evReader, m *map[string]V, val func() V) {
 	for range n {
 		k := r.str()
 		v := val() // by value: a pointer to v would move it to the heap
-		if r.err != nil {
+		if r.Err != nil {
 			return
 		}
 		(*m)[k] = v

@@ -53,7 +53,7 @@ func (r *evReader) settings(s *Settings) {
 // else is decoded into the T it points to, new if it was nil.
 func pointer[T any](r *evReader, p **T, elem func(*T)) {
 	if r.peekNil() {
-		r.off++
+		r.Off++
 		*p = nil
 		return
 	}

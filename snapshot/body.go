@@ -165,7 +165,7 @@ func readBody(r *reader, img *actors.Image) {
 	img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal = r.int(), r.int(), r.int(), r.int(), r.int()
 	if n := r.arrayLen(minGrant, "grants"); n > 0 {
 		img.Grants = make([]actors.GrantImage, n)
-		for i := 0; i < n && r.err == nil; i++ {
+		for i := 0; i < n && r.Err == nil; i++ {
 			readGrant(r, &img.Grants[i])
 		}
 	}
@@ -213,7 +213,7 @@ func readGrant(r *reader, g *actors.GrantImage) {
 	}
 	n := r.length(0x80, 0xde, 0xdf, 2, "meta")
 	g.Meta = make(actors.Meta, n)
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err == nil; i++ {
 		k := r.str()
 		g.Meta[k] = r.str()
 	}

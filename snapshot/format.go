@@ -25,6 +25,7 @@ import (
 	"hash/crc32"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // Version is the format Encode writes. Decode reads every version up to it.
@@ -104,13 +105,13 @@ func Decode(data []byte) (*actors.Image, error) {
 		return nil, ErrChecksum
 	}
 	img := &actors.Image{Wallet: wallet}
-	r := &reader{b: body, version: v}
+	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}, version: v}
 	readBody(r, img)
-	if r.err == nil && r.left() != 0 {
-		r.failf("%d bytes after the image", r.left())
+	if r.Err == nil && r.Left() != 0 {
+		r.Failf("%d bytes after the image", r.Left())
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.Err)
 	}
 	return img, nil
 }

@@ -166,20 +166,20 @@ func readIDCols(r *reader) *actors.IDColumns {
 	}
 	// A row takes at least 20 bytes of columns: n is bounded by the body
 	// (and each column's length is checked against it).
-	n := int(r.small(uint64(r.left()/20), "remembered ids"))
+	n := int(r.small(uint64(r.Left()/20), "remembered ids"))
 	c := &actors.IDColumns{Codec: answerCodec, DecodeAnswer: decodeAnswerRest}
 	c.IDs = r.bin("ids", -1)
 	c.Answers = r.bin("answers", -1)
 	c.Hold = r.bin("hold statuses", n)
 	c.Op = r.bin("ops", n)
 	if pad := r.bin("padding", -1); len(pad) > 7 {
-		r.failf("padding of %d bytes", len(pad))
+		r.Failf("padding of %d bytes", len(pad))
 	}
 	fixed := r.bin("ends and times", 16*n)
-	if r.err != nil {
+	if r.Err != nil {
 		return nil
 	}
-	if cols := len(c.IDs) + len(c.Answers) + 2*n + len(fixed); 2*cols < len(r.b) {
+	if cols := len(c.IDs) + len(c.Answers) + 2*n + len(fixed); 2*cols < len(r.B) {
 		// The restored wallet keeps its columns for as long as it keeps old
 		// ids: when they are the lesser part of the snapshot (a wallet with
 		// many open holds), a copy lets the rest of it go.
@@ -232,40 +232,40 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // bin reads a bin string of want bytes (any length: -1), as a slice of the
 // body.
 func (r *reader) bin(what string, want int) []byte {
-	c := r.byte1()
+	c := r.Byte()
 	var n uint64
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return nil
 	case c == 0xc4:
-		n = uint64(r.byte1())
+		n = uint64(r.Byte())
 	case c == 0xc5:
-		n = r.u16()
+		n = r.U16()
 	case c == 0xc6:
-		n = r.u32()
+		n = r.U32()
 	default:
-		r.failf("%s: not a bin (0x%02x)", what, c)
+		r.Failf("%s: not a bin (0x%02x)", what, c)
 		return nil
 	}
 	if want >= 0 && n != uint64(want) {
-		r.failf("%s: %d bytes, want %d", what, n, want)
+		r.Failf("%s: %d bytes, want %d", what, n, want)
 		return nil
 	}
-	if n > uint64(r.left()) {
-		r.fail(errShort)
+	if n > uint64(r.Left()) {
+		r.Fail(errShort)
 		return nil
 	}
-	return r.next(int(n))
+	return r.Next(int(n))
 }
 
 // decodeAnswerRest is the columns' DecodeAnswer.
 func decodeAnswerRest(b []byte, a *actors.Answer) error {
-	r := &reader{b: b, version: Version}
+	r := &reader{Reader: mpack.Reader{B: b, Short: errShort}, version: Version}
 	if r.fields(answerRest, "answer") {
 		readAnswerTail(r, a, true)
 	}
-	if r.err == nil && r.left() != 0 {
-		r.failf("%d bytes after the answer", r.left())
+	if r.Err == nil && r.Left() != 0 {
+		r.Failf("%d bytes after the answer", r.Left())
 	}
-	return r.err
+	return r.Err
 }

@@ -1,13 +1,12 @@
 package snapshot
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"unsafe"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
 )
 
 // The body is plain msgpack (any msgpack library reads it), written and read
@@ -18,13 +17,11 @@ import (
 
 var errShort = errors.New("body ends inside a value")
 
-// reader decodes msgpack from a byte slice. The first error sticks: every
-// later read returns zero values, so decoding code reads straight through
-// and checks err once per structure.
+// reader decodes a body's msgpack on mpack.Reader's cursor: the first error
+// sticks, every later read returns zero values, so decoding code reads
+// straight through and checks Err once per structure.
 type reader struct {
-	b       []byte
-	off     int
-	err     error
+	mpack.Reader
 	version uint16 // the body's format version: fields added by v2 are read only from v2
 
 	// A wallet at its id bound has 100,000 remembered ids, each with an id
@@ -36,76 +33,25 @@ type reader struct {
 	names      map[string]string
 }
 
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *reader) failf(format string, args ...any) { r.fail(fmt.Errorf(format, args...)) }
-
-func (r *reader) left() int { return len(r.b) - r.off }
-
-func (r *reader) next(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || n > r.left() {
-		r.fail(errShort)
-		return nil
-	}
-	p := r.b[r.off : r.off+n : r.off+n] // an append to a field never runs into the next
-	r.off += n
-	return p
-}
-
-func (r *reader) byte1() byte {
-	if p := r.next(1); p != nil {
-		return p[0]
-	}
-	return 0
-}
-
-func (r *reader) u16() uint64 {
-	if p := r.next(2); p != nil {
-		return uint64(binary.BigEndian.Uint16(p))
-	}
-	return 0
-}
-
-func (r *reader) u32() uint64 {
-	if p := r.next(4); p != nil {
-		return uint64(binary.BigEndian.Uint32(p))
-	}
-	return 0
-}
-
-func (r *reader) u64() uint64 {
-	if p := r.next(8); p != nil {
-		return binary.BigEndian.Uint64(p)
-	}
-	return 0
-}
-
 // length reads an array (map: pairs) header. Each element takes at least
 // minBytes, so a length the remaining bytes cannot hold is refused before
 // the caller allocates for it.
 func (r *reader) length(fix, b16, b32 byte, minBytes int, what string) int {
-	c := r.byte1()
+	c := r.Byte()
 	var n uint64
 	switch {
 	case c&0xf0 == fix:
 		n = uint64(c & 0x0f)
 	case c == b16:
-		n = r.u16()
+		n = r.U16()
 	case c == b32:
-		n = r.u32()
+		n = r.U32()
 	default:
-		r.failf("%s: not an array or map (0x%02x)", what, c)
+		r.Failf("%s: not an array or map (0x%02x)", what, c)
 		return 0
 	}
-	if r.err == nil && n > uint64(r.left()/minBytes) {
-		r.failf("%s: %d elements cannot fit in %d bytes", what, n, r.left())
+	if r.Err == nil && n > uint64(r.Left()/minBytes) {
+		r.Failf("%s: %d elements cannot fit in %d bytes", what, n, r.Left())
 		return 0
 	}
 	return int(n)
@@ -117,57 +63,57 @@ func (r *reader) arrayLen(minBytes int, what string) int {
 
 // fields reads a fixed-size array header: a record of n fields.
 func (r *reader) fields(n int, what string) bool {
-	if got := r.arrayLen(1, what); r.err == nil && got != n {
-		r.failf("%s: %d fields, want %d", what, got, n)
+	if got := r.arrayLen(1, what); r.Err == nil && got != n {
+		r.Failf("%s: %d fields, want %d", what, got, n)
 	}
-	return r.err == nil
+	return r.Err == nil
 }
 
 func (r *reader) isNil() bool {
-	if r.err == nil && r.off < len(r.b) && r.b[r.off] == 0xc0 {
-		r.off++
+	if r.Err == nil && r.Off < len(r.B) && r.B[r.Off] == 0xc0 {
+		r.Off++
 		return true
 	}
 	return false
 }
 
 func (r *reader) uint() uint64 {
-	c := r.byte1()
+	c := r.Byte()
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return 0
 	case c < 0x80:
 		return uint64(c)
 	case c == 0xcc:
-		return uint64(r.byte1())
+		return uint64(r.Byte())
 	case c == 0xcd:
-		return r.u16()
+		return r.U16()
 	case c == 0xce:
-		return r.u32()
+		return r.U32()
 	case c == 0xcf:
-		return r.u64()
+		return r.U64()
 	}
-	if v := r.signed(c); r.err == nil {
+	if v := r.signed(c); r.Err == nil {
 		if v >= 0 {
 			return uint64(v)
 		}
-		r.failf("negative value %d where an unsigned one belongs", v)
+		r.Failf("negative value %d where an unsigned one belongs", v)
 	}
 	return 0
 }
 
 func (r *reader) int() int64 {
-	c := r.byte1()
+	c := r.Byte()
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return 0
 	case c < 0x80:
 		return int64(c)
 	case c == 0xcc, c == 0xcd, c == 0xce, c == 0xcf:
-		r.off--
+		r.Off--
 		v := r.uint()
 		if v > math.MaxInt64 {
-			r.failf("value %d overflows int64", v)
+			r.Failf("value %d overflows int64", v)
 			return 0
 		}
 		return int64(v)
@@ -180,15 +126,15 @@ func (r *reader) signed(c byte) int64 {
 	case c >= 0xe0:
 		return int64(int8(c))
 	case c == 0xd0:
-		return int64(int8(r.byte1()))
+		return int64(int8(r.Byte()))
 	case c == 0xd1:
-		return int64(int16(r.u16()))
+		return int64(int16(r.U16()))
 	case c == 0xd2:
-		return int64(int32(r.u32()))
+		return int64(int32(r.U32()))
 	case c == 0xd3:
-		return int64(r.u64())
+		return int64(r.U64())
 	}
-	r.failf("not an integer (0x%02x)", c)
+	r.Failf("not an integer (0x%02x)", c)
 	return 0
 }
 
@@ -196,19 +142,19 @@ func (r *reader) signed(c byte) int64 {
 func (r *reader) small(limit uint64, what string) uint64 {
 	v := r.uint()
 	if v > limit {
-		r.failf("%s: %d out of range", what, v)
+		r.Failf("%s: %d out of range", what, v)
 		return 0
 	}
 	return v
 }
 
 func (r *reader) bool() bool {
-	switch c := r.byte1(); {
-	case r.err != nil:
+	switch c := r.Byte(); {
+	case r.Err != nil:
 	case c == 0xc3:
 		return true
 	case c != 0xc2:
-		r.failf("not a bool (0x%02x)", c)
+		r.Failf("not a bool (0x%02x)", c)
 	}
 	return false
 }
@@ -227,7 +173,7 @@ func (r *reader) idStr() string {
 	if cap(r.idChunk)-len(r.idChunk) < len(b) {
 		// What is left of the body bounds the ids still to come: a small
 		// snapshot gets a small chunk.
-		r.idChunk = make([]byte, 0, max(min(idChunkBytes, len(b)+r.left()), len(b)))
+		r.idChunk = make([]byte, 0, max(min(idChunkBytes, len(b)+r.Left()), len(b)))
 	}
 	off := len(r.idChunk)
 	r.idChunk = append(r.idChunk, b...)
@@ -259,7 +205,7 @@ const maxInterned = 4096
 // capacity is n: an append copies).
 func (r *reader) allocs(n int) []actors.Allocation {
 	if cap(r.allocChunk)-len(r.allocChunk) < n {
-		r.allocChunk = make([]actors.Allocation, 0, max(min(allocChunkLen, n+r.left()/minAlloc), n))
+		r.allocChunk = make([]actors.Allocation, 0, max(min(allocChunkLen, n+r.Left()/minAlloc), n))
 	}
 	off := len(r.allocChunk)
 	r.allocChunk = r.allocChunk[:off+n]
@@ -269,26 +215,26 @@ func (r *reader) allocs(n int) []actors.Allocation {
 const allocChunkLen = 512
 
 func (r *reader) strBytes() []byte {
-	c := r.byte1()
+	c := r.Byte()
 	var n uint64
 	switch {
-	case r.err != nil:
+	case r.Err != nil:
 		return nil
 	case c&0xe0 == 0xa0:
 		n = uint64(c & 0x1f)
 	case c == 0xd9:
-		n = uint64(r.byte1())
+		n = uint64(r.Byte())
 	case c == 0xda:
-		n = r.u16()
+		n = r.U16()
 	case c == 0xdb:
-		n = r.u32()
+		n = r.U32()
 	default:
-		r.failf("not a string (0x%02x)", c)
+		r.Failf("not a string (0x%02x)", c)
 		return nil
 	}
-	if n > uint64(r.left()) {
-		r.fail(errShort)
+	if n > uint64(r.Left()) {
+		r.Fail(errShort)
 		return nil
 	}
-	return r.next(int(n))
+	return r.Next(int(n))
 }

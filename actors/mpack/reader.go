@@ -1,0 +1,88 @@
+package mpack
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Reader is the byte cursor under the hand-written msgpack decoders of
+// journal batches (actors) and of snapshots (snapshot), which embed it and
+// add their formats' reads on top.
+//
+// The first error sticks: every later read returns zero values. Both
+// decoders read a whole structure straight through and check Err once at
+// its end, rather than after every value; a read past the end fails with
+// Short, so each decoder keeps its own error for a truncated input.
+//
+// The reads are small enough to inline into the decoders' loops; keep them
+// so.
+type Reader struct {
+	B     []byte // the input
+	Off   int    // the offset of the next byte to read
+	Err   error  // the first error, or nil
+	Short error  // the error a read past the end of B fails with
+}
+
+// Fail records err unless an error is already recorded.
+func (r *Reader) Fail(err error) {
+	if r.Err == nil {
+		r.Err = err
+	}
+}
+
+// Failf records a formatted error unless an error is already recorded.
+func (r *Reader) Failf(format string, args ...any) { r.Fail(fmt.Errorf(format, args...)) }
+
+// Left returns the number of bytes not yet read.
+func (r *Reader) Left() int { return len(r.B) - r.Off }
+
+// Next reads n bytes. The slice's capacity is n, so an append to it never
+// runs into the bytes that follow. After an error, or for n < 0 or more than
+// is left (which fails with Short), it returns nil.
+func (r *Reader) Next(n int) []byte {
+	if r.Err != nil {
+		return nil
+	}
+	if n < 0 || n > r.Left() {
+		r.Fail(r.Short)
+		return nil
+	}
+	p := r.B[r.Off : r.Off+n : r.Off+n]
+	r.Off += n
+	return p
+}
+
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if r.Err == nil && r.Off < len(r.B) {
+		c := r.B[r.Off]
+		r.Off++
+		return c
+	}
+	r.Fail(r.Short)
+	return 0
+}
+
+// U16 reads a big-endian uint16.
+func (r *Reader) U16() uint64 {
+	if p := r.Next(2); p != nil {
+		return uint64(binary.BigEndian.Uint16(p))
+	}
+	return 0
+}
+
+// U32 reads a big-endian uint32.
+func (r *Reader) U32() uint64 {
+	if p := r.Next(4); p != nil {
+		return uint64(binary.BigEndian.Uint32(p))
+	}
+	return 0
+}
+
+// U64 reads a big-endian uint64.
+func (r *Reader) U64() uint64 {
+	if p := r.Next(8); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}
