@@ -321,7 +321,10 @@ func (a *actor) decide() (ok bool) {
 			zap.Any("panic", p), zap.Stack("stack"))
 	}()
 	a.now = a.sys.cfg.Now()
-	for _, r := range a.batch {
+	for i, r := range a.batch {
+		if i+1 < len(a.batch) {
+			a.w.prefetch(a.batch[i+1].cmd)
+		}
 		var rep Reply
 		var err *Error
 		a.evs, rep, err = a.w.Execute(r.cmd, a.now, a.evs)

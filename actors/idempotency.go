@@ -1,5 +1,7 @@
 package actors
 
+import "unsafe"
+
 // holdStatus is what an idempotency record knows about the hold its reserve
 // created. Closed holds are known only through their reserve's record, so a
 // hold is forgotten (hold_not_found) when that record is.
@@ -33,7 +35,7 @@ type record struct {
 // replay rebuilds the same table.
 type idTable struct {
 	byID  idIndex
-	queue []*record // FIFO; queue[head:] is live
+	queue []queued // FIFO; queue[head:] is live
 	head  int
 	// evictedYoung counts records forgotten before their retention ended:
 	// operators size MaxRememberedIDs from it.
@@ -42,6 +44,9 @@ type idTable struct {
 	// the hashes it computed for the request's ids (neither is state).
 	sink uint64
 	memo [2]hashMemo
+	// ahead keeps the hashes prefetch computed for the next request's
+	// ids, for warm to take instead of hashing them again (not state).
+	ahead [2]hashMemo
 	// slab hands out records from chunks, one allocation per recordSlab
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
@@ -52,6 +57,17 @@ type idTable struct {
 	// frozen, when set, holds the oldest records as a snapshot's columns
 	// (idfrozen.go): all of them leave the queue before queue[head].
 	frozen *frozenIDs
+}
+
+// queued is an eviction queue entry. It repeats its record's hash and
+// time so that evicting the oldest record, and prefetching the index slots
+// the next evictions will free, read no record: at a hot wallet's bound
+// the oldest records are the coldest memory it has, and reading one first
+// was a cache miss the slot's load then waited for.
+type queued struct {
+	r  *record
+	h  uint64 // the hash of r's id (r.h, when r is indexed)
+	at int64  // r.at
 }
 
 const recordSlab = 64
@@ -116,7 +132,7 @@ func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 	if r.hold == noHold {
 		t.index(r)
 	}
-	t.queue = append(t.queue, r)
+	t.queue = append(t.queue, queued{r, r.h, at})
 	for t.remembered() > max {
 		t.evictHead(at, retention)
 	}
@@ -139,11 +155,11 @@ func (t *idTable) evictHead(at, retention int64) {
 		}
 		return
 	}
-	r := t.queue[t.head]
-	t.queue[t.head] = nil
+	q := t.queue[t.head]
+	t.queue[t.head] = queued{}
 	t.head++
-	if t.byID.remove(r) { // false: a reused id (after retention) replaced it
-		if at-r.at < retention {
+	if t.byID.remove(q.r, q.h) { // false: a reused id (after retention) replaced it
+		if at-q.at < retention {
 			t.evictedYoung++
 		}
 	}
@@ -189,8 +205,8 @@ func (t *idTable) warm(id, hold string) {
 		return
 	}
 	mask := uint64(len(slots) - 1)
-	t.memo[0] = hashMemo{id, hashID(id)}
-	t.memo[1] = hashMemo{hold, hashID(hold)}
+	t.memo[0] = t.hashAhead(id)
+	t.memo[1] = t.hashAhead(hold)
 	s := slots[t.memo[0].h&mask].h
 	s ^= slots[t.queue[t.head].h&mask].h
 	s ^= slots[t.queue[t.head+1].h&mask].h
@@ -198,6 +214,47 @@ func (t *idTable) warm(id, hold string) {
 		s ^= slots[t.memo[1].h&mask].h
 	}
 	t.sink = s
+}
+
+// prefetch asks for the index slots warm will load for the next request
+// (its ids', and those of the four oldest ids, which the current and the
+// next request may evict) and returns at once: unlike warm's loads, a
+// prefetch does not hold the CPU until the line arrives, so the lines come
+// in while the current request is decided. At a hot wallet's bound the
+// index is megabytes and each of these is a miss to memory.
+func (t *idTable) prefetch(id, hold string) {
+	slots := t.byID.slots
+	if t.frozen != nil || len(slots) < prefetchSlots {
+		return
+	}
+	mask := uint64(len(slots) - 1)
+	t.ahead[0] = hashMemo{id, hashID(id)}
+	prefetch(unsafe.Pointer(&slots[t.ahead[0].h&mask]))
+	if hold != "" {
+		t.ahead[1] = hashMemo{hold, hashID(hold)}
+		prefetch(unsafe.Pointer(&slots[t.ahead[1].h&mask]))
+	}
+	for _, q := range t.queue[t.head:min(t.head+4, len(t.queue))] {
+		prefetch(unsafe.Pointer(&slots[q.h&mask]))
+		// Eviction shifts the slots after it back into the hole: the next
+		// line of the probe run (4 slots a line) is read too.
+		prefetch(unsafe.Pointer(&slots[(q.h|3+1)&mask]))
+	}
+}
+
+// prefetchSlots is the smallest index worth prefetching from: 256 KiB of
+// slots, past what a core's own caches keep; a smaller one is in cache
+// already, and the hashing and hints would only cost.
+const prefetchSlots = 1 << 14
+
+// hashAhead is id's hash memo, prefetch's when it hashed id already.
+func (t *idTable) hashAhead(id string) hashMemo {
+	for _, m := range t.ahead {
+		if m.id == id && id != "" {
+			return m
+		}
+	}
+	return hashMemo{id, hashID(id)}
 }
 
 type hashMemo struct {

@@ -122,7 +122,7 @@ func (t *idTable) evictFrozen() (current bool, at int64) {
 	i := f.head
 	if r := f.promoted[i]; r != nil {
 		delete(f.promoted, i)
-		current = t.byID.remove(r)
+		current = t.byID.remove(r, r.h)
 	} else {
 		id := f.cols.id(i)
 		h := hashID(id)

@@ -96,15 +96,15 @@ func (x *idIndex) repoint(old, r *record) {
 	}
 }
 
-// remove drops r if it is still its id's record (a newer record of a
-// reused id may have replaced it) and reports whether it was. The probe
-// matches the record itself, never an id's bytes.
-func (x *idIndex) remove(r *record) bool {
+// remove drops r, whose id's hash is h, if it is still its id's record (a
+// newer record of a reused id may have replaced it) and reports whether it
+// was. The probe matches the record's address, never reads the record.
+func (x *idIndex) remove(r *record, h uint64) bool {
 	if x.n == 0 {
 		return false
 	}
 	mask := len(x.slots) - 1
-	i := int(r.h) & mask
+	i := int(h) & mask
 	for {
 		s := &x.slots[i]
 		if s.r == nil {

@@ -29,7 +29,7 @@ func TestIDIndexAgainstAMap(t *testing.T) {
 				}
 				r := all[rapid.IntRange(0, len(all)-1).Draw(rt, "which")]
 				want := model[r.answer.ID] == r
-				if got := x.remove(r); got != want {
+				if got := x.remove(r, r.h); got != want {
 					rt.Fatalf("step %d: remove(%s) = %v, want %v", step, r.answer.ID, got, want)
 				}
 				if want {

@@ -166,8 +166,8 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 	}
 	live := w.ids.queue[w.ids.head:]
 	img.refs = make([]idRef, len(live))
-	for i, r := range live {
-		img.refs[i] = idRef{r, r.hold}
+	for i, q := range live {
+		img.refs[i] = idRef{q.r, q.r.hold}
 	}
 	img.Gov = w.govImage()
 	return img

@@ -182,7 +182,7 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 // at its newest record, a pinned one first, exactly as remember and pin
 // leave it (a newer record of an id always replaces the older's entry).
 func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
-	w.ids.queue = make([]*record, len(rs))
+	w.ids.queue = make([]queued, len(rs))
 	for i := range rs {
 		ri := &rs[i]
 		if err := checkRecord(ri.Answer.ID, ri.Answer.Op, ri.Hold, ri.At, last); err != nil {
@@ -191,8 +191,8 @@ func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 		last = ri.At
 		r := w.ids.newRecord()
 		r.answer, r.at, r.hold = ri.Answer, ri.At, holdStatus(ri.Hold)
-		w.ids.queue[i] = r
 		h := hashID(r.answer.ID)
+		w.ids.queue[i] = queued{r, h, r.at}
 		if p := w.ids.byID.get(r.answer.ID, h); p == nil || p.hold != holdOpen {
 			w.ids.byID.set(r, h)
 		}

@@ -18,6 +18,8 @@ package actors
 //   - a refused command (error or denial) emits nothing and changes nothing;
 //   - a retry of an accepted command returns the identical first reply and
 //     changes nothing;
+//   - prefetching a request's ids (the actor does it one request ahead)
+//     changes nothing: the wallet that did stays equal to its replay;
 //   - governance (principals, features, policies drawn at random): an
 //     allowed strict reserve leaves consumed + held within every cap along
 //     its path and its feature's limit, and each governed level holds
@@ -104,6 +106,17 @@ func TestWalletProperties(t *testing.T) {
 				preHold = w.openHold(x.HoldID).amount
 			}
 
+			// The actor prefetches each request's ids before the one ahead
+			// of it is decided: the next command's, or another's when a
+			// batch is cut short. Neither may change a decision.
+			switch uniform(rt, 0, 2, "prefetch") {
+			case 1:
+				w.prefetch(c)
+			case 2:
+				if len(accepted) > 0 {
+					w.prefetch(sampled(rt, accepted, "prefetch of").cmd)
+				}
+			}
 			evs, reply, err := w.Execute(c, g.now, evs[:0])
 			what := c.Op()
 			g.placed(reply)

@@ -124,8 +124,8 @@ func snapshot(w *Wallet) walletSnap {
 			s.Queue = append(s.Queue, f.cols.id(i))
 		}
 	}
-	for _, r := range w.ids.queue[w.ids.head:] {
-		s.Queue = append(s.Queue, r.answer.ID)
+	for _, q := range w.ids.queue[w.ids.head:] {
+		s.Queue = append(s.Queue, q.r.answer.ID)
 	}
 	s.Gov = govString(w)
 	return s

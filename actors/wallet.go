@@ -116,20 +116,33 @@ func (w *Wallet) Execute(cmd Command, now time.Time, evs []Event) ([]Event, Repl
 // table at its bound this takes a settle from about six sequential misses
 // to about two. It changes no state.
 func (w *Wallet) warm(cmd Command) {
-	id := RequestID(cmd)
-	if id == "" {
-		return
+	if id, hold := requestIDs(cmd); id != "" {
+		w.ids.warm(id, hold)
 	}
-	var hold string
+}
+
+// prefetch is warm for the request after this one, without waiting: the
+// actor calls it before deciding each request of a batch but the last, so
+// the next request's misses overlap this one's work. It changes no state.
+func (w *Wallet) prefetch(cmd Command) {
+	if id, hold := requestIDs(cmd); id != "" {
+		w.ids.prefetch(id, hold)
+	}
+}
+
+// requestIDs is a command's request id and the hold it names, if any.
+func requestIDs(cmd Command) (id, hold string) {
 	switch c := cmd.(type) {
+	case Reserve:
+		return c.ID, ""
 	case Settle:
-		hold = c.HoldID
+		return c.ID, c.HoldID
 	case Release:
-		hold = c.HoldID
+		return c.ID, c.HoldID
 	case Extend:
-		hold = c.HoldID
+		return c.ID, c.HoldID
 	}
-	w.ids.warm(id, hold)
+	return RequestID(cmd), ""
 }
 
 func (w *Wallet) applyAll(evs []Event) {
