@@ -27,9 +27,12 @@ test-short:
 # The Go benchmarks (the ledger and runtime, the journal's durability modes
 # side by side), then burst and uniform for a few seconds each against an
 # embedded node (every append fsynced before its reply), audited: the figures
-# docs/benchmarks.md records.
+# docs/benchmarks.md records. The runtime runs twice: at Go's default GOGC,
+# and at the collector setting purser serve runs with (--gc-percent 400,
+# cmd/purser/gc.go), each beside its direct baselines.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./actors/...
+	GOGC=400 $(GO) test -run '^$$' -bench 'HotWallet|Uniform|Direct' -benchtime 3s -count 1 ./actors/
 	$(GO) test -run '^$$' -bench 'BenchmarkAppend$$' -benchtime 20000x -count 1 ./transport/journal/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/full_replay' -benchtime 20x ./snapshot/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/snapshot|DecodeAndRestoreHot' -benchtime 400x -benchmem ./snapshot/
