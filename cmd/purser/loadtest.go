@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 type loadtestFlags struct {
 	natsURL, dataDir, scenarios, suite, out string
+	cpuProfile                              string
 	embedded, json, progress                bool
 	cfg                                     loadtest.Config
 }
@@ -62,6 +64,7 @@ func newLoadtest() *cobra.Command {
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON instead of text")
 	fl.StringVar(&f.out, "out", "", "also write the JSON report to this file")
 	fl.BoolVar(&f.progress, "progress", true, "live progress on stderr (one line per second when not a terminal)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile (the whole run, audits too) to this file, for go tool pprof")
 	return cmd
 }
 
@@ -101,6 +104,17 @@ func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error
 		}
 	}
 	rep := loadtestReport{Target: base.URL}
+	if f.cpuProfile != "" {
+		prof, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer prof.Close()
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, cfg := range runs {
 		res, err := loadtest.Run(ctx, cfg)
 		if err != nil {

@@ -6,6 +6,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,10 +15,15 @@ import (
 )
 
 func TestLoadtestCommandRunsAndAudits(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	out, err := purserCmd("loadtest", "--embedded", "--scenario", "uniform", "--wallets", "20", "--clients", "4",
-		"--duration", "1s", "--progress=false", "--json").Output()
+		"--duration", "1s", "--progress=false", "--json", "--cpuprofile", prof).Output()
 	if err != nil {
 		t.Fatalf("purser loadtest: %v\n%s", err, out)
+	}
+	// A CPU profile is gzip-compressed protobuf: it starts with gzip's magic.
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("--cpuprofile wrote no profile: %v, %d bytes", err, len(b))
 	}
 	var report map[string]any
 	if err := json.Unmarshal(out, &report); err != nil {
