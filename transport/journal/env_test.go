@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -28,6 +29,10 @@ type env struct {
 	relaxed bool
 	sync    *embedded.StreamSync
 	srv     *embedded.Server
+	// cluster, when set, is a routed JetStream cluster (cluster_test.go)
+	// in place of srv: journals open an R3 stream on it.
+	cluster []*server.Server
+	opened  int // journals opened on the cluster
 }
 
 // setup is one way of making appends durable: atomic batches staged by
@@ -36,6 +41,7 @@ type setup struct {
 	name      string
 	staged    bool
 	groupSync bool
+	cluster   bool // three routed servers, an R3 stream (cluster_test.go)
 }
 
 var (
@@ -55,6 +61,9 @@ func forSetups(t *testing.T, setups []setup, test func(t *testing.T, su setup)) 
 // startEnvSetup starts a server for su.
 func startEnvSetup(tb testing.TB, dir string, su setup) *env {
 	tb.Helper()
+	if su.cluster {
+		return &env{dir: dir, cluster: startCluster(tb, 3)}
+	}
 	if su.groupSync {
 		e := &env{dir: dir, relaxed: true}
 		e.start(tb)
@@ -120,7 +129,17 @@ func stagingDir(tb testing.TB) string {
 // open connects a new client (a separate "node") and opens the journal.
 func (e *env) open(tb testing.TB, cfg Config) (*Journal, jetstream.JetStream) {
 	tb.Helper()
-	nc, err := nats.Connect(e.srv.ClientURL())
+	url := ""
+	if e.cluster != nil {
+		// A journal on a cluster replicates its stream; each "node"
+		// connects to a server of its own.
+		e.opened++
+		url = e.cluster[e.opened%len(e.cluster)].ClientURL()
+		cfg.Replicas = len(e.cluster)
+	} else {
+		url = e.srv.ClientURL()
+	}
+	nc, err := nats.Connect(url)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -126,6 +126,9 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		stop:     make(chan struct{}),
 		giveUp:   make(chan struct{}),
 	}
+	if err := awaitRoute(ctx, nc, j.Subject(probeWallet)); err != nil {
+		return nil, err
+	}
 	// A core subscription on our own reply inbox, never on journal subjects.
 	j.sub, err = nc.Subscribe(j.inbox+"*", j.onReply)
 	if err != nil {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"strconv"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -104,4 +107,35 @@ func checkStream(got, want jetstream.StreamConfig) error {
 		return fmt.Errorf("journal: stream %s has limits that would drop journal messages", got.Name)
 	}
 	return nil
+}
+
+// probeWallet names the subject of the route probe. Nothing is ever
+// written under it: the probe's fence refuses it.
+const probeWallet = "_route_probe"
+
+// awaitRoute returns once a publish from this connection reaches the
+// stream. A stream just created on a cluster, or opened through a server
+// that has just joined one, may not be routable yet from the server this
+// connection uses: a publish then gets "no responders" and its append goes
+// through resolution (a read and a resend; nothing is lost, but every
+// first append of a starting node would pay it). The probe carries a fence
+// no subject can meet, so the stream refuses it and stores nothing: any
+// answer from JetStream means the route is there.
+func awaitRoute(ctx context.Context, nc *nats.Conn, subject string) error {
+	for {
+		m := nats.NewMsg(subject)
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(math.MaxUint64, 10))
+		_, err := nc.RequestMsgWithContext(ctx, m)
+		switch {
+		case err == nil:
+			return nil // a refusal (or, impossibly, an ack): JetStream answered
+		case !errors.Is(err, nats.ErrNoResponders):
+			return fmt.Errorf("journal: no route to the stream: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("journal: no route to the stream: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
