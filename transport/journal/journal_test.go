@@ -24,6 +24,12 @@ func testRoundTrip(t *testing.T, su setup) {
 		t.Run(fmt.Sprint("mode", mode), func(t *testing.T) {
 			e := startEnvSetup(t, t.TempDir(), su)
 			j, _ := e.open(t, Config{Mode: mode})
+			// Opening probes the route to the stream with a publish the
+			// stream refuses: nothing may be stored by it.
+			info, err := j.stream.Info(context.Background())
+			if err != nil || info.State.Msgs != 0 {
+				t.Fatalf("a fresh journal's stream: %v, %+v", err, info.State)
+			}
 			s := newScript("w1")
 			var prev uint64
 			var acked []uint64
