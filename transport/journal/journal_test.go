@@ -27,8 +27,11 @@ func testRoundTrip(t *testing.T, su setup) {
 			// Opening probes the route to the stream with a publish the
 			// stream refuses: nothing may be stored by it.
 			info, err := j.stream.Info(context.Background())
-			if err != nil || info.State.Msgs != 0 {
-				t.Fatalf("a fresh journal's stream: %v, %+v", err, info.State)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.State.Msgs != 0 {
+				t.Fatalf("a fresh journal's stream holds %d messages", info.State.Msgs)
 			}
 			s := newScript("w1")
 			var prev uint64
