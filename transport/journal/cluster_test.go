@@ -1,16 +1,9 @@
 package journal
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"net/url"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/purser-dev/purser/transport/natstest"
 )
 
 // The journal against a three-server JetStream cluster (R3 stream), as
@@ -21,88 +14,7 @@ import (
 
 var clusterSetup = setup{name: "cluster", cluster: true}
 
-// startCluster starts n routed JetStream servers and waits until their
-// meta group has formed.
-func startCluster(tb testing.TB, n int) []*server.Server {
-	tb.Helper()
-	// A clustered JetStream server needs its routes configured before it
-	// starts, so every port is chosen first: free loopback ports, all held
-	// until all are chosen (so no server's client port can take another's
-	// cluster port), closed just before the servers take them.
-	ports := make([]int, 2*n) // n client ports, then n cluster ports
-	held := make([]net.Listener, 0, 2*n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		held = append(held, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	for _, l := range held {
-		_ = l.Close()
-	}
-	routes := make([]*url.URL, n)
-	for i := range routes {
-		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[n+i])}
-	}
-	var servers []*server.Server
-	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("s%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       ports[i],
-			JetStream:  true,
-			StoreDir:   tb.TempDir(),
-			SyncAlways: true,
-			Cluster:    server.ClusterOpts{Name: "purser-test", Host: "127.0.0.1", Port: ports[n+i]},
-			Routes:     routes,
-			NoLog:      true,
-			NoSigs:     true,
-		}
-		s, err := server.NewServer(opts)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		go s.Start()
-		tb.Cleanup(s.Shutdown)
-		servers = append(servers, s)
-	}
-	for i, s := range servers {
-		if !s.ReadyForConnections(10 * time.Second) {
-			tb.Fatalf("server %d not ready", i+1)
-		}
-	}
-	// The cluster is ready when it can place a stream on every server: the
-	// meta group elects a leader, and the leader learns the others are
-	// online, on their own schedules, with nothing to wait on but trying.
-	nc, err := nats.Connect(servers[0].ClientURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	probe := jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe"}, Storage: jetstream.MemoryStorage, Replicas: n}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := js.CreateStream(ctx, probe)
-		if err == nil {
-			err = js.DeleteStream(ctx, probe.Name)
-		}
-		cancel()
-		if err == nil {
-			return servers
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("the cluster cannot place an R%d stream: %v", n, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var startCluster = natstest.Cluster
 
 func TestClusterRoundTrip(t *testing.T) { testRoundTrip(t, clusterSetup) }
 

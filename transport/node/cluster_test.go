@@ -1,0 +1,107 @@
+package node
+
+// Nodes against a three-server JetStream cluster, as `purser serve
+// --nats-url ... --replicas 3` runs: the journal, the snapshot buckets and
+// the API on R3 streams, requests from a client on another server of the
+// cluster, a node replaced by another on a third server, and two nodes
+// writing one wallet.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/natstest"
+)
+
+func startClusterNode(t *testing.T, url string) *Node {
+	t.Helper()
+	n, err := Start(context.Background(), Config{NATSURL: url, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close(context.Background()) })
+	return n
+}
+
+// awaitResponders waits until a request on subject finds a responder. A
+// node is ready once its own server has its subscriptions; a client on
+// another server of the cluster sees them when the routes have carried
+// them, and finds no responders until then (transport/client retries it,
+// as a service's client should).
+func awaitResponders(t *testing.T, nc *nats.Conn, subject string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := nc.Request(subject, []byte("{}"), 5*time.Second)
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no responders after 10 s", subject)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClusterNodeRestartsAndFences(t *testing.T) {
+	servers := natstest.Cluster(t, 3)
+	a := startClusterNode(t, servers[0].ClientURL())
+	nc, err := nats.Connect(servers[1].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	awaitResponders(t, nc, "purser.admin.v1.grant.acme")
+	c := client{t: t, nc: nc}
+	c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
+	first := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000})
+	c.ok("purser.v1.debit.acme", map[string]any{"id": "d1", "amount": 50})
+	before := c.ok("purser.v1.balance.acme", map[string]any{}).body
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another node, on another server, takes over from the journal and
+	// the snapshots it finds on the cluster.
+	b := startClusterNode(t, servers[2].ClientURL())
+	awaitResponders(t, nc, "purser.v1.balance.acme")
+	if after := c.ok("purser.v1.balance.acme", map[string]any{}).body; fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("the new node sees %v, the old one answered %v", after, before)
+	}
+	if again := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000}); fmt.Sprint(again.body) != fmt.Sprint(first.body) {
+		t.Fatalf("retry on the new node: %v, first reply %v", again.body, first.body)
+	}
+	if s := c.ok("purser.v1.settle.acme", map[string]any{"id": "s1", "hold_id": "r1", "actual": 200}); s.num("released") != 100 {
+		t.Fatalf("settle of a hold placed through the old node: %v", s.body)
+	}
+
+	// A second live node writing the same wallet is fenced out of it, and
+	// nothing is applied twice.
+	d := startClusterNode(t, servers[0].ClientURL())
+	ctx := context.Background()
+	ask := func(n *Node, cmd actors.Command) (actors.Reply, error) { return n.System().Ask(ctx, "shared", cmd) }
+	if _, err := ask(b, actors.Grant{ID: "g1", Amount: 100, Kind: "paid"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ask(d, actors.Debit{ID: "d-d", Amount: 10}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ask(b, actors.Debit{ID: "d-b", Amount: 20})
+	var e *actors.Error
+	if !errors.As(err, &e) || e.Code != actors.ErrNotOwner {
+		t.Fatalf("stale writer: want not_owner, got %v", err)
+	}
+	r, err := ask(b, actors.Debit{ID: "d-b", Amount: 20})
+	if err != nil {
+		t.Fatalf("retry on a fresh actor: %v", err)
+	}
+	if got := r.(actors.DebitReply).Available; got != 70 {
+		t.Fatalf("after both debits available = %d, want 70 (each applied once)", got)
+	}
+}
