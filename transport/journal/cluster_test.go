@@ -1,8 +1,17 @@
 package journal
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/natstest"
 )
 
@@ -24,4 +33,127 @@ func TestClusterFenceInSharedBatch(t *testing.T) { testFenceInSharedBatch(t, clu
 
 func TestClusterConcurrentWalletsCoalesced(t *testing.T) {
 	testConcurrentWalletsCoalesced(t, clusterSetup)
+}
+
+// The stream's leader is shut down while 20 wallets append: appends in
+// flight may time out or be refused until the other two servers have a
+// new leader (or, as nats-server hands leadership over when it shuts
+// down, go on at once). Every acknowledged append is in the journal at its
+// position, exactly once; the journal holds nothing else but appends whose
+// outcome was reported unknown (which may have landed).
+func TestClusterLeaderLossLosesNothingAcknowledged(t *testing.T) {
+	servers := natstest.Cluster(t, 3)
+	e := &env{dir: t.TempDir(), cluster: servers}
+	j, _ := e.open(t, Config{AckTimeout: time.Second})
+	info, err := j.stream.Info(context.Background())
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	var leader *server.Server
+	for _, s := range servers {
+		if s.Name() == info.Cluster.Leader {
+			leader = s
+		}
+	}
+	if leader == nil {
+		t.Fatalf("no server is the stream's leader %q", info.Cluster.Leader)
+	}
+	if leader.ClientURL() == j.nc.ConnectedUrl() {
+		// Our own connection would go with it; take another journal.
+		j, _ = e.open(t, Config{AckTimeout: time.Second})
+	}
+
+	const wallets, per = 20, 30
+	type outcome struct {
+		acked   []uint64
+		unknown int
+	}
+	outcomes := make([]outcome, wallets)
+	var wg sync.WaitGroup
+	halfway := make(chan struct{}, wallets)
+	for i := range wallets {
+		wg.Go(func() {
+			id := fmt.Sprintf("w%d", i)
+			s := newScript(id)
+			var prev uint64
+			for n := range per {
+				if n == per/3 {
+					halfway <- struct{}{}
+				}
+				r := wait(t, appendAsync(t, j, id, prev, s.next(t)))
+				switch {
+				case r.err == nil:
+					outcomes[i].acked = append(outcomes[i].acked, r.pos)
+					prev = r.pos
+					continue
+				case errors.Is(r.err, ErrOutcomeUnknown):
+					outcomes[i].unknown++
+				case errors.Is(r.err, actors.ErrFenced), strings.Contains(r.err.Error(), "append refused"):
+				default:
+					t.Errorf("%s: append %d: %v", id, n, r.err)
+					return
+				}
+				// As an actor does after a failed append: find where the
+				// wallet's journal ends, and go on from there.
+				_, got := replayUntil(t, j, id)
+				if len(got) > 0 {
+					prev = got[len(got)-1]
+				}
+			}
+		})
+	}
+	for range wallets {
+		<-halfway
+	}
+	leader.Shutdown()
+	wg.Wait()
+	for i := range wallets {
+		id := fmt.Sprintf("w%d", i)
+		_, got := replayUntil(t, j, id)
+		in := make(map[uint64]bool, len(got))
+		for _, p := range got {
+			in[p] = true
+		}
+		for _, p := range outcomes[i].acked {
+			if !in[p] {
+				t.Fatalf("%s: acknowledged position %d is not in the journal %v", id, p, got)
+			}
+		}
+		if extra := len(got) - len(outcomes[i].acked); extra < 0 || extra > outcomes[i].unknown {
+			t.Fatalf("%s: journal %v, acknowledged %v, %d unknown", id, got, outcomes[i].acked, outcomes[i].unknown)
+		}
+	}
+	info, err = j.stream.Info(context.Background())
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == leader.Name() || info.Cluster.Leader == "" {
+		t.Fatalf("after the leader's shutdown the stream is led by %+v (err %v)", info.Cluster, err)
+	}
+	t.Logf("leader %s -> %s; %+v", leader.Name(), info.Cluster.Leader, j.Stats())
+}
+
+// replayUntil reads a wallet's whole journal, retrying while the cluster
+// cannot answer (no leader yet).
+func replayUntil(t *testing.T, j *Journal, id string) (*actors.Wallet, []uint64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w := actors.NewWallet(id, actors.DefaultLimits())
+		var positions []uint64
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := j.Read(ctx, id, 0, func(pos uint64, evs []actors.Event) error {
+			positions = append(positions, pos)
+			for _, e := range evs {
+				w.Apply(e)
+			}
+			return nil
+		})
+		cancel()
+		if err == nil {
+			return w, positions
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("read %s: %v", id, err)
+			return w, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
