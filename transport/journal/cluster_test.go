@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/natstest"
 )
@@ -23,8 +21,6 @@ import (
 
 var clusterSetup = setup{name: "cluster", cluster: true}
 
-var startCluster = natstest.Cluster
-
 func TestClusterRoundTrip(t *testing.T) { testRoundTrip(t, clusterSetup) }
 
 func TestClusterFenceStaleWriter(t *testing.T) { testFenceStaleWriter(t, clusterSetup) }
@@ -35,30 +31,56 @@ func TestClusterConcurrentWalletsCoalesced(t *testing.T) {
 	testConcurrentWalletsCoalesced(t, clusterSetup)
 }
 
-// The stream's leader is shut down while 20 wallets append: appends in
-// flight may time out or be refused until the other two servers have a
-// new leader (or, as nats-server hands leadership over when it shuts
-// down, go on at once). Every acknowledged append is in the journal at its
-// position, exactly once; the journal holds nothing else but appends whose
-// outcome was reported unknown (which may have landed).
-func TestClusterLeaderLossLosesNothingAcknowledged(t *testing.T) {
+// The stream's leader goes while 20 wallets append: appends in flight may
+// time out or be refused until the other two servers have a new leader,
+// then go on. Every acknowledged append is in the journal at its position,
+// exactly once; the journal holds nothing else but appends whose outcome
+// was reported unknown (which may have landed).
+//
+// Shut down, a leader in this process hands leadership over as it goes;
+// killed (SIGKILL, a server in a child process), it does not, and the
+// others elect one when they notice.
+func TestClusterLeaderShutdownLosesNothingAcknowledged(t *testing.T) {
 	servers := natstest.Cluster(t, 3)
-	e := &env{dir: t.TempDir(), cluster: servers}
+	var urls []string
+	for _, s := range servers {
+		urls = append(urls, s.ClientURL())
+	}
+	testLeaderLoss(t, urls, func(name string) {
+		for _, s := range servers {
+			if s.Name() == name {
+				s.Shutdown()
+			}
+		}
+	})
+}
+
+func TestClusterLeaderKilledLosesNothingAcknowledged(t *testing.T) {
+	ps := natstest.ProcessCluster(t, 3)
+	var urls []string
+	for _, p := range ps {
+		urls = append(urls, p.URL)
+	}
+	testLeaderLoss(t, urls, func(name string) {
+		for _, p := range ps {
+			if p.Name == name {
+				if err := p.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+func testLeaderLoss(t *testing.T, urls []string, kill func(name string)) {
+	e := &env{dir: t.TempDir(), cluster: urls}
 	j, _ := e.open(t, Config{AckTimeout: time.Second})
 	info, err := j.stream.Info(context.Background())
-	if err != nil || info.Cluster == nil {
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
 		t.Fatalf("stream info: %v", err)
 	}
-	var leader *server.Server
-	for _, s := range servers {
-		if s.Name() == info.Cluster.Leader {
-			leader = s
-		}
-	}
-	if leader == nil {
-		t.Fatalf("no server is the stream's leader %q", info.Cluster.Leader)
-	}
-	if leader.ClientURL() == j.nc.ConnectedUrl() {
+	leader := info.Cluster.Leader
+	for j.nc.ConnectedServerName() == leader {
 		// Our own connection would go with it; take another journal.
 		j, _ = e.open(t, Config{AckTimeout: time.Second})
 	}
@@ -95,8 +117,7 @@ func TestClusterLeaderLossLosesNothingAcknowledged(t *testing.T) {
 				}
 				// As an actor does after a failed append: find where the
 				// wallet's journal ends, and go on from there.
-				_, got := replayUntil(t, j, id)
-				if len(got) > 0 {
+				if _, got := replayUntil(t, j, id); len(got) > 0 {
 					prev = got[len(got)-1]
 				}
 			}
@@ -105,7 +126,7 @@ func TestClusterLeaderLossLosesNothingAcknowledged(t *testing.T) {
 	for range wallets {
 		<-halfway
 	}
-	leader.Shutdown()
+	kill(leader)
 	wg.Wait()
 	for i := range wallets {
 		id := fmt.Sprintf("w%d", i)
@@ -124,10 +145,10 @@ func TestClusterLeaderLossLosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	info, err = j.stream.Info(context.Background())
-	if err != nil || info.Cluster == nil || info.Cluster.Leader == leader.Name() || info.Cluster.Leader == "" {
-		t.Fatalf("after the leader's shutdown the stream is led by %+v (err %v)", info.Cluster, err)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == leader || info.Cluster.Leader == "" {
+		t.Fatalf("after losing its leader the stream is led by %+v (err %v)", info.Cluster, err)
 	}
-	t.Logf("leader %s -> %s; %+v", leader.Name(), info.Cluster.Leader, j.Stats())
+	t.Logf("leader %s -> %s; %+v", leader, info.Cluster.Leader, j.Stats())
 }
 
 // replayUntil reads a wallet's whole journal, retrying while the cluster

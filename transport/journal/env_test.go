@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/embedded"
+	"github.com/purser-dev/purser/transport/natstest"
 )
 
 // env is a real embedded JetStream server (fsync always) on a random
@@ -29,9 +29,9 @@ type env struct {
 	relaxed bool
 	sync    *embedded.StreamSync
 	srv     *embedded.Server
-	// cluster, when set, is a routed JetStream cluster (cluster_test.go)
-	// in place of srv: journals open an R3 stream on it.
-	cluster []*server.Server
+	// cluster, when set, is the client URLs of a routed JetStream cluster
+	// (cluster_test.go) in place of srv: journals open an R3 stream on it.
+	cluster []string
 	opened  int // journals opened on the cluster
 }
 
@@ -62,7 +62,11 @@ func forSetups(t *testing.T, setups []setup, test func(t *testing.T, su setup)) 
 func startEnvSetup(tb testing.TB, dir string, su setup) *env {
 	tb.Helper()
 	if su.cluster {
-		return &env{dir: dir, cluster: startCluster(tb, 3)}
+		var urls []string
+		for _, s := range natstest.Cluster(tb, 3) {
+			urls = append(urls, s.ClientURL())
+		}
+		return &env{dir: dir, cluster: urls}
 	}
 	if su.groupSync {
 		e := &env{dir: dir, relaxed: true}
@@ -134,7 +138,7 @@ func (e *env) open(tb testing.TB, cfg Config) (*Journal, jetstream.JetStream) {
 		// A journal on a cluster replicates its stream; each "node"
 		// connects to a server of its own.
 		e.opened++
-		url = e.cluster[e.opened%len(e.cluster)].ClientURL()
+		url = e.cluster[e.opened%len(e.cluster)]
 		cfg.Replicas = len(e.cluster)
 	} else {
 		url = e.srv.ClientURL()
