@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -77,13 +76,8 @@ cluster { name: purser-test, listen: "127.0.0.1:%d", routes: [%s] }
 func serverBinary(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "nats-server")
-	// The go command of the toolchain that built this test, if it is
-	// there; else the one on PATH.
-	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gocmd); err != nil {
-		gocmd = "go"
-	}
-	out, err := exec.Command(gocmd, "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
+	// The go command on PATH: the one running these tests.
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
 	if err != nil {
 		tb.Fatalf("build nats-server: %v\n%s", err, out)
 	}
