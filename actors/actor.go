@@ -264,8 +264,11 @@ func (a *actor) process() bool {
 		s.stats.fenced.Add(1)
 		a.log.Warn("journal append fenced: wallet owned elsewhere; stopping", zap.Error(res.err),
 			zap.Strings("request_ids", a.requestIDs()))
-		a.replyAll(errNotOwner)
+		// Out of the registry before anyone hears not_owner: a client
+		// that retries at once must reach a fresh actor, which reads what
+		// the other writer appended, not this one on its way out.
 		a.stop(errNotOwner)
+		a.replyAll(errNotOwner)
 		return false
 	default:
 		s.stats.appendFailures.Add(1)

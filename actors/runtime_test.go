@@ -267,3 +267,50 @@ func answerID(e Event) string {
 	}
 	return ""
 }
+
+// A fenced actor answers not_owner and goes; a client that retries at once
+// (here from inside the reply, before the actor has done anything else)
+// must reach a fresh actor, which reads what the other writer appended and
+// succeeds, not the old one on its way out.
+func TestRetryAfterNotOwnerReachesAFreshActor(t *testing.T) {
+	j := NewMemJournal()
+	s := newTestSystem(t, j, nil)
+	ask(t, s, "w", Grant{ID: "g1", Amount: 100, Kind: "paid"})
+
+	// Another writer (a node that took the wallet over) appends a debit.
+	other := fold(j, "w")
+	evs, _, aerr := other.Execute(Debit{ID: "d-other", Amount: 10}, time.Now(), nil)
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	last, err := j.Read(context.Background(), "w", 0, func(uint64, []Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	landed := make(chan error, 1)
+	j.Append("w", last, evs, func(_ uint64, err error) { landed <- err })
+	if err := <-landed; err != nil {
+		t.Fatal(err)
+	}
+
+	got := make(chan string, 2)
+	s.Send("w", Debit{ID: "d-a", Amount: 20}, func(_ Reply, err *Error) {
+		if err == nil || err.Code != ErrNotOwner {
+			got <- fmt.Sprintf("stale actor: %v, want not_owner", err)
+			return
+		}
+		s.Send("w", Debit{ID: "d-a", Amount: 20}, func(r Reply, err *Error) {
+			switch {
+			case err != nil:
+				got <- fmt.Sprintf("retry: %v", err)
+			case r.(DebitReply).Available != 70:
+				got <- fmt.Sprintf("retry: available %d, want 70 (each debit once)", r.(DebitReply).Available)
+			default:
+				got <- ""
+			}
+		})
+	})
+	if msg := <-got; msg != "" {
+		t.Fatal(msg)
+	}
+}
