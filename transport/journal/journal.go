@@ -56,7 +56,10 @@ type Journal struct {
 	// stream is the stream's handle, from New, for Read's single direct
 	// gets (its cached info says direct gets are allowed).
 	stream jetstream.Stream
-	idPfx  string // this instance's part of every append id
+	// replicated: the stream has more than one replica, so a direct get
+	// may be answered by one that lags (read.go).
+	replicated bool
+	idPfx      string // this instance's part of every append id
 
 	mu       sync.Mutex
 	queue    []*pending          // accepted, not yet sent, FIFO
@@ -111,20 +114,21 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 	}
 	nc := js.Conn()
 	j := &Journal{
-		cfg:      cfg,
-		nc:       nc,
-		js:       js,
-		parts:    parts,
-		stream:   stream,
-		log:      cfg.Logger.With(zap.String("stream", cfg.Stream)),
-		inbox:    nc.NewInbox() + ".",
-		idPfx:    nuid.Next() + ".",
-		busy:     make(map[string]struct{}),
-		inflight: make(map[string]*batch),
-		wake:     make(chan struct{}, 1),
-		syncWake: make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		giveUp:   make(chan struct{}),
+		cfg:        cfg,
+		nc:         nc,
+		js:         js,
+		parts:      parts,
+		replicated: stream.CachedInfo().Config.Replicas > 1,
+		stream:     stream,
+		log:        cfg.Logger.With(zap.String("stream", cfg.Stream)),
+		inbox:      nc.NewInbox() + ".",
+		idPfx:      nuid.Next() + ".",
+		busy:       make(map[string]struct{}),
+		inflight:   make(map[string]*batch),
+		wake:       make(chan struct{}, 1),
+		syncWake:   make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		giveUp:     make(chan struct{}),
 	}
 	if err := awaitRoute(ctx, nc, j.Subject(probeWallet)); err != nil {
 		return nil, err

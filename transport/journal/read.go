@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
@@ -29,8 +30,8 @@ const singleGets = 2
 
 // Read implements actors.Journal: it replays the wallet's subject only,
 // after stream sequence from, with direct gets (served from the subject
-// index; no consumer to create and delete): single ones first, then
-// batches of a page each.
+// index; no consumer to create and delete), up to where the stream's
+// leader says the subject ends when the stream is replicated.
 func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	if !wire.ValidWallet(wallet) {
 		return from, ErrBadWallet
@@ -45,7 +46,45 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 		return from, broken
 	}
 	subject := j.Subject(wallet)
+	if !j.replicated {
+		return j.readDirect(ctx, wallet, subject, from, fn)
+	}
+	// Any replica of a replicated stream may answer a direct get, one that
+	// lags behind its leader included. What it lacks would make the
+	// wallet's next append fenced, and the actor stop with not_owner,
+	// though this node owns the wallet. So the leader says first where
+	// the subject ends (one more round trip per activation), and the reads
+	// go on until they get there.
+	end, err := j.lastFor(ctx, subject)
+	if err != nil {
+		return from, fmt.Errorf("journal: read %s: its end: %w", wallet, err)
+	}
 	last := from
+	for attempt := 1; ; attempt++ {
+		if last, err = j.readDirect(ctx, wallet, subject, last, fn); err != nil || last >= end.seq {
+			return last, err
+		}
+		if attempt == lagAttempts {
+			return last, fmt.Errorf("journal: read %s: the replicas answering end at %d, the stream at %d", wallet, last, end.seq)
+		}
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
+}
+
+// lagAttempts bounds the direct reads of a replicated stream that end
+// short of where its leader says the subject ends (a replica catching
+// up): about 1.2 s in all, then the read fails and the actor answers
+// unavailable.
+const lagAttempts = 16
+
+// readDirect reads the wallet's subject after last with direct gets:
+// single ones first, then batches of a page each.
+func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last uint64,
+	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	for range singleGets {
 		m, err := j.stream.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
