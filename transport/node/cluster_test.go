@@ -15,7 +15,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/natstest"
 )
 
@@ -81,27 +80,8 @@ func TestClusterNodeRestartsAndFences(t *testing.T) {
 		t.Fatalf("settle of a hold placed through the old node: %v", s.body)
 	}
 
-	// A second live node writing the same wallet is fenced out of it, and
-	// nothing is applied twice.
+	// A second live node writing the same wallet fences the first out of
+	// it, and nothing is applied twice.
 	d := startClusterNode(t, servers[0].ClientURL())
-	ctx := context.Background()
-	ask := func(n *Node, cmd actors.Command) (actors.Reply, error) { return n.System().Ask(ctx, "shared", cmd) }
-	if _, err := ask(b, actors.Grant{ID: "g1", Amount: 100, Kind: "paid"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ask(d, actors.Debit{ID: "d-d", Amount: 10}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = ask(b, actors.Debit{ID: "d-b", Amount: 20})
-	var e *actors.Error
-	if !errors.As(err, &e) || e.Code != actors.ErrNotOwner {
-		t.Fatalf("stale writer: want not_owner, got %v", err)
-	}
-	r, err := ask(b, actors.Debit{ID: "d-b", Amount: 20})
-	if err != nil {
-		t.Fatalf("retry on a fresh actor: %v", err)
-	}
-	if got := r.(actors.DebitReply).Available; got != 70 {
-		t.Fatalf("after both debits available = %d, want 70 (each applied once)", got)
-	}
+	secondWriterIsFenced(t, b, d)
 }
