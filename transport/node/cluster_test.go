@@ -9,7 +9,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -57,11 +56,7 @@ func TestClusterNodeRestartsAndFences(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	awaitResponders(t, nc, "purser.admin.v1.grant.acme")
-	c := client{t: t, nc: nc}
-	c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
-	first := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000})
-	c.ok("purser.v1.debit.acme", map[string]any{"id": "d1", "amount": 50})
-	before := c.ok("purser.v1.balance.acme", map[string]any{}).body
+	first, before := walletBeforeRestart(client{t: t, nc: nc})
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +65,7 @@ func TestClusterNodeRestartsAndFences(t *testing.T) {
 	// the snapshots it finds on the cluster.
 	b := startClusterNode(t, servers[2].ClientURL())
 	awaitResponders(t, nc, "purser.v1.balance.acme")
-	if after := c.ok("purser.v1.balance.acme", map[string]any{}).body; fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Fatalf("the new node sees %v, the old one answered %v", after, before)
-	}
-	if again := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000}); fmt.Sprint(again.body) != fmt.Sprint(first.body) {
-		t.Fatalf("retry on the new node: %v, first reply %v", again.body, first.body)
-	}
-	if s := c.ok("purser.v1.settle.acme", map[string]any{"id": "s1", "hold_id": "r1", "actual": 200}); s.num("released") != 100 {
-		t.Fatalf("settle of a hold placed through the old node: %v", s.body)
-	}
+	walletAfterRestart(client{t: t, nc: nc}, first, before)
 
 	// A second live node writing the same wallet fences the first out of
 	// it, and nothing is applied twice.

@@ -16,26 +16,37 @@ func TestRestartKeepsBalancesHoldsAndAnswers(t *testing.T) {
 	dir := t.TempDir()
 	n := startNode(t, dir)
 	nc := connect(t, n)
-	c := client{t: t, nc: nc}
-	c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
-	first := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000})
-	c.ok("purser.v1.debit.acme", map[string]any{"id": "d1", "amount": 50})
-	before := c.ok("purser.v1.balance.acme", map[string]any{}).body
+	first, before := walletBeforeRestart(client{t: t, nc: nc})
 	nc.Close()
 	if err := n.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-
 	n2 := startNode(t, dir)
-	c = client{t: t, nc: connect(t, n2)}
+	walletAfterRestart(client{t: t, nc: connect(t, n2)}, first, before)
+}
+
+// walletBeforeRestart gives wallet acme a grant, an open hold (r1) and a
+// debit, and returns the reserve's reply and the balance after them.
+func walletBeforeRestart(c client) (first reply, before map[string]any) {
+	c.t.Helper()
+	c.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 1000, "kind": "paid"})
+	first = c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000})
+	c.ok("purser.v1.debit.acme", map[string]any{"id": "d1", "amount": 50})
+	return first, c.ok("purser.v1.balance.acme", map[string]any{}).body
+}
+
+// walletAfterRestart checks acme through a node that came after: the same
+// balance, the first reply to a retried reserve, and the hold settles.
+func walletAfterRestart(c client, first reply, before map[string]any) {
+	c.t.Helper()
 	if after := c.ok("purser.v1.balance.acme", map[string]any{}).body; fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Fatalf("restart changed the wallet: %v -> %v", before, after)
+		c.t.Fatalf("the wallet changed across nodes: %v -> %v", before, after)
 	}
 	if again := c.ok("purser.v1.reserve.acme", map[string]any{"id": "r1", "amount": 300, "ttl_ms": 3_600_000}); fmt.Sprint(again.body) != fmt.Sprint(first.body) {
-		t.Fatalf("retry after restart: %v, first reply %v", again.body, first.body)
+		c.t.Fatalf("retry on the later node: %v, first reply %v", again.body, first.body)
 	}
 	if s := c.ok("purser.v1.settle.acme", map[string]any{"id": "s1", "hold_id": "r1", "actual": 200}); s.num("released") != 100 {
-		t.Fatalf("settle of a hold from before the restart: %v", s.body)
+		c.t.Fatalf("settle of a hold placed through the earlier node: %v", s.body)
 	}
 }
 
