@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // StreamSync makes what the embedded server has stored in one stream
@@ -40,10 +41,13 @@ type StreamSync struct {
 	streamDir string
 	msgsDir   string
 
-	mu     sync.Mutex
-	cur    uint64   // index of the block being written
-	f      *os.File // that block, open for fsync; nil until primed
-	failed error    // a failed fsync is never retried
+	mu sync.Mutex
+	// closing is set by Close, which does not wait for a Sync stuck in an
+	// fsync (a stalled disk): that Sync closes the block when it returns.
+	closing atomic.Bool
+	cur     uint64   // index of the block being written
+	f       *os.File // that block, open for fsync; nil until primed
+	failed  error    // a failed fsync is never retried
 	// fsync is (*os.File).Sync; tests record what was synced.
 	fsync func(*os.File) error
 }
@@ -64,6 +68,7 @@ func (s *Server) StreamSync(stream string) *StreamSync {
 func (ss *StreamSync) Sync() error {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	defer ss.closeIfClosing()
 	if ss.failed != nil {
 		return ss.failed
 	}
@@ -166,10 +171,23 @@ func (ss *StreamSync) prime() error {
 	return ss.sync()
 }
 
-// Close releases the open block; a later Sync fails.
+// Close releases the open block; a later Sync fails. It does not wait for
+// a Sync in progress, which may be an fsync that never returns: that Sync
+// releases the block itself if it ever does.
 func (ss *StreamSync) Close() error {
-	ss.mu.Lock()
+	ss.closing.Store(true)
+	if !ss.mu.TryLock() {
+		return nil
+	}
 	defer ss.mu.Unlock()
+	return ss.closeIfClosing()
+}
+
+// closeIfClosing, under mu, does Close's work once Close was called.
+func (ss *StreamSync) closeIfClosing() error {
+	if !ss.closing.Load() {
+		return nil
+	}
 	if ss.failed == nil {
 		ss.failed = errors.New("embedded: stream sync closed")
 	}

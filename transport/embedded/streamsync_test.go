@@ -104,3 +104,53 @@ func blocks(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// Close does not wait for a Sync stuck in an fsync (a stalled disk), so a
+// node's shutdown is bounded; the stuck Sync releases the block if it
+// ever returns, and no Sync succeeds after Close.
+func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
+	s, err := Start(Config{DataDir: t.TempDir(), Port: RandomPort, RelaxFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, js := connect(t, s)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
+		Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "j.x", []byte("m")); err != nil {
+		t.Fatal(err)
+	}
+	ss := s.StreamSync("J")
+	if err := ss.Sync(); err != nil { // opens the block
+		t.Fatal(err)
+	}
+	entered, gate := make(chan struct{}), make(chan struct{})
+	ss.fsync = func(f *os.File) error {
+		close(entered)
+		<-gate
+		return f.Sync()
+	}
+	stuck := make(chan error, 1)
+	go func() { stuck <- ss.Sync() }()
+	<-entered
+	if err := ss.Close(); err != nil {
+		t.Fatalf("Close beside a stuck Sync: %v", err)
+	}
+	close(gate)
+	if err := <-stuck; err != nil {
+		t.Fatalf("the Sync that was stuck: %v", err)
+	}
+	if err := ss.Sync(); err == nil {
+		t.Fatal("a Sync after Close succeeded")
+	}
+	ss.mu.Lock()
+	open := ss.f != nil
+	ss.mu.Unlock()
+	if open {
+		t.Fatal("the block is still open after Close and the stuck Sync's return")
+	}
+}
