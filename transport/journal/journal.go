@@ -130,7 +130,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		stop:       make(chan struct{}),
 		giveUp:     make(chan struct{}),
 	}
-	if err := awaitRoute(ctx, nc, j.Subject(probeWallet)); err != nil {
+	if err := awaitRoute(ctx, nc, j.Subject(probeWallet), j.log); err != nil {
 		return nil, err
 	}
 	// A core subscription on our own reply inbox, never on journal subjects.

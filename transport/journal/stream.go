@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 )
 
 // metaPartitions is the stream metadata key that fixes P for the life of
@@ -119,23 +120,62 @@ const probeWallet = "_route_probe"
 // connection uses: a publish then gets "no responders" and its append goes
 // through resolution (a read and a resend; nothing is lost, but every
 // first append of a starting node would pay it). The probe carries a fence
-// no subject can meet, so the stream refuses it and stores nothing: any
-// answer from JetStream means the route is there.
-func awaitRoute(ctx context.Context, nc *nats.Conn, subject string) error {
-	for {
-		m := nats.NewMsg(subject)
-		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(math.MaxUint64, 10))
-		_, err := nc.RequestMsgWithContext(ctx, m)
-		switch {
-		case err == nil:
-			return nil // a refusal (or, impossibly, an ack): JetStream answered
-		case !errors.Is(err, nats.ErrNoResponders):
-			return fmt.Errorf("journal: no route to the stream: %w", err)
+// no subject can meet, so the stream refuses it (wrong last sequence) and
+// stores nothing. Each try waits at most probeTimeout; after routeWait in
+// all (or ctx) New fails rather than hang a node's start.
+func awaitRoute(ctx context.Context, nc *nats.Conn, subject string, log *zap.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, routeWait)
+	defer cancel()
+	for try := 1; ; try++ {
+		err := probeRoute(ctx, nc, subject)
+		if err == nil || errors.Is(err, errProbeStored) {
+			return err
+		}
+		if try%10 == 0 {
+			log.Warn("journal: the stream does not answer from this server yet; still trying", zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("journal: no route to the stream: %w", ctx.Err())
+			return fmt.Errorf("journal: no route to the stream: %w", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
+
+const (
+	probeTimeout = 2 * time.Second
+	routeWait    = 60 * time.Second
+)
+
+// probeRoute sends the probe once: nil when the stream refused it as it
+// must.
+func probeRoute(ctx context.Context, nc *nats.Conn, subject string) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	m := nats.NewMsg(subject)
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(math.MaxUint64, 10))
+	reply, err := nc.RequestMsgWithContext(ctx, m)
+	if err != nil {
+		return err
+	}
+	ack, err := parseAck(reply.Data)
+	switch {
+	case err != nil:
+		return fmt.Errorf("probe reply %q: %w", reply.Data, err)
+	case ack.Error == nil:
+		return fmt.Errorf("%w at %d", errProbeStored, ack.Seq)
+	case ack.Error.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence &&
+		// A replicated stream may answer a fence conflict with this code.
+		ack.Error.ErrorCode != errCodeWrongLastSequenceR:
+		return fmt.Errorf("probe refused: %w", ack.Error)
+	}
+	return nil
+}
+
+// errProbeStored: the stream stored a message no wallet owns, so it did
+// not check the fence, and no append to it would be safe either.
+var errProbeStored = errors.New("journal: the stream stored the route probe: it does not check fences")
+
+// errCodeWrongLastSequenceR is JSStreamWrongLastSequenceConstErr, the
+// "wrong last sequence" of a replicated stream (10164).
+const errCodeWrongLastSequenceR jetstream.ErrorCode = 10164
