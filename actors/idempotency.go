@@ -44,9 +44,11 @@ type idTable struct {
 	// the hashes it computed for the request's ids (neither is state).
 	sink uint64
 	memo [2]hashMemo
-	// ahead keeps the hashes prefetch computed for the next request's
-	// ids, for warm to take instead of hashing them again (not state).
-	ahead [2]hashMemo
+	// ahead keeps the hashes prefetch computed, for warm to take instead
+	// of hashing the ids again (not state). Two generations: when warm
+	// runs for a request, prefetch has already hashed the one after it.
+	ahead    [4]hashMemo
+	aheadGen uint8
 	// slab hands out records from chunks, one allocation per recordSlab
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
@@ -228,11 +230,13 @@ func (t *idTable) prefetch(id, hold string) {
 		return
 	}
 	mask := uint64(len(slots) - 1)
-	t.ahead[0] = hashMemo{id, hashID(id)}
-	prefetch(unsafe.Pointer(&slots[t.ahead[0].h&mask]))
+	g := t.ahead[2*(t.aheadGen&1):][:2]
+	t.aheadGen++
+	g[0], g[1] = hashMemo{id, hashID(id)}, hashMemo{}
+	prefetch(unsafe.Pointer(&slots[g[0].h&mask]))
 	if hold != "" {
-		t.ahead[1] = hashMemo{hold, hashID(hold)}
-		prefetch(unsafe.Pointer(&slots[t.ahead[1].h&mask]))
+		g[1] = hashMemo{hold, hashID(hold)}
+		prefetch(unsafe.Pointer(&slots[g[1].h&mask]))
 	}
 	for _, q := range t.queue[t.head:min(t.head+4, len(t.queue))] {
 		prefetch(unsafe.Pointer(&slots[q.h&mask]))
