@@ -110,8 +110,9 @@ func checkStream(got, want jetstream.StreamConfig) error {
 	return nil
 }
 
-// probeWallet names the subject of the route probe. Nothing is ever
-// written under it: the probe's fence refuses it.
+// probeWallet names the subject of the route probe. The probe is never
+// stored (its fence refuses it), and a wallet of that name, if any, is
+// not disturbed by it.
 const probeWallet = "_route_probe"
 
 // awaitRoute returns once a publish from this connection reaches the
