@@ -60,37 +60,20 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	}
 	b = mpack.AppendArrayLen(b, idColsFields)
 	b = mpack.AppendUint(b, uint64(n))
-	idEnds := make([]uint32, 0, n)
-	b, lenAt := openBin(b)
-	if c != nil && c.Live() > 0 {
-		base := end(c.IDEnds, first-1)
-		b = append(b, c.IDs[base:]...)
-		for _, e := range c.IDEnds[first:] {
-			idEnds = append(idEnds, e-base)
-		}
+	var frozenIDs, frozenAnswers []byte
+	var frozenIDEnds, frozenAnswerEnds []uint32
+	if c != nil {
+		frozenIDs, frozenIDEnds = c.IDs, c.IDEnds
+		frozenAnswers, frozenAnswerEnds = c.Answers, c.AnswerEnds
 	}
-	for i := range ids {
-		b = append(b, ids[i].Answer.ID...)
-		idEnds = append(idEnds, uint32(len(b)-lenAt))
-	}
-	b, err := closeBin(b, lenAt, "ids")
+	b, idEnds, err := appendVarColumn(b, frozenIDs, frozenIDEnds, first, ids, "ids",
+		func(b []byte, r *actors.RecordImage) []byte { return append(b, r.Answer.ID...) })
 	if err != nil {
 		return nil, err
 	}
-	ansEnds := make([]uint32, 0, n)
-	b, lenAt = openBin(b)
-	if c != nil && c.Live() > 0 {
-		base := end(c.AnswerEnds, first-1)
-		b = append(b, c.Answers[base:]...)
-		for _, e := range c.AnswerEnds[first:] {
-			ansEnds = append(ansEnds, e-base)
-		}
-	}
-	for i := range ids {
-		b = appendAnswerRest(b, &ids[i].Answer)
-		ansEnds = append(ansEnds, uint32(len(b)-lenAt))
-	}
-	if b, err = closeBin(b, lenAt, "answers"); err != nil {
+	b, ansEnds, err := appendVarColumn(b, frozenAnswers, frozenAnswerEnds, first, ids, "answers",
+		func(b []byte, r *actors.RecordImage) []byte { return appendAnswerRest(b, &r.Answer) })
+	if err != nil {
 		return nil, err
 	}
 	b = mpack.AppendBinLen(b, n)
@@ -133,6 +116,29 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 func openBin(b []byte) ([]byte, int) {
 	b = append(b, 0xc6, 0, 0, 0, 0)
 	return b, len(b)
+}
+
+// appendVarColumn writes one bin column of values of any length: the live
+// rows of a frozen column (its bytes from row first on, their ends rebased
+// to this bin), then put's value for each record. It returns each row's
+// end in the bin.
+func appendVarColumn(b, frozen []byte, frozenEnds []uint32, first int, records []actors.RecordImage, what string,
+	put func([]byte, *actors.RecordImage) []byte) ([]byte, []uint32, error) {
+	ends := make([]uint32, 0, len(frozenEnds)-first+len(records))
+	b, lenAt := openBin(b)
+	if first < len(frozenEnds) {
+		base := end(frozenEnds, first-1)
+		b = append(b, frozen[base:]...)
+		for _, e := range frozenEnds[first:] {
+			ends = append(ends, e-base)
+		}
+	}
+	for i := range records {
+		b = put(b, &records[i])
+		ends = append(ends, uint32(len(b)-lenAt))
+	}
+	b, err := closeBin(b, lenAt, what)
+	return b, ends, err
 }
 
 // closeBin writes the length of the bin opened at lenAt.
