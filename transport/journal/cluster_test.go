@@ -37,9 +37,9 @@ func TestClusterConcurrentWalletsCoalesced(t *testing.T) {
 // exactly once; the journal holds nothing else but appends whose outcome
 // was reported unknown (which may have landed).
 //
-// Shut down, a leader in this process hands leadership over as it goes;
-// killed (SIGKILL, a server in a child process), it does not, and the
-// others elect one when they notice.
+// A leader shut down in this process goes in order; killed (SIGKILL, a
+// server in a child process), it just stops, and the others elect one when
+// they notice.
 func TestClusterLeaderShutdownLosesNothingAcknowledged(t *testing.T) {
 	servers := natstest.Cluster(t, 3)
 	var urls []string
