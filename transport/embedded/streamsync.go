@@ -67,8 +67,16 @@ func (s *Server) StreamSync(stream string) *StreamSync {
 // permanent: every later Sync returns it.
 func (ss *StreamSync) Sync() error {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	defer ss.closeIfClosing()
+	// Close sets closing, then tries the lock; Sync unlocks, then reads
+	// closing: whichever comes second does Close's work, so it is never
+	// lost between a Close and a Sync that overlap.
+	defer func() {
+		ss.mu.Unlock()
+		if ss.closing.Load() && ss.mu.TryLock() {
+			_ = ss.closeIfClosing()
+			ss.mu.Unlock()
+		}
+	}()
 	if ss.failed != nil {
 		return ss.failed
 	}
