@@ -166,8 +166,7 @@ func probeRoute(ctx context.Context, nc *nats.Conn, subject string) error {
 	case ack.Error == nil:
 		return fmt.Errorf("%w at %d", errProbeStored, ack.Seq)
 	case ack.Error.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence &&
-		// A replicated stream may answer a fence conflict with this code.
-		ack.Error.ErrorCode != errCodeWrongLastSequenceR:
+		ack.Error.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 		return fmt.Errorf("probe refused: %w", ack.Error)
 	}
 	return nil
@@ -176,7 +175,3 @@ func probeRoute(ctx context.Context, nc *nats.Conn, subject string) error {
 // errProbeStored: the stream stored a message no wallet owns, so it did
 // not check the fence, and no append to it would be safe either.
 var errProbeStored = errors.New("journal: the stream stored the route probe: it does not check fences")
-
-// errCodeWrongLastSequenceR is JSStreamWrongLastSequenceConstErr, the
-// "wrong last sequence" of a replicated stream (10164).
-const errCodeWrongLastSequenceR jetstream.ErrorCode = 10164
