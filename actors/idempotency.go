@@ -152,7 +152,7 @@ func (t *idTable) expire(at int64, retention int64) {
 
 func (t *idTable) evictHead(at, retention int64) {
 	if t.frozen != nil {
-		if current, queued := t.evictFrozen(); current && at-queued < retention {
+		if current, queuedAt := t.evictFrozen(); current && at-queuedAt < retention {
 			t.evictedYoung++
 		}
 		return
@@ -191,10 +191,10 @@ func (t *idTable) warm(id, hold string) {
 	if f := t.frozen; f != nil {
 		// Restored from columns: the request's ids are probed in both
 		// indexes. Eviction candidates are frozen rows; not warmed.
-		t.memo[0] = hashMemo{id, hashID(id)}
+		t.memo[0] = t.hashAhead(id)
 		s := f.touch(t.memo[0].h)
 		if hold != "" {
-			t.memo[1] = hashMemo{hold, hashID(hold)}
+			t.memo[1] = t.hashAhead(hold)
 			s ^= f.touch(t.memo[1].h)
 		}
 		if len(slots) > 0 {
@@ -242,7 +242,7 @@ func (t *idTable) prefetch(id, hold string) {
 		prefetch(unsafe.Pointer(&slots[q.h&mask]))
 		// Eviction shifts the slots after it back into the hole: the next
 		// line of the probe run (4 slots a line) is read too.
-		prefetch(unsafe.Pointer(&slots[(q.h|3+1)&mask]))
+		prefetch(unsafe.Pointer(&slots[((q.h|3)+1)&mask]))
 	}
 }
 
