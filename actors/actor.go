@@ -220,18 +220,19 @@ func (a *actor) process() bool {
 				zap.Uint64("ids", n-young))
 		}
 	}()
-	if !a.decide() {
-		if a.noSnapshot {
-			// The wallet came from a snapshot with an answer that does not
-			// decode: nothing was journaled, so the batch is decided again
-			// on the wallet rebuilt from its whole journal (which has no
-			// frozen ids: this happens once).
-			if !a.reload() {
-				a.replyAll(errLoadFailed)
-				return false
-			}
-			return a.process()
+	ok := a.decide()
+	if !ok && a.noSnapshot {
+		// The wallet came from a snapshot with an answer that does not
+		// decode: nothing was journaled, so the batch is decided again on
+		// the wallet rebuilt from its whole journal (which has no frozen
+		// ids: this happens once).
+		if !a.reload() {
+			a.replyAll(errLoadFailed)
+			return false
 		}
+		ok = a.decide()
+	}
+	if !ok {
 		a.lastActive = time.Now()
 		obs.Panicked()
 		s.stats.panics.Add(1)
