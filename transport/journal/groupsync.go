@@ -26,13 +26,30 @@ type acked struct {
 	pos uint64
 }
 
-// awaitSync hands appends the server has acknowledged to the syncer.
+// awaitSync hands appends the server has acknowledged, at first, first+1,
+// …, to the syncer.
 func (j *Journal) awaitSync(ps []*pending, first uint64) {
 	j.mu.Lock()
 	for i, p := range ps {
 		j.unsynced = append(j.unsynced, acked{p, first + uint64(i)})
 	}
 	j.mu.Unlock()
+	j.wakeSyncer()
+}
+
+// queueSync hands appends found landed, at their positions, to the
+// syncer.
+func (j *Journal) queueSync(as []acked) {
+	if len(as) == 0 {
+		return
+	}
+	j.mu.Lock()
+	j.unsynced = append(j.unsynced, as...)
+	j.mu.Unlock()
+	j.wakeSyncer()
+}
+
+func (j *Journal) wakeSyncer() {
 	select {
 	case j.syncWake <- struct{}{}:
 	default:

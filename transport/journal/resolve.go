@@ -44,24 +44,23 @@ func (j *Journal) resolve(b *batch, cause error) {
 		}
 		return
 	}
-	var done, again []*pending
-	var pos []uint64
-	var errs []error
+	var done []outcome
+	var again []*pending
 	explained := false
 	for _, p := range b.items {
 		l := last[p.subject]
 		switch {
 		case l.id == p.id:
-			done, pos, errs = append(done, p), append(pos, l.seq), append(errs, nil)
+			done = append(done, outcome{p, l.seq, nil})
 			explained = true
 		case l.seq == p.prev:
 			again = append(again, p)
 		case l.after.id == p.id:
 			// Landed, then another writer appended on top of it.
-			done, pos, errs = append(done, p), append(pos, l.after.seq), append(errs, nil)
+			done = append(done, outcome{p, l.after.seq, nil})
 			explained = true
 		default:
-			done, pos, errs = append(done, p), append(pos, 0), append(errs, actors.ErrFenced)
+			done = append(done, outcome{p, 0, actors.ErrFenced})
 			explained = true
 		}
 	}
@@ -77,7 +76,7 @@ func (j *Journal) resolve(b *batch, cause error) {
 		for _, p := range again {
 			p.attempts++
 			if p.attempts >= j.cfg.MaxAttempts {
-				done, pos, errs = append(done, p), append(pos, 0), append(errs, fmt.Errorf("journal: append refused: %w", cause))
+				done = append(done, outcome{p, 0, fmt.Errorf("journal: append refused: %w", cause)})
 				continue
 			}
 			keep = append(keep, p)
@@ -98,28 +97,40 @@ func (j *Journal) resolve(b *batch, cause error) {
 	}
 	if len(again) > 0 && closedErr != nil && !j.pause(backoff(again)) {
 		for _, p := range again {
-			done, pos, errs = append(done, p), append(pos, 0), append(errs, closedErr)
+			done = append(done, outcome{p, 0, closedErr})
 		}
 		again = nil
 	}
 	if j.cfg.Mode == ModeGroupSync {
 		// A landed append is answered as an acked one is: after a Sync
 		// that began once its landing was seen.
-		keep := 0
-		for i, p := range done {
-			if errs[i] == nil {
-				j.awaitSync([]*pending{p}, pos[i])
+		var landed []acked
+		keep := done[:0]
+		for _, o := range done {
+			if o.err == nil {
+				landed = append(landed, acked{o.p, o.pos})
 				continue
 			}
-			done[keep], pos[keep], errs[keep] = p, pos[i], errs[i]
-			keep++
+			keep = append(keep, o)
 		}
-		done, pos, errs = done[:keep], pos[:keep], errs[:keep]
+		done = keep
+		j.queueSync(landed)
 	}
-	j.requeue(done, again)
-	for i, p := range done {
-		j.finish(p, pos[i], errs[i])
+	finished := make([]*pending, len(done))
+	for i, o := range done {
+		finished[i] = o.p
 	}
+	j.requeue(finished, again)
+	for _, o := range done {
+		j.finish(o.p, o.pos, o.err)
+	}
+}
+
+// outcome is how resolution settles one append: its position, or why not.
+type outcome struct {
+	p   *pending
+	pos uint64
+	err error
 }
 
 // requeue frees the wallets of finished appends and puts the others back
