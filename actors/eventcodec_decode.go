@@ -91,19 +91,14 @@ func (r *evReader) bool() bool {
 // strBytes reads a str or bin (nil: empty) in place.
 func (r *evReader) strBytes() []byte {
 	c := r.Byte()
-	var n uint64
-	switch {
-	case r.Err != nil, c == 0xc0:
+	if r.Err != nil || c == 0xc0 {
 		return nil
-	case c&0xe0 == 0xa0:
-		n = uint64(c & 0x1f)
-	case c == 0xd9, c == 0xc4:
-		n = uint64(r.Byte())
-	case c == 0xda, c == 0xc5:
-		n = r.U16()
-	case c == 0xdb, c == 0xc6:
-		n = r.U32()
-	default:
+	}
+	n, ok := r.StrLen(c)
+	if !ok {
+		n, ok = r.BinLen(c)
+	}
+	if !ok {
 		r.Failf("invalid code 0x%02x for a string", c)
 		return nil
 	}

@@ -239,26 +239,16 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // body.
 func (r *reader) bin(what string, want int) []byte {
 	c := r.Byte()
-	var n uint64
-	switch {
-	case r.Err != nil:
+	if r.Err != nil {
 		return nil
-	case c == 0xc4:
-		n = uint64(r.Byte())
-	case c == 0xc5:
-		n = r.U16()
-	case c == 0xc6:
-		n = r.U32()
-	default:
+	}
+	n, ok := r.BinLen(c)
+	switch {
+	case !ok:
 		r.Failf("%s: not a bin (0x%02x)", what, c)
 		return nil
-	}
-	if want >= 0 && n != uint64(want) {
+	case want >= 0 && n != uint64(want):
 		r.Failf("%s: %d bytes, want %d", what, n, want)
-		return nil
-	}
-	if n > uint64(r.Left()) {
-		r.Fail(errShort)
 		return nil
 	}
 	return r.Next(int(n))

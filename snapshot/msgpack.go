@@ -216,24 +216,12 @@ const allocChunkLen = 512
 
 func (r *reader) strBytes() []byte {
 	c := r.Byte()
-	var n uint64
-	switch {
-	case r.Err != nil:
-		return nil
-	case c&0xe0 == 0xa0:
-		n = uint64(c & 0x1f)
-	case c == 0xd9:
-		n = uint64(r.Byte())
-	case c == 0xda:
-		n = r.U16()
-	case c == 0xdb:
-		n = r.U32()
-	default:
-		r.Failf("not a string (0x%02x)", c)
+	if r.Err != nil {
 		return nil
 	}
-	if n > uint64(r.Left()) {
-		r.Fail(errShort)
+	n, ok := r.StrLen(c)
+	if !ok {
+		r.Failf("not a string (0x%02x)", c)
 		return nil
 	}
 	return r.Next(int(n))

@@ -86,3 +86,33 @@ func (r *Reader) U64() uint64 {
 	}
 	return 0
 }
+
+// StrLen reads the rest of a str header whose first byte c was read
+// (fixstr, str 8, 16 or 32) and returns the length it gives; ok is false,
+// and nothing more is read, when c starts no str.
+func (r *Reader) StrLen(c byte) (n uint64, ok bool) {
+	switch {
+	case c&0xe0 == 0xa0:
+		return uint64(c & 0x1f), true
+	case c == 0xd9:
+		return uint64(r.Byte()), true
+	case c == 0xda:
+		return r.U16(), true
+	case c == 0xdb:
+		return r.U32(), true
+	}
+	return 0, false
+}
+
+// BinLen is StrLen for a bin header (bin 8, 16 or 32).
+func (r *Reader) BinLen(c byte) (n uint64, ok bool) {
+	switch c {
+	case 0xc4:
+		return uint64(r.Byte()), true
+	case 0xc5:
+		return r.U16(), true
+	case 0xc6:
+		return r.U32(), true
+	}
+	return 0, false
+}

@@ -2,6 +2,7 @@ package mpack
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,31 @@ func TestReaderShortReadSticks(t *testing.T) {
 				t.Errorf("Err = %v, want the first error to stick", r.Err)
 			}
 		})
+	}
+}
+
+// StrLen and BinLen read every width of their headers, as the library
+// writes them, and refuse the other kind's codes without reading on.
+func TestStrLenAndBinLen(t *testing.T) {
+	for _, n := range []int{0, 31, 32, 255, 256, 65535, 65536} {
+		for _, kind := range []string{"str", "bin"} {
+			var b []byte
+			if kind == "str" {
+				b = AppendStr(nil, strings.Repeat("x", n))
+				b = b[:len(b)-n] // the header alone
+			} else {
+				b = AppendBinLen(nil, n)
+			}
+			r := &Reader{B: b, Short: errors.New("short")}
+			c := r.Byte()
+			got, ok := r.StrLen(c)
+			other, otherOK := r.BinLen(c)
+			if kind == "bin" {
+				got, ok, other, otherOK = other, otherOK, got, ok
+			}
+			if !ok || got != uint64(n) || otherOK || other != 0 || r.Err != nil || r.Left() != 0 {
+				t.Fatalf("%s of %d (% x): %d %v, other kind %d %v, err %v, %d left", kind, n, b, got, ok, other, otherOK, r.Err, r.Left())
+			}
+		}
 	}
 }
