@@ -50,6 +50,9 @@
 // So only stale wallets fail; the others are resent, never lost or doubled,
 // and no outcome is ever guessed.
 //
-// Reads use batched direct gets filtered on the wallet's subject; no core
-// subscription is ever placed on journal subjects.
+// Reads walk a wallet's messages back from its subject's last one, each
+// message's fence naming the one before it, with direct gets by sequence;
+// a dense or long tail is read forwards with batched direct gets filtered
+// on the wallet's subject (readback.go). No core subscription is ever
+// placed on journal subjects.
 package journal

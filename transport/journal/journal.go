@@ -88,6 +88,9 @@ type Journal struct {
 	resolvers sync.WaitGroup // batches taken off the pipeline, not yet finished
 
 	st counters
+	// walk bounds reads that walk a chain back (readback.go); tests
+	// shrink it.
+	walk walkLimits
 }
 
 // pending is one Append on its way to the journal.
@@ -129,6 +132,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		syncWake:   make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		giveUp:     make(chan struct{}),
+		walk:       defaultWalk,
 	}
 	if err := awaitRoute(ctx, nc, j.Subject(probeWallet), j.log); err != nil {
 		return nil, err
@@ -335,6 +339,7 @@ type counters struct {
 	appends, acked, fenced, failed           atomic.Uint64
 	batches, messages, resolutions, requeues atomic.Uint64
 	syncs, syncNanos                         atomic.Uint64
+	readBack, readForward                    atomic.Uint64
 }
 
 // Stats is a snapshot of the journal's counters since New.
@@ -349,6 +354,8 @@ type Stats struct {
 	Requeues    uint64        // appends sent again after their batch failed
 	Syncs       uint64        // Config.Sync calls (ModeGroupSync)
 	SyncTime    time.Duration // spent in them
+	ReadBack    uint64        // messages read by walking a wallet's chain back (readback.go)
+	ReadForward uint64        // messages read forwards by subject
 }
 
 // Stats returns the counters.
@@ -359,6 +366,7 @@ func (j *Journal) Stats() Stats {
 		Batches: j.st.batches.Load(), Messages: j.st.messages.Load(),
 		Resolutions: j.st.resolutions.Load(), Requeues: j.st.requeues.Load(),
 		Syncs: j.st.syncs.Load(), SyncTime: time.Duration(j.st.syncNanos.Load()),
+		ReadBack: j.st.readBack.Load(), ReadForward: j.st.readForward.Load(),
 	}
 }
 

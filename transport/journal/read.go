@@ -47,7 +47,7 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	}
 	subject := j.Subject(wallet)
 	if !j.replicated {
-		return j.readDirect(ctx, wallet, subject, from, fn)
+		return j.readDirect(ctx, wallet, subject, from, 0, fn)
 	}
 	// Any replica of a replicated stream may answer a direct get, one that
 	// lags behind its leader included. What it lacks would make the
@@ -61,7 +61,7 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	}
 	last := from
 	for attempt := 1; ; attempt++ {
-		if last, err = j.readDirect(ctx, wallet, subject, last, fn); err != nil || last >= end.seq {
+		if last, err = j.readDirect(ctx, wallet, subject, last, end.seq, fn); err != nil || last >= end.seq {
 			return last, err
 		}
 		if attempt == lagAttempts {
@@ -81,10 +81,54 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 // unavailable.
 const lagAttempts = 16
 
-// readDirect reads the wallet's subject after last with direct gets:
-// single ones first, then batches of a page each.
-func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last uint64,
+// readDirect reads the wallet's subject after last with direct gets: it
+// walks the chain back from the subject's end (end, when the stream is
+// replicated and its leader said where that is), then reads forwards
+// whatever the walk left, and hands everything over in order.
+func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last, end uint64,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	w, err := j.walkBack(ctx, subject, last, end)
+	if err != nil {
+		return last, fmt.Errorf("journal: read %s: %w", wallet, err)
+	}
+	return j.finishRead(ctx, wallet, subject, last, end, w, fn)
+}
+
+// finishRead reads forwards what walk w left after last, if anything,
+// then hands w's tail over.
+func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, end uint64, w walk,
+	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	var err error
+	if w.stopped {
+		if last, err = j.readForward(ctx, wallet, subject, last, w.oldest(), fn); err != nil {
+			return last, err
+		}
+		if w.link > 0 && last != w.link {
+			// The forward read ended short of the message the tail
+			// follows: a replica that lags (Read retries from last), or,
+			// on one server, a stream that lost what it acknowledged.
+			if end > 0 {
+				return last, nil
+			}
+			return last, fmt.Errorf("journal: read %s: read up to %d, but %d follows %d", wallet, last, w.oldest(), w.link)
+		}
+	}
+	for i := len(w.tail) - 1; i >= 0; i-- {
+		m := w.tail[i]
+		if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
+			return last, err
+		}
+		last = m.Sequence
+	}
+	return last, nil
+}
+
+// readForward reads the wallet's subject after last and before until (0:
+// to its end) with direct gets by subject: single ones first, then
+// batches of a page each.
+func (j *Journal) readForward(ctx context.Context, wallet, subject string, last, until uint64,
+	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	before := func(seq uint64) bool { return until == 0 || seq < until }
 	for range singleGets {
 		m, err := j.stream.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -93,10 +137,14 @@ func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last u
 		if err != nil {
 			return last, fmt.Errorf("journal: read %s: %w", wallet, err)
 		}
+		if !before(m.Sequence) {
+			return last, nil
+		}
 		if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
 			return last, err
 		}
 		last = m.Sequence
+		j.st.readForward.Add(1)
 	}
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, readPage,
@@ -114,10 +162,14 @@ func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last u
 			if err != nil {
 				return last, fmt.Errorf("journal: read %s: %w", wallet, err)
 			}
+			if !before(m.Sequence) {
+				return last, nil
+			}
 			if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
 				return last, err
 			}
 			last, got = m.Sequence, got+1
+			j.st.readForward.Add(1)
 			// Nats-Num-Pending: messages on the subject after this one.
 			np, err := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
 			if err != nil {

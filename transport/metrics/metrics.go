@@ -227,6 +227,10 @@ func Journal(reg prometheus.Registerer, stats func() journal.Stats) {
 			func(s journal.Stats) float64 { return float64(s.Resolutions) }},
 		{"resends", "Appends sent again after their durable write failed without landing.",
 			func(s journal.Stats) float64 { return float64(s.Requeues) }},
+		{"read_back_messages", "Journal messages read by walking a wallet's chain back from its end (activations, history).",
+			func(s journal.Stats) float64 { return float64(s.ReadBack) }},
+		{"read_forward_messages", "Journal messages read forwards by subject: a dense or long tail the walk left.",
+			func(s journal.Stats) float64 { return float64(s.ReadForward) }},
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_journal_" + c.name + "_total",
 			Help: c.help}, func() float64 { return c.read(stats()) }))

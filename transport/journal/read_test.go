@@ -1,0 +1,189 @@
+package journal
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/purser-dev/purser/actors"
+)
+
+// Reads walk a wallet's chain back and read forwards what the walk
+// leaves; whichever way a tail goes, a read returns exactly the wallet's
+// messages after its start, in order.
+func TestReadFollowsTheChain(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{name: "groupsync", groupSync: true})
+	j, js := e.open(t, Config{})
+	j.walk = walkLimits{max: 16, maxBytes: 4 << 20, dense: 8, probe: 4}
+
+	// One stream, laid out by a seeded shuffle: a sparse wallet (long
+	// gaps, more messages than one walk takes), a dense one (a run of
+	// consecutive messages at the end), one whose messages carry no fence
+	// header (written by something other than this journal), and fillers.
+	rng := rand.New(rand.NewPCG(4, 4))
+	var order []string
+	for i := range 40 {
+		order = append(order, "sparse")
+		for range 10 + rng.IntN(40) {
+			order = append(order, "f"+strconv.Itoa(rng.IntN(20)))
+		}
+		if i%4 == 0 {
+			order = append(order, "headless")
+		}
+	}
+	for range 30 {
+		order = append(order, "dense")
+	}
+	positions := map[string][]uint64{}
+	scripts := map[string]*walletScript{}
+	ctx := context.Background()
+	for _, w := range order {
+		s := scripts[w]
+		if s == nil {
+			s = newScript(w)
+			scripts[w] = s
+		}
+		data, err := actors.AppendEvents(nil, s.next(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &nats.Msg{Subject: j.Subject(w), Data: data, Header: nats.Header{}}
+		if w != "headless" {
+			prev := uint64(0)
+			if p := positions[w]; len(p) > 0 {
+				prev = p[len(p)-1]
+			}
+			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+		}
+		ack, err := js.PublishMsg(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		positions[w] = append(positions[w], ack.Sequence)
+	}
+
+	type ways struct{ back, forward uint64 }
+	read := func(w string, from uint64) ways {
+		t.Helper()
+		before := j.Stats()
+		var want []uint64
+		for _, p := range positions[w] {
+			if p > from {
+				want = append(want, p)
+			}
+		}
+		got := readFrom(t, j, w, from, func(actors.Event) {})
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s from %d: read %v, want %v", w, from, got, want)
+		}
+		after := j.Stats()
+		return ways{after.ReadBack - before.ReadBack, after.ReadForward - before.ReadForward}
+	}
+	for w, ps := range positions {
+		for _, from := range []uint64{0, ps[0], ps[len(ps)/2], ps[len(ps)-2], ps[len(ps)-1]} {
+			read(w, from)
+		}
+	}
+	sp := positions["sparse"]
+	if got := read("sparse", sp[len(sp)-11]); got != (ways{back: 10}) {
+		t.Errorf("sparse tail of 10 read %+v: want all 10 walked back", got)
+	}
+	if got := read("sparse", 0); got != (ways{back: 16, forward: 24}) {
+		t.Errorf("sparse history of 40 read %+v: want a walk of 16, then 24 forwards", got)
+	}
+	if got := read("dense", 0); got != (ways{back: 4, forward: 26}) {
+		t.Errorf("dense run of 30 read %+v: want 4 walked back, then 26 forwards", got)
+	}
+	if got := read("headless", 0); got != (ways{back: 1, forward: 9}) {
+		t.Errorf("headless wallet of 10 read %+v: want 1 back, where the chain ends, then 9 forwards", got)
+	}
+	if got := read("nobody", 0); got != (ways{}) {
+		t.Errorf("unknown wallet read %+v", got)
+	}
+}
+
+// A walk that stopped on a link the forward read does not reach (a
+// replica that lags, or a stream that lost a message) must not hand its
+// tail over across the gap: on one server the read fails; on a
+// replicated stream it ends where the forward read did, and Read retries.
+func TestReadRefusesAGapInTheChain(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{name: "groupsync", groupSync: true})
+	j, js := e.open(t, Config{})
+	s := newScript("w")
+	ctx := context.Background()
+	var seqs []uint64
+	for i := range 3 {
+		data, err := actors.AppendEvents(nil, s.next(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &nats.Msg{Subject: j.Subject("w"), Data: data, Header: nats.Header{}}
+		prev := uint64(0)
+		if i > 0 {
+			prev = seqs[i-1]
+		}
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+		ack, err := js.PublishMsg(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ack.Sequence)
+	}
+	w, err := j.walkBack(ctx, j.Subject("w"), 0, 0)
+	if err != nil || w.stopped || len(w.tail) != 3 {
+		t.Fatalf("walk of 3: %d messages, stopped %v, err %v", len(w.tail), w.stopped, err)
+	}
+	// Keep only the newest and say it follows a message the stream does
+	// not hold between the first two and it.
+	gap := walk{tail: w.tail[:1], stopped: true, link: seqs[1] + 1000}
+	var got []uint64
+	collect := func(pos uint64, _ []actors.Event) error { got = append(got, pos); return nil }
+	if _, err := j.finishRead(ctx, "w", j.Subject("w"), 0, 0, gap, collect); err == nil {
+		t.Fatalf("a read across a gap passed, delivering %v", got)
+	}
+	got = nil
+	last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, seqs[2], gap, collect)
+	if err != nil || last != seqs[1] || !slices.Equal(got, seqs[:2]) {
+		t.Fatalf("replicated read across a gap: last %d, delivered %v, err %v; want to stop at %d", last, got, err, seqs[1])
+	}
+	// The same walk with its true link hands the whole wallet over.
+	got = nil
+	whole := walk{tail: w.tail[:1], stopped: true, link: seqs[1]}
+	if last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, 0, whole, collect); err != nil || last != seqs[2] || !slices.Equal(got, seqs) {
+		t.Fatalf("read: last %d, delivered %v, err %v", last, got, err)
+	}
+}
+
+// A message fenced against another subject is not a link of its own
+// subject's chain: the walk stops there and the forward read finds what
+// came before it.
+func TestReadStopsAtAForeignFence(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{name: "groupsync", groupSync: true})
+	j, js := e.open(t, Config{})
+	ctx := context.Background()
+	s := newScript("w")
+	publish := func(h nats.Header) uint64 {
+		t.Helper()
+		data, err := actors.AppendEvents(nil, s.next(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: j.Subject("w"), Data: data, Header: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Sequence
+	}
+	first := publish(nats.Header{jetstream.ExpectedLastSubjSeqHeader: {"0"}})
+	// Fenced on an empty other subject: 0 passes, yet w has a message.
+	second := publish(nats.Header{jetstream.ExpectedLastSubjSeqHeader: {"0"},
+		jetstream.ExpectedLastSubjSeqSubjHeader: {j.Subject("other")}})
+	if got := readFrom(t, j, "w", 0, func(actors.Event) {}); !slices.Equal(got, []uint64{first, second}) {
+		t.Fatalf("read %v, want %v", got, []uint64{first, second})
+	}
+}
