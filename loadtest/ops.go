@@ -22,6 +22,24 @@ type worker struct {
 	c   *client.Client
 	nc  *nats.Conn
 	rng *rand.Rand
+	// crew runs the worker's fan-outs (crew.go); made at the first one,
+	// stopped by done.
+	crew *crew
+}
+
+// fan calls f(0) … f(n-1) at once on the worker's crew and waits for all.
+func (w *worker) fan(n int, f func(int)) {
+	if w.crew == nil {
+		w.crew = new(crew)
+	}
+	w.crew.run(n, f)
+}
+
+// retire stops the worker's crew, if it has one.
+func (w *worker) retire() {
+	if w.crew != nil {
+		w.crew.stop()
+	}
 }
 
 func (r *run) worker(n uint64, rec *recorder) *worker {

@@ -1,9 +1,6 @@
 package loadtest
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // A unit is one piece of a scenario's work: a closed-loop worker runs
 // units back to back; open loop starts one per arrival. slot is the
@@ -65,11 +62,7 @@ func (r *run) burstReserve(w *worker, slot uint64, start time.Time) {
 		ests[i] = w.estimate()
 		ws[i] = r.worker(w.rng.Uint64(), w.rec)
 	}
-	var wg sync.WaitGroup
-	for i := range ests {
-		wg.Go(func() { ws[i].reserve(wl, ests[i], r.cfg.OrphanTTL, "release", true, start) })
-	}
-	wg.Wait()
+	w.fan(len(ests), func(i int) { ws[i].reserve(wl, ests[i], r.cfg.OrphanTTL, "release", true, start) })
 }
 
 func (r *run) fanOut(w *worker, wl *wallet, width int, start time.Time) {
@@ -87,19 +80,21 @@ func (r *run) fanOut(w *worker, wl *wallet, width int, start time.Time) {
 		calls[i].act = w.actual(calls[i].est)
 		calls[i].w = r.worker(w.rng.Uint64(), w.rec)
 	}
-	var wg sync.WaitGroup
-	for i := range calls {
+	w.fan(width, func(i int) {
 		c := &calls[i]
-		wg.Go(func() { c.hold, c.ok = c.w.reserve(wl, c.est, holdTTL, "", false, start) })
-	}
-	wg.Wait()
+		c.hold, c.ok = c.w.reserve(wl, c.est, holdTTL, "", false, start)
+	})
 	settleAt := time.Now()
+	var allowed []int
 	for i := range calls {
-		if c := &calls[i]; c.ok {
-			wg.Go(func() { c.w.settle(wl, c.hold, c.act, false, settleAt) })
+		if calls[i].ok {
+			allowed = append(allowed, i)
 		}
 	}
-	wg.Wait()
+	w.fan(len(allowed), func(k int) {
+		c := &calls[allowed[k]]
+		c.w.settle(wl, c.hold, c.act, false, settleAt)
+	})
 }
 
 // uniform is one reserve→settle pair on a random wallet.
