@@ -94,6 +94,7 @@ func (c *IDColumns) record(i int) (ri RecordImage, err error) {
 // live records, then IDs. Tools, tests and a store writing the columns in
 // another encoding use it; a wallet restores from the columns without it.
 func (img *Image) Records() ([]RecordImage, error) {
+	img.fill()
 	c := img.IDCols
 	if c == nil {
 		return img.IDs, nil

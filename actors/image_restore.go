@@ -35,6 +35,7 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	if img == nil {
 		return nil, 0, badImage("nil image")
 	}
+	img.fill() // a no-op unless img is a lazy image its taker handed over
 	if img.MaxRememberedIDs != limits.MaxRememberedIDs || img.IDRetention != int64(limits.IDRetention) {
 		return nil, 0, badImage("built with id limits %d/%dns, runtime has %d/%s",
 			img.MaxRememberedIDs, img.IDRetention, limits.MaxRememberedIDs, limits.IDRetention)

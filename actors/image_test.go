@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +311,57 @@ func TestImageCoversEveryWalletField(t *testing.T) {
 		if strings.Join(got, " ") != want {
 			t.Errorf("%s has fields %v; the image knows %q", typ, got, want)
 		}
+	}
+}
+
+// A lazy image's rows read the queued records in place; they are the
+// rows of the copied image, and keep the hold status they had when it was
+// taken after a late settle closes a lapsed hold.
+func TestLazyImageRowsAreTheImage(t *testing.T) {
+	w := NewWallet("lazy", DefaultLimits())
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := func(c Command) {
+		t.Helper()
+		if _, _, err := w.Execute(c, now, nil); err != nil {
+			t.Fatalf("%T: %v", c, err)
+		}
+	}
+	run(Grant{ID: "g", Amount: 1_000_000, Kind: "paid"})
+	for i := range 40 {
+		id := "r" + strconv.Itoa(i)
+		run(Reserve{ID: id, Amount: 10, TTLms: 1000})
+		if i%2 == 0 {
+			run(Settle{ID: "s" + id, HoldID: id, Actual: 5, Final: true})
+		}
+	}
+	now = now.Add(2 * time.Second) // the odd holds lapse
+	run(Debit{ID: "d", Amount: 1})
+	lazy, full := w.lazyImage(1), w.Image(1)
+	rows, want := lazy.IDRows(), full.IDRows()
+	if lazy.IDs != nil || rows.Len() != want.Len() || rows.Len() == 0 {
+		t.Fatalf("lazy image: %d IDs, %d rows; the image has %d", len(lazy.IDs), rows.Len(), want.Len())
+	}
+	lapsed := ""
+	for i := range rows.Len() {
+		if !reflect.DeepEqual(*rows.Answer(i), *want.Answer(i)) || rows.At(i) != want.At(i) || rows.Hold(i) != want.Hold(i) {
+			t.Fatalf("row %d: lazy %+v at %d hold %d, image %+v at %d hold %d", i,
+				*rows.Answer(i), rows.At(i), rows.Hold(i), *want.Answer(i), want.At(i), want.Hold(i))
+		}
+		if rows.Hold(i) == IDHoldLapsed {
+			lapsed = rows.Answer(i).ID
+		}
+	}
+	if lapsed == "" {
+		t.Fatal("no lapsed hold among the rows")
+	}
+	run(Settle{ID: "late", HoldID: lapsed, Actual: 3, Final: true})
+	for i := range rows.Len() {
+		if rows.Answer(i).ID == lapsed && rows.Hold(i) != IDHoldLapsed {
+			t.Fatalf("the lazy image's %s changed to %d after it was taken", lapsed, rows.Hold(i))
+		}
+	}
+	lazy.fill()
+	if !reflect.DeepEqual(lazy.IDs, full.IDs) || lazy.IDRows().Len() != len(full.IDs) {
+		t.Fatal("the filled lazy image differs from the image taken with it")
 	}
 }

@@ -24,7 +24,8 @@ type SnapshotStore interface {
 	// unknown format version, unreadable).
 	Load(ctx context.Context, wallet string) (*Image, error)
 	// Save replaces img.Wallet's image. img is shared and MUST NOT be
-	// modified.
+	// modified, except that Records may fill its IDs. Its remembered ids
+	// may not be in IDs yet: read them with IDRows (or Records).
 	Save(ctx context.Context, img *Image) error
 }
 
@@ -110,7 +111,6 @@ func (p *snapshotter) offer(img *Image, done func(), wait bool) bool {
 func (p *snapshotter) work(q <-chan snapJob) {
 	defer p.wg.Done()
 	for j := range q {
-		j.img.fill()
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 		err := p.store.Save(ctx, j.img)
 		cancel()
@@ -172,6 +172,7 @@ func (m *MemSnapshots) Load(_ context.Context, wallet string) (*Image, error) {
 
 // Save implements SnapshotStore.
 func (m *MemSnapshots) Save(_ context.Context, img *Image) error {
+	img.fill() // kept as is: Load hands it to restores, which read IDs
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.images[img.Wallet] = img

@@ -37,7 +37,7 @@ const (
 // snapshot's first byte (padding depends on the offset).
 func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	c := img.IDCols
-	ids := img.IDs
+	rows := img.IDRows()
 	if c != nil {
 		if err := c.Check(); err != nil {
 			return nil, err
@@ -48,10 +48,10 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			c, ids = nil, rs
+			c, rows = nil, (&actors.Image{IDs: rs}).IDRows()
 		}
 	}
-	n, first := len(ids), 0
+	n, first := rows.Len(), 0
 	if c != nil {
 		n, first = n+c.Live(), c.First
 	}
@@ -66,13 +66,12 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 		frozenIDs, frozenIDEnds = c.IDs, c.IDEnds
 		frozenAnswers, frozenAnswerEnds = c.Answers, c.AnswerEnds
 	}
-	b, idEnds, err := appendVarColumn(b, frozenIDs, frozenIDEnds, first, ids, "ids",
-		func(b []byte, r *actors.RecordImage) []byte { return append(b, r.Answer.ID...) })
+	b, idEnds, err := appendVarColumn(b, frozenIDs, frozenIDEnds, first, rows, "ids",
+		func(b []byte, a *actors.Answer) []byte { return append(b, a.ID...) })
 	if err != nil {
 		return nil, err
 	}
-	b, ansEnds, err := appendVarColumn(b, frozenAnswers, frozenAnswerEnds, first, ids, "answers",
-		func(b []byte, r *actors.RecordImage) []byte { return appendAnswerRest(b, &r.Answer) })
+	b, ansEnds, err := appendVarColumn(b, frozenAnswers, frozenAnswerEnds, first, rows, "answers", appendAnswerRest)
 	if err != nil {
 		return nil, err
 	}
@@ -80,15 +79,15 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	if c != nil {
 		b = append(b, c.Hold[first:]...)
 	}
-	for i := range ids {
-		b = append(b, ids[i].Hold)
+	for i := range rows.Len() {
+		b = append(b, rows.Hold(i))
 	}
 	b = mpack.AppendBinLen(b, n)
 	if c != nil {
 		b = append(b, c.Op[first:]...)
 	}
-	for i := range ids {
-		b = append(b, uint8(ids[i].Answer.Op))
+	for i := range rows.Len() {
+		b = append(b, uint8(rows.Answer(i).Op))
 	}
 	// The padding bin's 2-byte header and fixed's 5-byte one come before
 	// fixed's data.
@@ -106,8 +105,8 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 			b = binary.LittleEndian.AppendUint64(b, uint64(at))
 		}
 	}
-	for i := range ids {
-		b = binary.LittleEndian.AppendUint64(b, uint64(ids[i].At))
+	for i := range rows.Len() {
+		b = binary.LittleEndian.AppendUint64(b, uint64(rows.At(i)))
 	}
 	return b, nil
 }
@@ -122,9 +121,9 @@ func openBin(b []byte) ([]byte, int) {
 // rows of a frozen column (its bytes from row first on, their ends rebased
 // to this bin), then put's value for each record. It returns each row's
 // end in the bin.
-func appendVarColumn(b, frozen []byte, frozenEnds []uint32, first int, records []actors.RecordImage, what string,
-	put func([]byte, *actors.RecordImage) []byte) ([]byte, []uint32, error) {
-	ends := make([]uint32, 0, len(frozenEnds)-first+len(records))
+func appendVarColumn(b, frozen []byte, frozenEnds []uint32, first int, rows actors.IDRows, what string,
+	put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
+	ends := make([]uint32, 0, len(frozenEnds)-first+rows.Len())
 	b, lenAt := openBin(b)
 	if first < len(frozenEnds) {
 		base := end(frozenEnds, first-1)
@@ -133,8 +132,8 @@ func appendVarColumn(b, frozen []byte, frozenEnds []uint32, first int, records [
 			ends = append(ends, e-base)
 		}
 	}
-	for i := range records {
-		b = put(b, &records[i])
+	for i := range rows.Len() {
+		b = put(b, rows.Answer(i))
 		ends = append(ends, uint32(len(b)-lenAt))
 	}
 	b, err := closeBin(b, lenAt, what)
