@@ -92,8 +92,8 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	// The padding bin's 2-byte header and fixed's 5-byte one come before
 	// fixed's data.
 	pad := (8 - (len(b)+2+5)%8) % 8
-	b = append(append(b, 0xc4, byte(pad)), make([]byte, pad)...)
-	b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(16*n))
+	b = append(mpack.AppendBin8Len(b, uint8(pad)), make([]byte, pad)...)
+	b = mpack.AppendBin32Len(b, uint32(16*n))
 	for _, e := range idEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
 	}
@@ -113,7 +113,7 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 
 // openBin starts a bin of a length not known yet (a 32-bit header).
 func openBin(b []byte) ([]byte, int) {
-	b = append(b, 0xc6, 0, 0, 0, 0)
+	b = mpack.AppendBin32Len(b, 0)
 	return b, len(b)
 }
 

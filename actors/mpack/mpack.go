@@ -38,6 +38,15 @@ func AppendBinLen(b []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
 }
 
+// AppendBin8Len and AppendBin32Len write a bin header of a fixed width
+// (2 and 5 bytes) whatever n, for a writer whose layout depends on the
+// header's size (padding) or that patches the length in later.
+func AppendBin8Len(b []byte, n uint8) []byte { return append(b, 0xc4, n) }
+
+func AppendBin32Len(b []byte, n uint32) []byte {
+	return binary.BigEndian.AppendUint32(append(b, 0xc6), n)
+}
+
 // AppendUint writes v in the fewest bytes.
 func AppendUint(b []byte, v uint64) []byte {
 	switch {

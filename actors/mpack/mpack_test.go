@@ -42,6 +42,22 @@ func TestAppendWritesWhatTheLibraryWrites(t *testing.T) {
 		s := strings.Repeat("x", n)
 		same("str", AppendStr(nil, s), func() error { return enc.EncodeString(s) })
 	}
+	// The fixed-width headers read back as bins of their length, whatever
+	// the width the library would choose.
+	for _, n := range []uint32{0, 7, 255, 256, math.MaxUint32} {
+		b := AppendBin32Len(nil, n)
+		if n <= math.MaxUint8 {
+			b8 := AppendBin8Len(nil, uint8(n))
+			r := Reader{B: b8}
+			if got, ok := r.BinLen(r.Byte()); !ok || got != uint64(n) || r.Left() != 0 {
+				t.Errorf("bin8 %d: read %d %v, %d left", n, got, ok, r.Left())
+			}
+		}
+		r := Reader{B: b}
+		if got, ok := r.BinLen(r.Byte()); !ok || got != uint64(n) || r.Left() != 0 || len(b) != 5 {
+			t.Errorf("bin32 %d: %x read %d %v, %d left", n, b, got, ok, r.Left())
+		}
+	}
 	for _, v := range []bool{false, true} {
 		same("bool", AppendBool(nil, v), func() error { return enc.EncodeBool(v) })
 	}
