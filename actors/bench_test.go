@@ -211,11 +211,18 @@ func BenchmarkReserveSettle(b *testing.B) {
 }
 
 // BenchmarkImageOnTheActor is the actor's share of a snapshot of a wallet
-// at its id bound (100,000 remembered ids, 1,000 open holds): the full copy
-// (Image) against the one that references the queued records (lazyImage,
-// what the actor takes; the snapshot worker fills the rest).
+// at its id bound (100,000 remembered ids, 1,000 or 25,000 open holds): the
+// full copy (Image) against the one that references the queued records
+// and copies the hold slab (lazyImage, what the actor takes; the snapshot
+// worker does the rest).
 func BenchmarkImageOnTheActor(b *testing.B) {
-	w, now := benchWallet(b, 1000)
+	for _, holds := range []int{1000, 25_000} {
+		b.Run(strconv.Itoa(holds)+"holds", func(b *testing.B) { benchImageOnTheActor(b, holds) })
+	}
+}
+
+func benchImageOnTheActor(b *testing.B, holds int) {
+	w, now := benchWallet(b, holds)
 	var evs []Event
 	for i := range 50_000 {
 		id := "r" + strconv.Itoa(i)
