@@ -31,8 +31,13 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 	}
 	to := req.Reply()
 	s.wg.Go(func() {
-		defer func() { <-s.readers }()
-		entries, next, found, err := s.page(wallet, h)
+		// The reader is freed once the journal is read, before the reply
+		// leaves: a client that pages on at once must not find its slot
+		// still taken by its own last page.
+		entries, next, found, err := func() ([]wire.Entry, uint64, bool, error) {
+			defer func() { <-s.readers }()
+			return s.page(wallet, h)
+		}()
 		switch {
 		case err != nil:
 			s.log.Warn("history read failed", zap.String("wallet", wallet), zap.Error(err))
