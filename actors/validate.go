@@ -10,6 +10,12 @@ import (
 // Field validation shared by the decide functions. Every check returns the
 // code of SPEC §8 that the wire promises for that field.
 
+// CheckID is the check every request id field gets (id, hold_id,
+// grant_id). The wire runs it before the wallet is looked up, so that a
+// malformed request is invalid_request whether or not its wallet exists;
+// Decide runs it again for commands that come from elsewhere.
+func CheckID(field, id string) *Error { return validID(field, id) }
+
 func validID(field, id string) *Error {
 	if id == "" || !utf8.ValidString(id) || utf8.RuneCountInString(id) > MaxIDLength {
 		return fail(ErrInvalidRequest, field+" must be 1–128 characters")

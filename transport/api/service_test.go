@@ -172,6 +172,12 @@ func TestBadRequestsAreAnsweredAndServingGoesOn(t *testing.T) {
 		{"amount beyond int64", "purser.v1.debit.acme", `{"id":"x","amount":99999999999999999999}`, wire.JSON, actors.ErrInvalidAmount, "debit"},
 		{"unknown wallet (answered by its actor)", "purser.v1.debit.ghost", `{"id":"x","amount":1}`, wire.JSON, actors.ErrWalletNotFound, "debit"},
 		{"unknown wallet's history", "purser.admin.v1.history.ghost", `{}`, wire.JSON, actors.ErrWalletNotFound, "history"},
+		// A malformed request is malformed whatever its wallet: the body is
+		// judged before the wallet is looked up (docs/api.md).
+		{"unknown wallet, release without ids", "purser.v1.release.ghost", `{}`, wire.JSON, actors.ErrInvalidRequest, "release"},
+		{"unknown wallet, settle without a hold id", "purser.v1.settle.ghost", `{"id":"s","actual":1}`, wire.JSON, actors.ErrInvalidRequest, "settle"},
+		{"unknown wallet, reserve without an amount", "purser.v1.reserve.ghost", `{"id":"r"}`, wire.JSON, actors.ErrInvalidAmount, "reserve"},
+		{"known wallet, release without ids", "purser.v1.release.acme", `{}`, wire.JSON, actors.ErrInvalidRequest, "release"},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
