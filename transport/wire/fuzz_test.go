@@ -8,6 +8,7 @@ import (
 
 	"github.com/purser-dev/purser/actors"
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // FuzzDecode proves that no body, in either encoding and for any op,
@@ -103,8 +104,21 @@ func agree(t *testing.T, body []byte, enc Encoding, cmd actors.Command) {
 		if err := dec.Decode(&ref); err != nil {
 			t.Fatalf("accepted %q, encoding/json: %v", body, err)
 		}
-	} else if err := msgpack.Unmarshal(body, &ref); err != nil {
-		t.Fatalf("accepted %x, msgpack: %v", body, err)
+	} else {
+		// Values stay raw: a timestamp in extension type 13, which the
+		// library's DecodeTime reads (as the decoder does, for JavaScript
+		// encoders), has no Go type when decoded into an interface.
+		var raw map[string]msgpack.RawMessage
+		if err := msgpack.Unmarshal(body, &raw); err != nil {
+			t.Fatalf("accepted %x, msgpack: %v", body, err)
+		}
+		ref = make(map[string]any, len(raw))
+		for k, v := range raw {
+			var s string
+			if msgpcode.IsString(v[0]) && msgpack.Unmarshal(v, &s) == nil {
+				ref[k] = s // only strings are compared
+			}
+		}
 	}
 	if cmd == nil {
 		return
