@@ -51,3 +51,57 @@ func TestHistoryPagesThroughALongHistory(t *testing.T) {
 		t.Fatal("a repeated page differs")
 	}
 }
+
+// A wallet whose journal messages are spread among another's: its pages
+// are read by walking its chain back (readback.go), the busy wallet's by
+// reading forwards, and both page through every entry once, in order.
+func TestHistoryOfAWalletAmongAnother(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	c := client{t: t, nc: connect(t, n)}
+	ctx := context.Background()
+	ask := func(wallet string, cmd actors.Command) {
+		t.Helper()
+		if _, err := n.System().Ask(ctx, wallet, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask("sparse", actors.Grant{ID: "g", Amount: 1 << 40, Kind: "paid"})
+	ask("busy", actors.Grant{ID: "g", Amount: 1 << 40, Kind: "paid"})
+	const debits, between = 30, 70 // 70 of busy's messages between two of sparse's
+	for i := range debits {
+		for k := range between {
+			ask("busy", actors.Debit{ID: fmt.Sprint("b", i, "-", k), Amount: 1})
+		}
+		ask("sparse", actors.Debit{ID: fmt.Sprint("d", i), Amount: 1})
+	}
+	pageAll := func(wallet string, limit int) []int64 {
+		t.Helper()
+		var seqs []int64
+		for after := int64(0); ; {
+			r := c.ok("purser.admin.v1.history."+wallet, map[string]any{"after_seq": after, "limit": limit})
+			for _, e := range r.body["entries"].([]any) {
+				seqs = append(seqs, int64(e.(map[string]any)["seq"].(float64)))
+			}
+			if after = r.num("next_seq"); after == 0 {
+				return seqs
+			}
+		}
+	}
+	before := n.journal.Stats()
+	for wallet, want := range map[string]int{"sparse": debits + 1, "busy": debits*between + 1} {
+		seqs := pageAll(wallet, 7)
+		if len(seqs) != want {
+			t.Fatalf("%s: %d entries over the pages, want %d", wallet, len(seqs), want)
+		}
+		for i, s := range seqs {
+			if s != int64(i+1) {
+				t.Fatalf("%s: entry %d has seq %d", wallet, i, s)
+			}
+		}
+	}
+	st := n.journal.Stats()
+	if st.ReadBack == before.ReadBack || st.ReadForward == before.ReadForward {
+		t.Fatalf("read %d messages back and %d forwards: want both ways used",
+			st.ReadBack-before.ReadBack, st.ReadForward-before.ReadForward)
+	}
+}
