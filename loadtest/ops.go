@@ -23,7 +23,7 @@ type worker struct {
 	nc  *nats.Conn
 	rng *rand.Rand
 	// crew runs the worker's fan-outs (crew.go); made at the first one,
-	// stopped by done.
+	// stopped by retire.
 	crew *crew
 }
 
