@@ -18,18 +18,9 @@ import (
 // before acknowledging it, or moves its blocks.
 func TestStreamSync(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Start(Config{DataDir: dir, Port: RandomPort, RelaxFsync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
+	s, js := relaxedWithStream(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	_, js := connect(t, s)
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
-		Storage: jetstream.FileStorage, DenyDelete: true, DenyPurge: true}); err != nil {
-		t.Fatal(err)
-	}
 	ss := s.StreamSync("J")
 	defer ss.Close()
 	synced := map[string]int64{} // path → size when last fsynced
@@ -109,18 +100,9 @@ func blocks(t *testing.T, dir string) []string {
 // node's shutdown is bounded; the stuck Sync releases the block if it
 // ever returns, and no Sync succeeds after Close.
 func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
-	s, err := Start(Config{DataDir: t.TempDir(), Port: RandomPort, RelaxFsync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown()
+	s, js := relaxedWithStream(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, js := connect(t, s)
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
-		Storage: jetstream.FileStorage}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := js.Publish(ctx, "j.x", []byte("m")); err != nil {
 		t.Fatal(err)
 	}
@@ -153,4 +135,24 @@ func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
 	if open {
 		t.Fatal("the block is still open after Close and the stuck Sync's return")
 	}
+}
+
+// relaxedWithStream starts a server that does not fsync (RelaxFsync, as
+// group sync runs it) on dir, with file stream J on subjects j.>, as the
+// journal's: no deletes, no purges.
+func relaxedWithStream(t *testing.T, dir string) (*Server, jetstream.JetStream) {
+	t.Helper()
+	s, err := Start(Config{DataDir: dir, Port: RandomPort, RelaxFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	_, js := connect(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "J", Subjects: []string{"j.>"},
+		Storage: jetstream.FileStorage, DenyDelete: true, DenyPurge: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s, js
 }
