@@ -31,11 +31,11 @@ func appendLen(b []byte, n int, fix, b16, b32 byte) []byte {
 func AppendBinLen(b []byte, n int) []byte {
 	switch {
 	case n <= math.MaxUint8:
-		return append(b, 0xc4, byte(n))
+		return AppendBin8Len(b, uint8(n))
 	case n <= math.MaxUint16:
 		return binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
 	}
-	return binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
+	return AppendBin32Len(b, uint32(n))
 }
 
 // AppendBin8Len and AppendBin32Len write a bin header of a fixed width
