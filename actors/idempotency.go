@@ -49,6 +49,9 @@ type idTable struct {
 	// runs for a request, prefetch has already hashed the one after it.
 	ahead    [4]hashMemo
 	aheadGen uint8
+	// prefetchAny prefetches whatever the index's size (tests: the
+	// property tests' wallets are far below prefetchSlots).
+	prefetchAny bool
 	// slab hands out records from chunks, one allocation per recordSlab
 	// requests. Records leave in FIFO order, so a chunk is freed soon after
 	// its last record is evicted.
@@ -190,11 +193,12 @@ func (t *idTable) warm(id, hold string) {
 	slots := t.byID.slots
 	if f := t.frozen; f != nil {
 		// Restored from columns: the request's ids are probed in both
-		// indexes. Eviction candidates are frozen rows; not warmed.
-		t.memo[0] = t.hashAhead(id)
+		// indexes. Eviction candidates are frozen rows; not warmed. No
+		// prefetch ran (see prefetch), so the ids are hashed here.
+		t.memo[0] = hashMemo{id, hashID(id)}
 		s := f.touch(t.memo[0].h)
 		if hold != "" {
-			t.memo[1] = t.hashAhead(hold)
+			t.memo[1] = hashMemo{hold, hashID(hold)}
 			s ^= f.touch(t.memo[1].h)
 		}
 		if len(slots) > 0 {
@@ -226,7 +230,10 @@ func (t *idTable) warm(id, hold string) {
 // index is megabytes and each of these is a miss to memory.
 func (t *idTable) prefetch(id, hold string) {
 	slots := t.byID.slots
-	if t.frozen != nil || len(slots) < prefetchSlots {
+	// With frozen rows left, the next evictions are frozen rows, not
+	// queue[head:], and the request's ids are probed in two indexes: not
+	// worth the hints (a restored wallet prefetches once they are gone).
+	if t.frozen != nil || len(slots) < prefetchSlots && !t.prefetchAny || len(slots) == 0 {
 		return
 	}
 	mask := uint64(len(slots) - 1)

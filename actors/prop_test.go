@@ -43,6 +43,7 @@ func TestWalletProperties(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		limits := genLimits(rt)
 		w := NewWallet("w1", limits)
+		w.ids.prefetchAny = true // the prefetch below runs on this small index
 		books := newAccountant("w1", limits)
 		decoded := NewWallet("w1", limits)
 		g := &genState{now: genStart, gov: true}
