@@ -77,6 +77,11 @@ func (ss *StreamSync) Sync() error {
 			ss.mu.Unlock()
 		}
 	}()
+	// A Sync that waited for the lock behind one stuck in an fsync may get
+	// it after Close: it must fail as every later Sync does.
+	if err := ss.closeIfClosing(); err != nil {
+		return err
+	}
 	if ss.failed != nil {
 		return ss.failed
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,20 +112,28 @@ func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	entered, gate := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	ss.fsync = func(f *os.File) error {
-		close(entered)
+		once.Do(func() { close(entered) })
 		<-gate
 		return f.Sync()
 	}
-	stuck := make(chan error, 1)
+	stuck, queued := make(chan error, 1), make(chan error, 1)
 	go func() { stuck <- ss.Sync() }()
 	<-entered
+	// Another Sync queues behind the stuck one (or starts after Close):
+	// either way it must fail, whoever gets the lock first when the
+	// fsync returns.
+	go func() { queued <- ss.Sync() }()
 	if err := ss.Close(); err != nil {
 		t.Fatalf("Close beside a stuck Sync: %v", err)
 	}
 	close(gate)
 	if err := <-stuck; err != nil {
 		t.Fatalf("the Sync that was stuck: %v", err)
+	}
+	if err := <-queued; err == nil {
+		t.Fatal("a Sync that waited behind the stuck one succeeded after Close")
 	}
 	if err := ss.Sync(); err == nil {
 		t.Fatal("a Sync after Close succeeded")
