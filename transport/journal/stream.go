@@ -127,13 +127,18 @@ const probeWallet = "_route_probe"
 func awaitRoute(ctx context.Context, nc *nats.Conn, subject string, log *zap.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, routeWait)
 	defer cancel()
-	for try := 1; ; try++ {
+	start, warned := time.Now(), time.Duration(0)
+	for {
 		err := probeRoute(ctx, nc, subject)
 		if err == nil || errors.Is(err, errProbeStored) {
 			return err
 		}
-		if try%10 == 0 {
-			log.Warn("journal: the stream does not answer from this server yet; still trying", zap.Error(err))
+		// "No responders" comes back at once: one warning per 5 s of
+		// waiting, not one per try.
+		if waited := time.Since(start); waited-warned >= 5*time.Second {
+			warned = waited
+			log.Warn("journal: the stream does not answer from this server yet; still trying",
+				zap.Duration("waited", waited), zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
