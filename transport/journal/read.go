@@ -100,7 +100,7 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, 
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	var err error
 	if w.stopped {
-		if last, err = j.readForward(ctx, wallet, subject, last, w.oldest(), fn); err != nil {
+		if last, err = j.readForward(ctx, wallet, subject, last, w.until(), fn); err != nil {
 			return last, err
 		}
 		if w.link > 0 && last != w.link {
@@ -110,7 +110,7 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, 
 			if end > 0 {
 				return last, nil
 			}
-			return last, fmt.Errorf("journal: read %s: read up to %d, but %d follows %d", wallet, last, w.oldest(), w.link)
+			return last, fmt.Errorf("journal: read %s: read up to %d, but the chain goes on from %d", wallet, last, w.link)
 		}
 	}
 	for i := len(w.tail) - 1; i >= 0; i-- {
@@ -119,6 +119,7 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, 
 			return last, err
 		}
 		last = m.Sequence
+		j.st.readBack.Add(1)
 	}
 	return last, nil
 }

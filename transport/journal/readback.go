@@ -37,19 +37,25 @@ var defaultWalk = walkLimits{max: 1024, maxBytes: 4 << 20, dense: 64, probe: 8}
 // the read's start, newest first, unless stopped is set; then tail holds
 // the newest of them and the rest (after the start, before tail's last)
 // must be read forwards. That read must end at link when link > 0: the
-// sequence tail's oldest message names as the one before it.
+// sequence tail's oldest message names as the one before it, or the
+// message the walk could not follow on from.
 type walk struct {
 	tail    []*jetstream.RawStreamMsg
 	stopped bool
 	link    uint64
 }
 
-// oldest is the sequence of the oldest message the walk holds, or 0.
-func (w *walk) oldest() uint64 {
-	if len(w.tail) == 0 {
-		return 0
+// until is where the forward read stops (exclusive; 0: at the subject's
+// end): the oldest message the walk holds, else just past link, so that
+// an append made since the walk began is not read.
+func (w *walk) until() uint64 {
+	switch {
+	case len(w.tail) > 0:
+		return w.tail[len(w.tail)-1].Sequence
+	case w.link > 0:
+		return w.link + 1
 	}
-	return w.tail[len(w.tail)-1].Sequence
+	return 0
 }
 
 // walkBack reads subject's messages after from, newest first, starting
@@ -84,14 +90,16 @@ func (j *Journal) walkBack(ctx context.Context, subject string, from, end uint64
 			return w, nil
 		}
 		prev, linked := chainLink(m)
+		if !linked {
+			// Not a link this journal wrote: the forward read takes m
+			// too, and must end on it.
+			w.stopped, w.link = true, m.Sequence
+			return w, nil
+		}
 		w.tail = append(w.tail, m)
-		j.st.readBack.Add(1)
 		bytes += len(m.Data)
 		top := w.tail[0].Sequence
 		switch {
-		case !linked:
-			w.stopped = true
-			return w, nil
 		case prev <= from:
 			return w, nil
 		case len(w.tail) >= lim.max || bytes >= lim.maxBytes,
