@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/micro"
 	"go.uber.org/zap"
@@ -53,6 +54,16 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 
 var errPageFull = errors.New("history page full")
 
+// forwardReader is a History that can also read without walking back
+// (journal.Journal).
+type forwardReader interface {
+	ReadForward(ctx context.Context, wallet string, from uint64, fn func(uint64, []actors.Event) error) (uint64, error)
+}
+
+// historyReadTimeout bounds one page's journal read, so that a read whose
+// reply was lost cannot hold a reader slot for good.
+const historyReadTimeout = 30 * time.Second
+
 // page reads one page of wallet's history after h.AfterSeq.
 func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, next uint64, found bool, err error) {
 	limit := h.Limit
@@ -69,7 +80,18 @@ func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, nex
 	var evs []actors.Event
 	before := from    // journal position before the batch being read
 	var resume uint64 // position before the batch holding entry limit+1
-	_, err = s.history.Read(context.Background(), wallet, from, func(pos uint64, batch []actors.Event) error {
+	// A page from a cursor reads forwards only, when the journal can: a
+	// read that starts by walking the wallet's chain back from its end
+	// (journal.Journal.Read) would fetch the rest of a long history again
+	// for every page. The first page may walk: a short history (most
+	// wallets) is then read in one walk.
+	read := s.history.Read
+	if f, ok := s.history.(forwardReader); ok && from > 0 {
+		read = f.ReadForward
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), historyReadTimeout)
+	defer cancel()
+	_, err = read(ctx, wallet, from, func(pos uint64, batch []actors.Event) error {
 		found = true
 		for _, e := range batch {
 			if actors.EventSeq(e) <= h.AfterSeq {

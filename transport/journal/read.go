@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/purser-dev/purser/actors"
@@ -20,19 +19,24 @@ const (
 	readPageBytes = 4 << 20
 )
 
-// singleGets is how many messages Read first fetches one direct get at a
-// time. A batched direct get makes the server count the subject's pending
-// messages (fileStore.NumPending), a scan that dominated activations in a
-// stream of 100,000 wallets; a wallet activated from its snapshot reads one
-// batch and learns there is no other, so two single gets serve it, and only
-// a longer tail pays for batches.
-const singleGets = 2
-
 // Read implements actors.Journal: it replays the wallet's subject only,
 // after stream sequence from, with direct gets (served from the subject
 // index; no consumer to create and delete), up to where the stream's
 // leader says the subject ends when the stream is replicated.
 func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	return j.read(ctx, wallet, from, true, fn)
+}
+
+// ReadForward is Read without the walk back (readback.go): it reads from
+// the start on, for a reader that stops early, a history page. The walk
+// fetches the whole tail after from before it hands over its first
+// message, so a history paged through with it would fetch it again for
+// every page.
+func (j *Journal) ReadForward(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	return j.read(ctx, wallet, from, false, fn)
+}
+
+func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk bool, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	if !wire.ValidWallet(wallet) {
 		return from, ErrBadWallet
 	}
@@ -47,7 +51,7 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	}
 	subject := j.Subject(wallet)
 	if !j.replicated {
-		return j.readDirect(ctx, wallet, subject, from, 0, fn)
+		return j.readDirect(ctx, wallet, subject, from, 0, walk, fn)
 	}
 	// Any replica of a replicated stream may answer a direct get, one that
 	// lags behind its leader included. What it lacks would make the
@@ -61,7 +65,7 @@ func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(
 	}
 	last := from
 	for attempt := 1; ; attempt++ {
-		if last, err = j.readDirect(ctx, wallet, subject, last, end.seq, fn); err != nil || last >= end.seq {
+		if last, err = j.readDirect(ctx, wallet, subject, last, end.seq, walk, fn); err != nil || last >= end.seq {
 			return last, err
 		}
 		if attempt == lagAttempts {
@@ -84,9 +88,13 @@ const lagAttempts = 16
 // readDirect reads the wallet's subject after last with direct gets: it
 // walks the chain back from the subject's end (end, when the stream is
 // replicated and its leader said where that is), then reads forwards
-// whatever the walk left, and hands everything over in order.
-func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last, end uint64,
+// whatever the walk left, and hands everything over in order. Without
+// walk it only reads forwards.
+func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last, end uint64, walk bool,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	if !walk {
+		return j.readForward(ctx, wallet, subject, last, 0, fn)
+	}
 	w, err := j.walkBack(ctx, subject, last, end)
 	if err != nil {
 		return last, fmt.Errorf("journal: read %s: %w", wallet, err)
@@ -125,28 +133,14 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, 
 }
 
 // readForward reads the wallet's subject after last and before until (0:
-// to its end) with direct gets by subject: single ones first, then
-// batches of a page each.
+// to its end) with batched direct gets by subject, a page each. (Reads
+// used to start with two single gets, because a batch makes the server
+// count the subject's pending messages, which dominated a restart of
+// 100,000 wallets; an activation now walks back instead, and reads
+// forwards only a dense or long tail, which the batch serves.)
 func (j *Journal) readForward(ctx context.Context, wallet, subject string, last, until uint64,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	before := func(seq uint64) bool { return until == 0 || seq < until }
-	for range singleGets {
-		m, err := j.stream.GetMsg(ctx, last+1, jetstream.WithGetMsgSubject(subject))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return last, nil
-		}
-		if err != nil {
-			return last, fmt.Errorf("journal: read %s: %w", wallet, err)
-		}
-		if !before(m.Sequence) {
-			return last, nil
-		}
-		if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
-			return last, err
-		}
-		last = m.Sequence
-		j.st.readForward.Add(1)
-	}
 	for {
 		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, readPage,
 			jetstreamext.GetBatchSeq(last+1),

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/transport/journal"
 )
 
 func TestHistoryPagesThroughALongHistory(t *testing.T) {
@@ -74,10 +75,14 @@ func TestHistoryOfAWalletAmongAnother(t *testing.T) {
 		}
 		ask("sparse", actors.Debit{ID: fmt.Sprint("d", i), Amount: 1})
 	}
+	var afterFirst journal.Stats // after each wallet's first page
 	pageAll := func(wallet string, limit int) []int64 {
 		t.Helper()
 		var seqs []int64
 		for after := int64(0); ; {
+			if after > 0 && afterFirst == (journal.Stats{}) {
+				afterFirst = n.journal.Stats()
+			}
 			r := c.ok("purser.admin.v1.history."+wallet, map[string]any{"after_seq": after, "limit": limit})
 			for _, e := range r.body["entries"].([]any) {
 				seqs = append(seqs, int64(e.(map[string]any)["seq"].(float64)))
@@ -89,7 +94,13 @@ func TestHistoryOfAWalletAmongAnother(t *testing.T) {
 	}
 	before := n.journal.Stats()
 	for wallet, want := range map[string]int{"sparse": debits + 1, "busy": debits*between + 1} {
+		afterFirst = journal.Stats{}
 		seqs := pageAll(wallet, 7)
+		// Pages after the first read forwards from their cursor: a walk
+		// per page would fetch the rest of the history again each time.
+		if st := n.journal.Stats(); st.ReadBack != afterFirst.ReadBack {
+			t.Fatalf("%s: pages after the first read %d messages back", wallet, st.ReadBack-afterFirst.ReadBack)
+		}
 		if len(seqs) != want {
 			t.Fatalf("%s: %d entries over the pages, want %d", wallet, len(seqs), want)
 		}
