@@ -9,6 +9,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -312,5 +313,36 @@ func TestRetryAfterNotOwnerReachesAFreshActor(t *testing.T) {
 	})
 	if msg := <-got; msg != "" {
 		t.Fatal(msg)
+	}
+}
+
+// A malformed request is invalid_request whether or not its wallet
+// exists, in-process too: the System checks request ids before it looks
+// the wallet up (its actor, or its entry among the known unknowns).
+func TestMalformedIDsBeforeTheWalletIsLookedUp(t *testing.T) {
+	s := newTestSystem(t, NewMemJournal(), nil)
+	ask(t, s, "known", Grant{ID: "g", Amount: 100, Kind: "paid"})
+	code := func(wallet string, cmd Command) Code {
+		t.Helper()
+		_, err := s.Ask(context.Background(), wallet, cmd)
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%s %s: %v, want a coded error", wallet, cmd.Op(), err)
+		}
+		return e.Code
+	}
+	// Twice on the unknown wallet: the second goes through the cache of
+	// wallets known not to exist.
+	for range 2 {
+		if got := code("ghost", Debit{ID: "d", Amount: 1}); got != ErrWalletNotFound {
+			t.Fatalf("well-formed debit of an unknown wallet: %s", got)
+		}
+		for _, cmd := range []Command{Release{}, Settle{ID: "s", Actual: 1}, Revoke{ID: "v"}, Reserve{Amount: 5}} {
+			for _, wallet := range []string{"ghost", "known"} {
+				if got := code(wallet, cmd); got != ErrInvalidRequest {
+					t.Fatalf("%s %+v on %s: %s, want invalid_request", cmd.Op(), cmd, wallet, got)
+				}
+			}
+		}
 	}
 }

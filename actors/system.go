@@ -93,6 +93,10 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		reply(nil, errClosing)
 		return
 	}
+	if err := checkIDs(cmd); err != nil {
+		reply(nil, err)
+		return
+	}
 	req := request{cmd: cmd, reply: reply}
 	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
 	sh.mu.RLock()

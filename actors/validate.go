@@ -10,11 +10,41 @@ import (
 // Field validation shared by the decide functions. Every check returns the
 // code of SPEC §8 that the wire promises for that field.
 
-// CheckID is the check every request id field gets (id, hold_id,
-// grant_id). The wire runs it before the wallet is looked up, so that a
-// malformed request is invalid_request whether or not its wallet exists;
-// Decide runs it again for commands that come from elsewhere.
-func CheckID(field, id string) *Error { return validID(field, id) }
+// checkIDs refuses a command whose request ids are malformed before its
+// wallet is looked up, so that such a request is invalid_request whether
+// or not its wallet exists (an unknown wallet answers wallet_not_found
+// only to a well-formed request: docs/api.md). Decide checks them again,
+// for a Wallet used without a System.
+func checkIDs(cmd Command) *Error {
+	var id, other, field string
+	switch c := cmd.(type) {
+	case Reserve:
+		id = c.ID
+	case Settle:
+		id, other, field = c.ID, c.HoldID, "hold_id"
+	case Release:
+		id, other, field = c.ID, c.HoldID, "hold_id"
+	case Extend:
+		id, other, field = c.ID, c.HoldID, "hold_id"
+	case Debit:
+		id = c.ID
+	case Grant:
+		id = c.ID
+	case Revoke:
+		id, other, field = c.ID, c.GrantID, "grant_id"
+	case Configure:
+		id = c.ID
+	default: // balance, check, tick: no id
+		return nil
+	}
+	if err := validID("id", id); err != nil {
+		return err
+	}
+	if field != "" {
+		return validID(field, other)
+	}
+	return nil
+}
 
 func validID(field, id string) *Error {
 	if id == "" || !utf8.ValidString(id) || utf8.RuneCountInString(id) > MaxIDLength {

@@ -98,17 +98,6 @@ func (d Decoder) DecodeHistory(body []byte, enc Encoding) (History, *actors.Erro
 // command builds op's command from what was read, checking presence and
 // the values only the wire can judge.
 func (v *values) command(op Op) (actors.Command, *actors.Error) {
-	// Ids first, as Decide checks them, but before the wallet is looked
-	// up: a request missing its id is malformed whether or not its wallet
-	// exists (an unknown wallet answers wallet_not_found only to a
-	// well-formed request, docs/api.md).
-	for _, f := range [...]field{fID, fHoldID, fGrantID} {
-		if opFields[op].has(f) {
-			if err := actors.CheckID(fieldSpecs[f].name, *v.strField(f)); err != nil {
-				return nil, err
-			}
-		}
-	}
 	switch op {
 	case OpReserve, OpCheck:
 		return v.reserve(op)
