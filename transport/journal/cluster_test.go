@@ -96,12 +96,17 @@ func testLeaderLoss(t *testing.T, urls []string, kill func(name string)) {
 	halfway := make(chan struct{}, wallets)
 	for i := range wallets {
 		wg.Go(func() {
+			// Halfway is told once, also by a wallet that stops early on
+			// an error: the kill must not wait for it forever.
+			var told sync.Once
+			tell := func() { told.Do(func() { halfway <- struct{}{} }) }
+			defer tell()
 			id := fmt.Sprintf("w%d", i)
 			s := newScript(id)
 			var prev uint64
 			for n := range per {
 				if n == per/3 {
-					halfway <- struct{}{}
+					tell()
 				}
 				r := wait(t, appendAsync(t, j, id, prev, s.next(t)))
 				switch {
