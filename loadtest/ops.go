@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,24 +23,24 @@ type worker struct {
 	c   *client.Client
 	nc  *nats.Conn
 	rng *rand.Rand
-	// crew runs the worker's fan-outs (crew.go); made at the first one,
-	// stopped by retire.
+	// crew runs the fan-outs of a worker that lives for the whole run (a
+	// closed-loop client, crew.go); nil for one per open-loop arrival,
+	// whose fan-outs start goroutines: a crew would be made and dropped
+	// per arrival.
 	crew *crew
 }
 
-// fan calls f(0) … f(n-1) at once on the worker's crew and waits for all.
+// fan calls f(0) … f(n-1) at once and waits for all.
 func (w *worker) fan(n int, f func(int)) {
-	if w.crew == nil {
-		w.crew = new(crew)
-	}
-	w.crew.run(n, f)
-}
-
-// retire stops the worker's crew, if it has one.
-func (w *worker) retire() {
 	if w.crew != nil {
-		w.crew.stop()
+		w.crew.run(n, f)
+		return
 	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
 }
 
 func (r *run) worker(n uint64, rec *recorder) *worker {

@@ -143,7 +143,8 @@ func (r *run) load() time.Duration {
 		for i := range r.cfg.Clients {
 			wg.Go(func() {
 				w := r.worker(uint64(i), r.rec)
-				defer w.retire()
+				w.crew = new(crew)
+				defer w.crew.stop()
 				for time.Now().Before(deadline) && r.ctx.Err() == nil {
 					u(w, uint64(i), time.Now())
 				}
@@ -183,9 +184,7 @@ func (r *run) openLoop(u unit, start, deadline time.Time, wg *sync.WaitGroup) {
 		}
 		wg.Go(func() {
 			defer func() { <-outstanding }()
-			w := r.worker(n, r.rec)
-			defer w.retire()
-			u(w, n, due)
+			u(r.worker(n, r.rec), n, due)
 		})
 	}
 }
