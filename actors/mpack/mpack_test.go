@@ -2,12 +2,15 @@ package mpack
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
+
+var errShort = errors.New("short")
 
 // Every form, at the edges of each width, is what msgpack/v5 writes with
 // compact ints: the journal's bytes depend on it.
@@ -48,12 +51,12 @@ func TestAppendWritesWhatTheLibraryWrites(t *testing.T) {
 		b := AppendBin32Len(nil, n)
 		if n <= math.MaxUint8 {
 			b8 := AppendBin8Len(nil, uint8(n))
-			r := Reader{B: b8}
+			r := Reader{B: b8, Short: errShort}
 			if got, ok := r.BinLen(r.Byte()); !ok || got != uint64(n) || r.Left() != 0 {
 				t.Errorf("bin8 %d: read %d %v, %d left", n, got, ok, r.Left())
 			}
 		}
-		r := Reader{B: b}
+		r := Reader{B: b, Short: errShort}
 		if got, ok := r.BinLen(r.Byte()); !ok || got != uint64(n) || r.Left() != 0 || len(b) != 5 {
 			t.Errorf("bin32 %d: %x read %d %v, %d left", n, b, got, ok, r.Left())
 		}

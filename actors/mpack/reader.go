@@ -14,13 +14,19 @@ import (
 // its end, rather than after every value; a read past the end fails with
 // Short, so each decoder keeps its own error for a truncated input.
 //
-// The reads are small enough to inline into the decoders' loops; keep them
-// so.
+// Byte, Next and the fixed-width reads are small enough to inline into
+// the decoders' loops; keep them so. StrLen and BinLen are not (a call
+// each).
 type Reader struct {
 	B     []byte // the input
 	Off   int    // the offset of the next byte to read
 	Err   error  // the first error, or nil
-	Short error  // the error a read past the end of B fails with
+	// Short is the error a read past the end of B fails with. It must be
+	// set: a nil Short records nothing, and reads past the end return
+	// zeros. (Defaulting it would cost Fail the few inliner points that
+	// keep U16, U32 and U64 inlined into the decoders: measured with
+	// -gcflags=-m, 85–86 against a budget of 80.)
+	Short error
 }
 
 // Fail records err unless an error is already recorded.
