@@ -94,15 +94,15 @@ func (c *IDColumns) record(i int) (ri RecordImage, err error) {
 // live records, then IDs. Tools, tests and a store writing the columns in
 // another encoding use it; a wallet restores from the columns without it.
 func (img *Image) Records() ([]RecordImage, error) {
-	img.fill()
+	rows := img.IDRows()
 	c := img.IDCols
 	if c == nil {
-		return img.IDs, nil
+		return rows.records(), nil
 	}
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	rs := make([]RecordImage, 0, c.Live()+len(img.IDs))
+	rs := make([]RecordImage, 0, c.Live()+rows.Len())
 	for i := c.First; i < c.Len(); i++ {
 		ri, err := c.record(i)
 		if err != nil {
@@ -110,7 +110,7 @@ func (img *Image) Records() ([]RecordImage, error) {
 		}
 		rs = append(rs, ri)
 	}
-	return append(rs, img.IDs...), nil
+	return append(rs, rows.records()...), nil
 }
 
 // Check verifies the columns' shape, which reading any row relies on:

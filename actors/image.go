@@ -42,7 +42,9 @@ type Image struct {
 	// IDs is the id table's eviction queue, oldest first. Open holds' ids
 	// are pinned outside it and travel with their hold. An id answers
 	// through its newest record (a pinned one before any queued one), as
-	// remember and pin leave the index, so the index is not stored.
+	// remember and pin leave the index, so the index is not stored. In an
+	// image the actor took for a snapshot (lazyImage) it is empty and the
+	// records are referenced: read the ids with IDRows or Records.
 	IDs []RecordImage `msgpack:"i"`
 	// IDCols, when set, holds the oldest remembered ids, before IDs, in
 	// columns (idcolumns.go): what a v3 snapshot decodes to, and what an
@@ -126,8 +128,8 @@ func (w *Wallet) Image(pos uint64) *Image {
 }
 
 // lazyImage is Image with the id table's records referenced, not copied:
-// the actor takes it on its hot path, and the snapshot worker fills IDs
-// (fill) off it. A queued record's answer and time never change once it
+// the actor takes it on its hot path, and the snapshot worker's encoder
+// reads them in place (IDRows) off it. A queued record's answer and time never change once it
 // is queued, and evicting it only drops the queue's pointer, so the worker
 // may read them while the actor goes on; the hold status, which can
 // change, is copied here. For a wallet at its id bound this is a pointer
@@ -187,6 +189,9 @@ type IDRows struct {
 // IDRows returns img's remembered ids after IDCols.
 func (img *Image) IDRows() IDRows { return IDRows{img.IDs, img.refs} }
 
+// RowsOf returns rs as rows.
+func RowsOf(rs []RecordImage) IDRows { return IDRows{ids: rs} }
+
 // Len is the number of rows.
 func (r IDRows) Len() int {
 	if r.refs != nil {
@@ -219,18 +224,23 @@ func (r IDRows) Hold(i int) uint8 {
 	return r.ids[i].Hold
 }
 
-// fill copies the referenced id records into IDs (see lazyImage). Only
-// the goroutine that owns img may call it: the snapshot worker that saves
-// it, or a restore.
+// records returns the rows as records: IDs itself, or copies of the
+// referenced ones.
+func (r IDRows) records() []RecordImage {
+	if r.refs == nil {
+		return r.ids
+	}
+	out := make([]RecordImage, len(r.refs))
+	for i, ref := range r.refs {
+		out[i] = RecordImage{Answer: ref.r.answer, At: ref.r.at, Hold: uint8(ref.hold)}
+	}
+	return out
+}
+
+// fill copies the referenced id records into IDs (see lazyImage), for
+// Image, whose caller owns the result.
 func (img *Image) fill() {
-	if img.refs == nil {
-		return
-	}
-	img.IDs = make([]RecordImage, len(img.refs))
-	for i, ref := range img.refs {
-		img.IDs[i] = RecordImage{Answer: ref.r.answer, At: ref.r.at, Hold: uint8(ref.hold)}
-	}
-	img.refs = nil
+	img.IDs, img.refs = img.IDRows().records(), nil
 }
 
 // Size is the number of grants, open holds and remembered ids: what

@@ -35,7 +35,6 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	if img == nil {
 		return nil, 0, badImage("nil image")
 	}
-	img.fill() // a no-op unless img is a lazy image its taker handed over
 	if img.MaxRememberedIDs != limits.MaxRememberedIDs || img.IDRetention != int64(limits.IDRetention) {
 		return nil, 0, badImage("built with id limits %d/%dns, runtime has %d/%s",
 			img.MaxRememberedIDs, img.IDRetention, limits.MaxRememberedIDs, limits.IDRetention)
@@ -46,9 +45,10 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	if img.Settings.Mode > Optimistic || img.Debt < 0 || img.SpentOriginal < 0 {
 		return nil, 0, badImage("bad settings, debt or spent total")
 	}
+	ids := img.IDRows().records() // IDs, or the records a lazy image refers to
 	w = NewWallet(img.Wallet, limits)
-	w.ids.byID = newIDIndex(len(img.Holds) + len(img.IDs))
-	if remembered := len(img.IDs) + img.IDCols.Live(); remembered > limits.MaxRememberedIDs {
+	w.ids.byID = newIDIndex(len(img.Holds) + len(ids))
+	if remembered := len(ids) + img.IDCols.Live(); remembered > limits.MaxRememberedIDs {
 		return nil, 0, badImage("%d remembered ids, bound %d", remembered, limits.MaxRememberedIDs)
 	}
 	// Frozen ids first: they are the oldest, and restoreIDs continues
@@ -69,7 +69,7 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	if err := w.restoreHolds(img.Holds); err != nil {
 		return nil, 0, err
 	}
-	if err := w.restoreIDs(img.IDs, last); err != nil {
+	if err := w.restoreIDs(ids, last); err != nil {
 		return nil, 0, err
 	}
 	// The cached sums are stored and recomputed: a mismatch means the

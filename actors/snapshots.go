@@ -12,8 +12,8 @@ import (
 
 // SnapshotStore keeps the latest image of each wallet, so activation reads
 // an image and the journal after it instead of the whole journal. The
-// runtime defines it; package snapshot implements it on JetStream (and
-// encodes images in its versioned format), MemSnapshots in memory.
+// runtime defines it; package snapshot implements it on JetStream and in
+// memory (and encodes images in its versioned format).
 //
 // A snapshot is only ever a shortcut: the journal stays the truth. An image
 // that cannot be used is ignored and the wallet is rebuilt from the whole
@@ -24,8 +24,8 @@ type SnapshotStore interface {
 	// unknown format version, unreadable).
 	Load(ctx context.Context, wallet string) (*Image, error)
 	// Save replaces img.Wallet's image. img is shared and MUST NOT be
-	// modified, except that Records may fill its IDs. Its remembered ids
-	// may not be in IDs yet: read them with IDRows (or Records).
+	// modified. Its remembered ids may not be in IDs: read them with
+	// IDRows (or Records).
 	Save(ctx context.Context, img *Image) error
 }
 
@@ -146,46 +146,4 @@ func (s *System) SnapshotStats() SnapshotStats {
 	p := s.snaps
 	return SnapshotStats{Saved: p.saved.Load(), Failed: p.failed.Load(), Skipped: p.skipped.Load(),
 		Loaded: p.loaded.Load(), Rejected: p.rejected.Load()}
-}
-
-// MemSnapshots is an in-memory SnapshotStore for tests, with fault hooks.
-// It keeps the images it is given (they are immutable).
-type MemSnapshots struct {
-	mu     sync.Mutex
-	images map[string]*Image
-	saves  int
-	// LoadErr, when set, is returned by every Load (an unusable image).
-	LoadErr error
-}
-
-func NewMemSnapshots() *MemSnapshots { return &MemSnapshots{images: make(map[string]*Image)} }
-
-// Load implements SnapshotStore.
-func (m *MemSnapshots) Load(_ context.Context, wallet string) (*Image, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.LoadErr != nil {
-		return nil, m.LoadErr
-	}
-	return m.images[wallet], nil
-}
-
-// Save implements SnapshotStore.
-func (m *MemSnapshots) Save(_ context.Context, img *Image) error {
-	img.fill() // kept as is: Load hands it to restores, which read IDs
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.images[img.Wallet] = img
-	m.saves++
-	return nil
-}
-
-// Put replaces wallet's image as is (tests forge stale or bad ones).
-func (m *MemSnapshots) Put(img *Image) { _ = m.Save(context.Background(), img) }
-
-// Saves counts the images saved so far.
-func (m *MemSnapshots) Saves() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.saves
 }

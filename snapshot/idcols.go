@@ -39,16 +39,16 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	c := img.IDCols
 	rows := img.IDRows()
 	if c != nil {
-		if err := c.Check(); err != nil {
-			return nil, err
-		}
 		if c.Codec != answerCodec {
-			// Another encoding's answers: write every row from records.
+			// Another encoding's answers: write every row from records
+			// (Records checks the columns).
 			rs, err := img.Records()
 			if err != nil {
 				return nil, err
 			}
-			c, rows = nil, (&actors.Image{IDs: rs}).IDRows()
+			c, rows = nil, actors.RowsOf(rs)
+		} else if err := c.Check(); err != nil {
+			return nil, err
 		}
 	}
 	n, first := rows.Len(), 0
