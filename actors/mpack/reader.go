@@ -18,9 +18,9 @@ import (
 // the decoders' loops; keep them so. StrLen and BinLen are not (a call
 // each).
 type Reader struct {
-	B     []byte // the input
-	Off   int    // the offset of the next byte to read
-	Err   error  // the first error, or nil
+	B   []byte // the input
+	Off int    // the offset of the next byte to read
+	Err error  // the first error, or nil
 	// Short is the error a read past the end of B fails with. It must be
 	// set: a nil Short records nothing, and reads past the end return
 	// zeros. (Defaulting it would cost Fail the few inliner points that
