@@ -339,7 +339,7 @@ type counters struct {
 	appends, acked, fenced, failed           atomic.Uint64
 	batches, messages, resolutions, requeues atomic.Uint64
 	syncs, syncNanos                         atomic.Uint64
-	readBack, readForward                    atomic.Uint64
+	readBack, readForward, readRequests      atomic.Uint64
 }
 
 // Stats is a snapshot of the journal's counters since New.
@@ -356,6 +356,10 @@ type Stats struct {
 	SyncTime    time.Duration // spent in them
 	ReadBack    uint64        // messages read by walking a wallet's chain back (readback.go)
 	ReadForward uint64        // messages read forwards by subject
+	// ReadRequests counts the round trips reads made: direct gets, pages
+	// of batched ones, and the stream leader's answers where a replicated
+	// stream's subject ends.
+	ReadRequests uint64
 }
 
 // Stats returns the counters.
@@ -367,6 +371,7 @@ func (j *Journal) Stats() Stats {
 		Resolutions: j.st.resolutions.Load(), Requeues: j.st.requeues.Load(),
 		Syncs: j.st.syncs.Load(), SyncTime: time.Duration(j.st.syncNanos.Load()),
 		ReadBack: j.st.readBack.Load(), ReadForward: j.st.readForward.Load(),
+		ReadRequests: j.st.readRequests.Load(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/purser-dev/purser/actors"
@@ -51,25 +52,29 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 	}
 	subject := j.Subject(wallet)
 	if !j.replicated {
-		return j.readDirect(ctx, wallet, subject, from, 0, walk, fn)
+		return j.readDirect(ctx, wallet, subject, from, nil, walk, fn)
 	}
 	// Any replica of a replicated stream may answer a direct get, one that
 	// lags behind its leader included. What it lacks would make the
 	// wallet's next append fenced, and the actor stop with not_owner,
 	// though this node owns the wallet. So the leader says first where
 	// the subject ends (one more round trip per activation), and the reads
-	// go on until they get there.
-	end, err := j.lastFor(ctx, subject)
+	// go on until they get there. Its answer is the subject's last
+	// message itself: the walk back starts from it.
+	end, err := j.leaderGet(ctx, map[string]any{"last_by_subj": subject})
 	if err != nil {
 		return from, fmt.Errorf("journal: read %s: its end: %w", wallet, err)
 	}
+	if end == nil || end.Sequence <= from {
+		return from, nil
+	}
 	last := from
 	for attempt := 1; ; attempt++ {
-		if last, err = j.readDirect(ctx, wallet, subject, last, end.seq, walk, fn); err != nil || last >= end.seq {
+		if last, err = j.readDirect(ctx, wallet, subject, last, end, walk, fn); err != nil || last >= end.Sequence {
 			return last, err
 		}
 		if attempt == lagAttempts {
-			return last, fmt.Errorf("journal: read %s: the replicas answering end at %d, the stream at %d", wallet, last, end.seq)
+			return last, fmt.Errorf("journal: read %s: the replicas answering end at %d, the stream at %d", wallet, last, end.Sequence)
 		}
 		select {
 		case <-ctx.Done():
@@ -86,11 +91,11 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 const lagAttempts = 16
 
 // readDirect reads the wallet's subject after last with direct gets: it
-// walks the chain back from the subject's end (end, when the stream is
-// replicated and its leader said where that is), then reads forwards
-// whatever the walk left, and hands everything over in order. Without
-// walk it only reads forwards.
-func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last, end uint64, walk bool,
+// walks the chain back from the subject's end (end, the subject's last
+// message as the leader of a replicated stream gave it; nil: ask), then
+// reads forwards whatever the walk left, and hands everything over in
+// order. Without walk it only reads forwards.
+func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last uint64, end *jetstream.RawStreamMsg, walk bool,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	if !walk {
 		return j.readForward(ctx, wallet, subject, last, 0, fn)
@@ -99,12 +104,13 @@ func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last, 
 	if err != nil {
 		return last, fmt.Errorf("journal: read %s: %w", wallet, err)
 	}
-	return j.finishRead(ctx, wallet, subject, last, end, w, fn)
+	return j.finishRead(ctx, wallet, subject, last, end != nil, w, fn)
 }
 
 // finishRead reads forwards what walk w left after last, if anything,
-// then hands w's tail over.
-func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, end uint64, w walk,
+// then hands w's tail over. replicated: a short forward read is a replica
+// that lags, which the caller retries.
+func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last uint64, replicated bool, w walk,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	var err error
 	if w.stopped {
@@ -115,7 +121,7 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last, 
 			// The forward read ended short of the message the tail
 			// follows: a replica that lags (Read retries from last), or,
 			// on one server, a stream that lost what it acknowledged.
-			if end > 0 {
+			if replicated {
 				return last, nil
 			}
 			return last, fmt.Errorf("journal: read %s: read up to %d, but the chain goes on from %d", wallet, last, w.link)
@@ -142,6 +148,7 @@ func (j *Journal) readForward(ctx context.Context, wallet, subject string, last,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	before := func(seq uint64) bool { return until == 0 || seq < until }
 	for {
+		j.st.readRequests.Add(1)
 		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, readPage,
 			jetstreamext.GetBatchSeq(last+1),
 			jetstreamext.GetBatchSubject(subject),

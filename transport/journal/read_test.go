@@ -67,43 +67,52 @@ func TestReadFollowsTheChain(t *testing.T) {
 		positions[w] = append(positions[w], ack.Sequence)
 	}
 
-	type ways struct{ back, forward uint64 }
-	read := func(w string, from uint64) ways {
-		t.Helper()
-		before := j.Stats()
-		var want []uint64
-		for _, p := range positions[w] {
-			if p > from {
-				want = append(want, p)
+	// Reads as on one server, then as on a replicated stream, where the
+	// leader's answer for the subject's end seeds the walk (forced here:
+	// one server is its own leader). Either way a read makes the same
+	// round trips: the leader's answer is not fetched again.
+	type ways struct{ back, forward, requests uint64 }
+	for _, replicated := range []bool{false, true} {
+		j.replicated = replicated
+		read := func(w string, from uint64) ways {
+			t.Helper()
+			before := j.Stats()
+			var want []uint64
+			for _, p := range positions[w] {
+				if p > from {
+					want = append(want, p)
+				}
+			}
+			got := readFrom(t, j, w, from, func(actors.Event) {})
+			if !slices.Equal(got, want) {
+				t.Fatalf("replicated %v: %s from %d: read %v, want %v", replicated, w, from, got, want)
+			}
+			after := j.Stats()
+			return ways{after.ReadBack - before.ReadBack, after.ReadForward - before.ReadForward,
+				after.ReadRequests - before.ReadRequests}
+		}
+		for w, ps := range positions {
+			for _, from := range []uint64{0, ps[0], ps[len(ps)/2], ps[len(ps)-2], ps[len(ps)-1]} {
+				read(w, from)
 			}
 		}
-		got := readFrom(t, j, w, from, func(actors.Event) {})
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s from %d: read %v, want %v", w, from, got, want)
+		sp := positions["sparse"]
+		for _, c := range []struct {
+			what, wallet string
+			from         uint64
+			want         ways
+		}{
+			{"sparse tail of 10: all walked back", "sparse", sp[len(sp)-11], ways{10, 0, 10}},
+			{"sparse history of 40: a walk of 16, then 24 forwards in one page", "sparse", 0, ways{16, 24, 17}},
+			{"dense run of 30: 4 walked back, then 26 forwards", "dense", 0, ways{4, 26, 5}},
+			{"headless wallet of 10: all forwards (its last message is no link)", "headless", 0, ways{0, 10, 2}},
+			{"sparse, nothing new: one look at its end", "sparse", sp[len(sp)-1], ways{0, 0, 1}},
+			{"unknown wallet: one look", "nobody", 0, ways{0, 0, 1}},
+		} {
+			if got := read(c.wallet, c.from); got != c.want {
+				t.Errorf("replicated %v: %s: read %+v, want %+v", replicated, c.what, got, c.want)
+			}
 		}
-		after := j.Stats()
-		return ways{after.ReadBack - before.ReadBack, after.ReadForward - before.ReadForward}
-	}
-	for w, ps := range positions {
-		for _, from := range []uint64{0, ps[0], ps[len(ps)/2], ps[len(ps)-2], ps[len(ps)-1]} {
-			read(w, from)
-		}
-	}
-	sp := positions["sparse"]
-	if got := read("sparse", sp[len(sp)-11]); got != (ways{back: 10}) {
-		t.Errorf("sparse tail of 10 read %+v: want all 10 walked back", got)
-	}
-	if got := read("sparse", 0); got != (ways{back: 16, forward: 24}) {
-		t.Errorf("sparse history of 40 read %+v: want a walk of 16, then 24 forwards", got)
-	}
-	if got := read("dense", 0); got != (ways{back: 4, forward: 26}) {
-		t.Errorf("dense run of 30 read %+v: want 4 walked back, then 26 forwards", got)
-	}
-	if got := read("headless", 0); got != (ways{back: 0, forward: 10}) {
-		t.Errorf("headless wallet of 10 read %+v: want all 10 forwards (its last message is no link)", got)
-	}
-	if got := read("nobody", 0); got != (ways{}) {
-		t.Errorf("unknown wallet read %+v", got)
 	}
 }
 
@@ -134,7 +143,7 @@ func TestReadRefusesAGapInTheChain(t *testing.T) {
 		}
 		seqs = append(seqs, ack.Sequence)
 	}
-	w, err := j.walkBack(ctx, j.Subject("w"), 0, 0)
+	w, err := j.walkBack(ctx, j.Subject("w"), 0, nil)
 	if err != nil || w.stopped || len(w.tail) != 3 {
 		t.Fatalf("walk of 3: %d messages, stopped %v, err %v", len(w.tail), w.stopped, err)
 	}
@@ -143,18 +152,18 @@ func TestReadRefusesAGapInTheChain(t *testing.T) {
 	gap := walk{tail: w.tail[:1], stopped: true, link: seqs[1] + 1000}
 	var got []uint64
 	collect := func(pos uint64, _ []actors.Event) error { got = append(got, pos); return nil }
-	if _, err := j.finishRead(ctx, "w", j.Subject("w"), 0, 0, gap, collect); err == nil {
+	if _, err := j.finishRead(ctx, "w", j.Subject("w"), 0, false, gap, collect); err == nil {
 		t.Fatalf("a read across a gap passed, delivering %v", got)
 	}
 	got = nil
-	last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, seqs[2], gap, collect)
+	last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, true, gap, collect)
 	if err != nil || last != seqs[1] || !slices.Equal(got, seqs[:2]) {
 		t.Fatalf("replicated read across a gap: last %d, delivered %v, err %v; want to stop at %d", last, got, err, seqs[1])
 	}
 	// The same walk with its true link hands the whole wallet over.
 	got = nil
 	whole := walk{tail: w.tail[:1], stopped: true, link: seqs[1]}
-	if last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, 0, whole, collect); err != nil || last != seqs[2] || !slices.Equal(got, seqs) {
+	if last, err := j.finishRead(ctx, "w", j.Subject("w"), 0, false, whole, collect); err != nil || last != seqs[2] || !slices.Equal(got, seqs) {
 		t.Fatalf("read: last %d, delivered %v, err %v", last, got, err)
 	}
 }

@@ -59,27 +59,24 @@ func (w *walk) until() uint64 {
 }
 
 // walkBack reads subject's messages after from, newest first, starting
-// at the subject's last message, or at sequence end when end > 0 (a
-// replicated stream's end as its leader reported it). A chain it cannot
-// follow (a message without the fence header, one on another subject, a
-// sequence a lagging replica does not have yet) stops the walk where it
-// is; the forward read then does the rest, as it would alone.
-func (j *Journal) walkBack(ctx context.Context, subject string, from, end uint64) (walk, error) {
+// at the subject's last message: end, when a replicated stream's leader
+// gave it, else as a direct get finds it. A chain it cannot follow (a
+// message without the fence header, one on another subject, a sequence a
+// lagging replica does not have yet) stops the walk where it is; the
+// forward read then does the rest, as it would alone.
+func (j *Journal) walkBack(ctx context.Context, subject string, from uint64, end *jetstream.RawStreamMsg) (walk, error) {
 	var w walk
 	lim := j.walk
-	var m *jetstream.RawStreamMsg
-	var err error
-	if end > 0 {
-		m, err = j.stream.GetMsg(ctx, end)
-	} else {
+	m, err := end, error(nil)
+	if m == nil {
+		j.st.readRequests.Add(1)
 		m, err = j.stream.GetLastMsgForSubject(ctx, subject)
 	}
 	bytes := 0
 	for {
 		switch {
 		case errors.Is(err, jetstream.ErrMsgNotFound):
-			// Nothing on the subject, or a replica without sequence end.
-			w.stopped = end > 0
+			// Nothing on the subject (end, when given, is a message).
 			return w, nil
 		case err != nil:
 			return w, fmt.Errorf("journal: read %s back: %w", subject, err)
@@ -108,6 +105,7 @@ func (j *Journal) walkBack(ctx context.Context, subject string, from, end uint64
 			w.stopped, w.link = true, prev
 			return w, nil
 		}
+		j.st.readRequests.Add(1)
 		if m, err = j.stream.GetMsg(ctx, prev); errors.Is(err, jetstream.ErrMsgNotFound) {
 			w.stopped, w.link = true, prev
 			return w, nil

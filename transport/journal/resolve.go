@@ -248,8 +248,11 @@ func (j *Journal) readLastOnce(ps []*pending) (map[string]lastMsg, error) {
 type msgGetReply struct {
 	Error   *jetstream.APIError `json:"error"`
 	Message *struct {
-		Seq  uint64 `json:"seq"`
-		Hdrs []byte `json:"hdrs"`
+		Subject string    `json:"subject"`
+		Seq     uint64    `json:"seq"`
+		Hdrs    []byte    `json:"hdrs"`
+		Data    []byte    `json:"data"`
+		Time    time.Time `json:"time"`
 	} `json:"message"`
 }
 
@@ -263,33 +266,43 @@ func (j *Journal) lastFor(ctx context.Context, subject string) (lastMsg, error) 
 // msgGet asks the stream leader (STREAM.MSG.GET) for the message req
 // names and returns its sequence and append id (zero: no such message).
 func (j *Journal) msgGet(ctx context.Context, req map[string]any) (lastMsg, error) {
+	m, err := j.leaderGet(ctx, req)
+	if err != nil || m == nil {
+		return lastMsg{}, err
+	}
+	return lastMsg{seq: m.Sequence, id: m.Header.Get(hdrAppendID)}, nil
+}
+
+// leaderGet asks the stream leader (STREAM.MSG.GET) for the message req
+// names (nil: no such message).
+func (j *Journal) leaderGet(ctx context.Context, req map[string]any) (*jetstream.RawStreamMsg, error) {
 	body, _ := json.Marshal(req)
+	j.st.readRequests.Add(1)
 	m, err := j.nc.RequestWithContext(ctx, j.apiSubject("STREAM.MSG.GET."+j.cfg.Stream), body)
 	if err != nil {
-		return lastMsg{}, err
+		return nil, err
 	}
 	var r msgGetReply
 	if err := json.Unmarshal(m.Data, &r); err != nil {
-		return lastMsg{}, fmt.Errorf("journal: msg get reply: %w", err)
+		return nil, fmt.Errorf("journal: msg get reply: %w", err)
 	}
 	if r.Error != nil {
 		if r.Error.ErrorCode == errCodeNoMessage {
-			return lastMsg{}, nil
+			return nil, nil
 		}
-		return lastMsg{}, r.Error
+		return nil, r.Error
 	}
 	if r.Message == nil {
-		return lastMsg{}, errors.New("journal: empty msg get reply")
+		return nil, errors.New("journal: empty msg get reply")
 	}
-	l := lastMsg{seq: r.Message.Seq}
+	raw := &jetstream.RawStreamMsg{Subject: r.Message.Subject, Sequence: r.Message.Seq,
+		Data: r.Message.Data, Time: r.Message.Time}
 	if len(r.Message.Hdrs) > 0 {
-		h, err := nats.DecodeHeadersMsg(r.Message.Hdrs)
-		if err != nil {
-			return lastMsg{}, fmt.Errorf("journal: last message headers: %w", err)
+		if raw.Header, err = nats.DecodeHeadersMsg(r.Message.Hdrs); err != nil {
+			return nil, fmt.Errorf("journal: message %d headers: %w", raw.Sequence, err)
 		}
-		l.id = h.Get(hdrAppendID)
 	}
-	return l, nil
+	return raw, nil
 }
 
 // apiSubject prefixes a JetStream API subject the way the client does.

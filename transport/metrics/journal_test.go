@@ -13,13 +13,13 @@ import (
 // The journal's counters are read at scrape time, each under its own name.
 func TestJournalCountersReadAtScrape(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	st := journal.Stats{Batches: 7, Syncs: 3, SyncTime: 1500 * time.Millisecond, Resolutions: 2, Requeues: 5, ReadBack: 11, ReadForward: 13}
+	st := journal.Stats{Batches: 7, Syncs: 3, SyncTime: 1500 * time.Millisecond, Resolutions: 2, Requeues: 5, ReadBack: 11, ReadForward: 13, ReadRequests: 17}
 	metrics.Journal(reg, func() journal.Stats { return st })
 	want := map[string]float64{
 		"purser_journal_durable_writes_total": 7, "purser_journal_fsyncs_total": 3,
 		"purser_journal_fsync_seconds_total": 1.5, "purser_journal_resolutions_total": 2,
 		"purser_journal_resends_total": 5, "purser_journal_read_back_messages_total": 11,
-		"purser_journal_read_forward_messages_total": 13,
+		"purser_journal_read_forward_messages_total": 13, "purser_journal_read_requests_total": 17,
 	}
 	check := func() {
 		t.Helper()

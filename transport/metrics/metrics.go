@@ -231,6 +231,8 @@ func Journal(reg prometheus.Registerer, stats func() journal.Stats) {
 			func(s journal.Stats) float64 { return float64(s.ReadBack) }},
 		{"read_forward_messages", "Journal messages read forwards by subject: a dense or long tail the walk left.",
 			func(s journal.Stats) float64 { return float64(s.ReadForward) }},
+		{"read_requests", "Round trips the journal's reads made to the stream (activations, history, resolving unknown outcomes): direct gets, pages of batched ones, the leader's answers for a subject's last message.",
+			func(s journal.Stats) float64 { return float64(s.ReadRequests) }},
 	} {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_journal_" + c.name + "_total",
 			Help: c.help}, func() float64 { return c.read(stats()) }))
