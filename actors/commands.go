@@ -165,23 +165,37 @@ func (Tick) Op() string      { return "tick" }
 
 // RequestID is a command's idempotency key ("" for reads and Tick).
 func RequestID(c Command) string {
+	id, _, _, _ := idsOf(c)
+	return id
+}
+
+// Wire names of the ids a command may name besides its own.
+const (
+	fieldHoldID  = "hold_id"
+	fieldGrantID = "grant_id"
+)
+
+// idsOf returns the ids a command carries: its request id, and the id of
+// the hold or grant it names (field: that id's wire name; "" when it names
+// none). ok is false for the commands without ids: check, balance, tick.
+func idsOf(c Command) (id, ref, field string, ok bool) {
 	switch c := c.(type) {
 	case Reserve:
-		return c.ID
+		return c.ID, "", "", true
 	case Settle:
-		return c.ID
+		return c.ID, c.HoldID, fieldHoldID, true
 	case Release:
-		return c.ID
+		return c.ID, c.HoldID, fieldHoldID, true
 	case Extend:
-		return c.ID
+		return c.ID, c.HoldID, fieldHoldID, true
 	case Debit:
-		return c.ID
+		return c.ID, "", "", true
 	case Grant:
-		return c.ID
+		return c.ID, "", "", true
 	case Revoke:
-		return c.ID
+		return c.ID, c.GrantID, fieldGrantID, true
 	case Configure:
-		return c.ID
+		return c.ID, "", "", true
 	}
-	return ""
+	return "", "", "", false
 }

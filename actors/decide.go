@@ -6,9 +6,13 @@ package actors
 // Precondition: nothing time-driven is due at at (Wallet.Execute applies
 // what is due first), so no answer reflects a stale clock.
 //
-// Each decide function is a ladder of early returns; after its last check it
-// only builds events that cannot fail to apply.
+// Ids are checked first, for every command (checkIDs). Each decide
+// function is then a ladder of early returns; after its last check it only
+// builds events that cannot fail to apply.
 func (w *Wallet) Decide(cmd Command, at int64, evs []Event) ([]Event, Reply, *Error) {
+	if err := checkIDs(cmd); err != nil {
+		return evs, nil, err
+	}
 	switch c := cmd.(type) {
 	case Reserve:
 		return w.decideReserve(c, at, evs)
@@ -199,9 +203,6 @@ func (w *Wallet) validReserve(amount, ttlMs int64, onExpiry OnExpiry, principal,
 
 func (w *Wallet) decideReserve(c Reserve, at int64, evs []Event) ([]Event, Reply, *Error) {
 	if err := w.requireWallet(); err != nil {
-		return evs, nil, err
-	}
-	if err := validID("id", c.ID); err != nil {
 		return evs, nil, err
 	}
 	ttl, err := w.validReserve(c.Amount, c.TTLms, c.OnExpiry, c.Principal, c.Feature, c.Meta)

@@ -22,9 +22,6 @@ func grantHash(c Grant) uint64 {
 }
 
 func (w *Wallet) decideGrant(c Grant, at int64, evs []Event) ([]Event, Reply, *Error) {
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
 	if err := validAmount("amount", c.Amount); err != nil {
 		return evs, nil, err
 	}
@@ -110,12 +107,6 @@ func (w *Wallet) decideRevoke(c Revoke, at int64, evs []Event) ([]Event, Reply, 
 	if err := w.requireWallet(); err != nil {
 		return evs, nil, err
 	}
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
-	if c.GrantID == "" {
-		return evs, nil, fail(ErrInvalidRequest, "grant_id is required")
-	}
 	h := newHash(opRevoke)
 	h.str(c.GrantID)
 	if a, err := w.lookup(c.ID, opRevoke, h.h, at); a != nil || err != nil {
@@ -147,9 +138,6 @@ func (w *Wallet) decideRevoke(c Revoke, at int64, evs []Event) ([]Event, Reply, 
 }
 
 func (w *Wallet) decideConfigure(c Configure, at int64, evs []Event) ([]Event, Reply, *Error) {
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
 	s := w.settings
 	h := newHash(opConfigure)
 	if c.Mode != nil {

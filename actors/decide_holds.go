@@ -35,14 +35,8 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 	if err := w.requireWallet(); err != nil {
 		return evs, nil, err
 	}
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
 	if c.Actual < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "actual must be an integer >= 0")
-	}
-	if err := validID("hold_id", c.HoldID); err != nil {
-		return evs, nil, err
 	}
 	hash := settleHash(c)
 	if a, err := w.lookup(c.ID, opSettle, hash, at); a != nil || err != nil {
@@ -112,12 +106,6 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 	if err := w.requireWallet(); err != nil {
 		return evs, nil, err
 	}
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
-	if err := validID("hold_id", c.HoldID); err != nil {
-		return evs, nil, err
-	}
 	h := newHash(opRelease)
 	h.str(c.HoldID)
 	if a, err := w.lookup(c.ID, opRelease, h.h, at); a != nil || err != nil {
@@ -145,9 +133,6 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if err := w.requireWallet(); err != nil {
 		return evs, nil, err
 	}
-	if err := validID("id", c.ID); err != nil {
-		return evs, nil, err
-	}
 	ttl, err := ttlNanos(c.TTLms, 0) // no default: 0 is refused
 	if err != nil {
 		return evs, nil, err
@@ -158,9 +143,6 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	}
 	if c.Amount < 0 {
 		return evs, nil, fail(ErrInvalidAmount, "amount must be an integer > 0")
-	}
-	if err := validID("hold_id", c.HoldID); err != nil {
-		return evs, nil, err
 	}
 	h := newHash(opExtend)
 	h.str(c.HoldID)
@@ -220,9 +202,6 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 
 func (w *Wallet) decideDebit(c Debit, at int64, evs []Event) ([]Event, Reply, *Error) {
 	if err := w.requireWallet(); err != nil {
-		return evs, nil, err
-	}
-	if err := validID("id", c.ID); err != nil {
 		return evs, nil, err
 	}
 	if err := validAmount("amount", c.Amount); err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -337,11 +338,33 @@ func TestMalformedIDsBeforeTheWalletIsLookedUp(t *testing.T) {
 		if got := code("ghost", Debit{ID: "d", Amount: 1}); got != ErrWalletNotFound {
 			t.Fatalf("well-formed debit of an unknown wallet: %s", got)
 		}
-		for _, cmd := range []Command{Release{}, Settle{ID: "s", Actual: 1}, Revoke{ID: "v"}, Reserve{Amount: 5}} {
+		for _, cmd := range malformedIDs {
 			for _, wallet := range []string{"ghost", "known"} {
 				if got := code(wallet, cmd); got != ErrInvalidRequest {
 					t.Fatalf("%s %+v on %s: %s, want invalid_request", cmd.Op(), cmd, wallet, got)
 				}
+			}
+		}
+	}
+}
+
+// malformedIDs are requests whose ids are missing or malformed, each also
+// wrong in a way a later check would refuse with another code.
+var malformedIDs = []Command{Release{}, Settle{ID: "s", Actual: -1}, Revoke{ID: "v"}, Reserve{Amount: 5},
+	Extend{ID: "e", HoldID: strings.Repeat("h", MaxIDLength+1)}, Debit{ID: "\xff", Amount: -1}}
+
+// The core checks ids in the same order as the System: first, before
+// whether the wallet exists and before every other field.
+func TestDecideChecksIDsFirst(t *testing.T) {
+	ghost := NewWallet("ghost", DefaultLimits())
+	known := NewWallet("known", DefaultLimits())
+	if _, _, err := known.Execute(Grant{ID: "g", Amount: 100, Kind: "paid"}, time.Unix(1, 0), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range malformedIDs {
+		for _, w := range []*Wallet{ghost, known} {
+			if _, _, err := w.Execute(cmd, time.Unix(2, 0), nil); err == nil || err.Code != ErrInvalidRequest {
+				t.Fatalf("%s %+v on %s: %v, want invalid_request", cmd.Op(), cmd, w.ID(), err)
 			}
 		}
 	}

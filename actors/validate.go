@@ -10,38 +10,21 @@ import (
 // Field validation shared by the decide functions. Every check returns the
 // code of SPEC §8 that the wire promises for that field.
 
-// checkIDs refuses a command whose request ids are malformed before its
-// wallet is looked up, so that such a request is invalid_request whether
-// or not its wallet exists (an unknown wallet answers wallet_not_found
-// only to a well-formed request: docs/api.md). Decide checks them again,
-// for a Wallet used without a System.
+// checkIDs refuses a command whose ids are malformed. It is the first
+// check of every command, in Decide and, before the wallet is looked up,
+// in System.Send: such a request is invalid_request whether or not its
+// wallet exists (an unknown wallet answers wallet_not_found only to a
+// well-formed request: docs/api.md).
 func checkIDs(cmd Command) *Error {
-	var id, other, field string
-	switch c := cmd.(type) {
-	case Reserve:
-		id = c.ID
-	case Settle:
-		id, other, field = c.ID, c.HoldID, "hold_id"
-	case Release:
-		id, other, field = c.ID, c.HoldID, "hold_id"
-	case Extend:
-		id, other, field = c.ID, c.HoldID, "hold_id"
-	case Debit:
-		id = c.ID
-	case Grant:
-		id = c.ID
-	case Revoke:
-		id, other, field = c.ID, c.GrantID, "grant_id"
-	case Configure:
-		id = c.ID
-	default: // balance, check, tick: no id
+	id, ref, field, ok := idsOf(cmd)
+	if !ok {
 		return nil
 	}
 	if err := validID("id", id); err != nil {
 		return err
 	}
 	if field != "" {
-		return validID(field, other)
+		return validID(field, ref)
 	}
 	return nil
 }

@@ -132,17 +132,11 @@ func (w *Wallet) prefetch(cmd Command) {
 
 // requestIDs is a command's request id and the hold it names, if any.
 func requestIDs(cmd Command) (id, hold string) {
-	switch c := cmd.(type) {
-	case Reserve:
-		return c.ID, ""
-	case Settle:
-		return c.ID, c.HoldID
-	case Release:
-		return c.ID, c.HoldID
-	case Extend:
-		return c.ID, c.HoldID
+	id, ref, field, _ := idsOf(cmd)
+	if field != fieldHoldID {
+		ref = ""
 	}
-	return RequestID(cmd), ""
+	return id, ref
 }
 
 func (w *Wallet) applyAll(evs []Event) {
