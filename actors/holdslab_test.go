@@ -33,3 +33,31 @@ func TestHoldSlabSlotsAreDistinctAndStable(t *testing.T) {
 		t.Fatalf("head chunks hold %d slots, %d full chunks; want 256 and %d", head, len(s.chunks), n/holdChunkLen-1)
 	}
 }
+
+// eachOpen visits every open hold once, and nothing else, whatever the
+// slab's shape: slots in the head chunks and the full ones, closed slots
+// among open ones, the last chunk partly used.
+func TestHoldSlabEachOpenVisitsTheOpenHolds(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 255, 256, 257, 3*holdChunkLen + 17} {
+		var s holdSlab
+		want := map[uint32]bool{}
+		for i := range n {
+			hd := s.alloc()
+			if i%3 == 1 {
+				continue // never opened: as a slot whose hold closed
+			}
+			hd.rec.hold = holdOpen
+			want[hd.slot] = true
+		}
+		got := map[uint32]bool{}
+		s.eachOpen(func(hd *hold) {
+			if got[hd.slot] || hd.rec.hold != holdOpen || s.at(hd.slot) != hd {
+				t.Fatalf("%d slots: visited slot %d twice, closed, or not at its place", n, hd.slot)
+			}
+			got[hd.slot] = true
+		})
+		if len(got) != len(want) {
+			t.Fatalf("%d slots: visited %d open holds, want %d", n, len(got), len(want))
+		}
+	}
+}

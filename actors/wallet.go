@@ -458,13 +458,7 @@ func (w *Wallet) openHold(id string) *hold {
 }
 
 // eachOpenHold calls fn for every open hold, in no particular order.
-func (w *Wallet) eachOpenHold(fn func(*hold)) {
-	for i := range w.expiries {
-		if e := &w.expiries[i]; e.current(&w.holdSlab) {
-			fn(w.holdSlab.at(e.slot))
-		}
-	}
-}
+func (w *Wallet) eachOpenHold(fn func(*hold)) { w.holdSlab.eachOpen(fn) }
 
 func (w *Wallet) mustHold(id string) *hold {
 	hd := w.openHold(id)
