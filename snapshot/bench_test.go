@@ -249,3 +249,98 @@ func BenchmarkDecideOnARestoredWallet(b *testing.B) {
 		})
 	}
 }
+
+// capture keeps the first image a System's snapshot worker is handed: an
+// image as the actor takes it (its ids referenced in place, not copied),
+// which no exported function returns.
+type capture struct{ imgs chan *actors.Image }
+
+func (capture) Load(context.Context, string) (*actors.Image, error) { return nil, nil }
+func (c capture) Save(_ context.Context, img *actors.Image) error {
+	select {
+	case c.imgs <- img:
+	default:
+	}
+	return nil
+}
+
+// hotImage is the periodic image of a hot wallet, as a snapshot worker
+// gets it: 100,000 remembered ids and about 25,000 open holds, the shape
+// of issue 4's reserve-only bursts (docs/benchmarks.md).
+var hotImage = sync.OnceValue(func() *actors.Image {
+	j := &bytesJournal{}
+	w := actors.NewWallet("hot", actors.DefaultLimits())
+	now := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	var evs []actors.Event
+	var pos uint64
+	flush := func() {
+		j.Append("hot", pos, evs, func(p uint64, err error) {
+			if err != nil {
+				panic(err)
+			}
+			pos = p
+		})
+		evs = evs[:0]
+	}
+	exec := func(c actors.Command) {
+		var err *actors.Error
+		if evs, _, err = w.Execute(c, now, evs); err != nil {
+			panic(err)
+		}
+		if len(evs) >= 100 {
+			flush()
+		}
+	}
+	exec(actors.Grant{ID: "g", Amount: 1 << 50, Kind: "paid"})
+	for i := range 100_000 {
+		id := fmt.Sprintf("req-%08d", i)
+		exec(actors.Reserve{ID: id, Amount: 100, TTLms: 3_600_000})
+		exec(actors.Settle{ID: "s" + id, HoldID: id, Actual: 60, Final: true})
+	}
+	for i := range 25_000 {
+		exec(actors.Reserve{ID: fmt.Sprintf("open-%08d", i), Amount: 100, TTLms: 3_600_000})
+	}
+	if len(evs) > 0 {
+		flush()
+	}
+	cfg := actors.DefaultConfig()
+	cfg.Now = func() time.Time { return now }
+	c := capture{imgs: make(chan *actors.Image, 1)}
+	cfg.Snapshots = c
+	s, err := actors.NewSystem(cfg, j)
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close(context.Background())
+	for i := 0; ; i++ {
+		if _, err := s.Ask(context.Background(), "hot", actors.Reserve{ID: fmt.Sprintf("more-%08d", i), Amount: 100, TTLms: 3_600_000}); err != nil {
+			panic(err)
+		}
+		select {
+		case img := <-c.imgs:
+			return img
+		default:
+		}
+	}
+})
+
+// BenchmarkEncodeHotImage: what a snapshot worker spends encoding the hot
+// wallet's periodic image.
+func BenchmarkEncodeHotImage(b *testing.B) {
+	img := hotImage()
+	data, err := Encode(img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if img.IDRows().Len() == 0 {
+		b.Fatal("the image's ids are not referenced in place")
+	}
+	b.Logf("%d open holds, %d ids referenced, %d bytes", len(img.Holds), img.IDRows().Len(), len(data))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
