@@ -1,6 +1,9 @@
 package actors
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // holdStatus is what an idempotency record knows about the hold its reserve
 // created. Closed holds are known only through their reserve's record, so a
@@ -62,7 +65,16 @@ type idTable struct {
 	// frozen, when set, holds the oldest records as a snapshot's columns
 	// (idfrozen.go): all of them leave the queue before queue[head].
 	frozen *frozenIDs
+	// epoch names this table among all a process makes, and enqueued
+	// counts the records its queue has taken: queue[i] is the
+	// (enqueued-len(queue)+i)-th. Together they let a snapshot encoder
+	// recognise the rows it encoded last time (IDRows.Origin). Neither is
+	// state.
+	epoch, enqueued uint64
 }
+
+// tableEpochs numbers id tables.
+var tableEpochs atomic.Uint64
 
 // queued is an eviction queue entry. It repeats its record's hash and
 // time so that evicting the oldest record, and prefetching the index slots
@@ -108,7 +120,7 @@ func (t *idTable) keepAllocs(as []Allocation) []Allocation {
 
 const allocsChunk = 256
 
-func newIDTable() idTable { return idTable{byID: newIDIndex(0)} }
+func newIDTable() idTable { return idTable{byID: newIDIndex(0), epoch: tableEpochs.Add(1)} }
 
 // lookup returns the record for id if it still answers for it at now.
 func (t *idTable) lookup(id string, now int64, retention int64) *record {
@@ -138,6 +150,7 @@ func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 		t.index(r)
 	}
 	t.queue = append(t.queue, queued{r, r.h, at})
+	t.enqueued++
 	for t.remembered() > max {
 		t.evictHead(at, retention)
 	}

@@ -56,7 +56,9 @@ type Image struct {
 	Gov *GovImage `msgpack:"gv,omitempty"` // governance (govimage.go); nil: none
 
 	// refs, when set, stands for IDs until fill: see Wallet.lazyImage.
-	refs []idRef
+	// refs[0] is the refsFirst-th record id table refsEpoch queued.
+	refs                 []idRef
+	refsEpoch, refsFirst uint64
 }
 
 // idRef is a queued id record and its hold status when the image was
@@ -168,6 +170,7 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 		img.IDCols = f.image()
 	}
 	live := w.ids.queue[w.ids.head:]
+	img.refsEpoch, img.refsFirst = w.ids.epoch, w.ids.enqueued-uint64(len(live))
 	img.refs = make([]idRef, len(live))
 	// Each record is a cache miss of its own (records are scattered in
 	// their chunks by the order holds closed): ask for the ones ahead
@@ -190,12 +193,24 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 // wallet's id bound that copy is 100,000 records of ~150 bytes, most of
 // a snapshot's allocation.
 type IDRows struct {
-	ids  []RecordImage
-	refs []idRef
+	ids          []RecordImage
+	refs         []idRef
+	epoch, first uint64
 }
 
 // IDRows returns img's remembered ids after IDCols.
-func (img *Image) IDRows() IDRows { return IDRows{img.IDs, img.refs} }
+func (img *Image) IDRows() IDRows {
+	return IDRows{img.IDs, img.refs, img.refsEpoch, img.refsFirst}
+}
+
+// Origin says, for rows an actor's image references in place, which id
+// table they are in and the number of the first among all that table has
+// queued: rows of two images with the same epoch and number are the same
+// record, and a queued record's id, answer, op and time never change (its
+// hold status may: read it with Hold). ok is false for other rows.
+func (r IDRows) Origin() (epoch, first uint64, ok bool) {
+	return r.epoch, r.first, r.refs != nil
+}
 
 // RowsOf returns rs as rows.
 func RowsOf(rs []RecordImage) IDRows { return IDRows{ids: rs} }
@@ -248,7 +263,7 @@ func (r IDRows) records() []RecordImage {
 // fill copies the referenced id records into IDs (see lazyImage), for
 // Image, whose caller owns the result.
 func (img *Image) fill() {
-	img.IDs, img.refs = img.IDRows().records(), nil
+	img.IDs, img.refs, img.refsEpoch, img.refsFirst = img.IDRows().records(), nil, 0, 0
 }
 
 // Size is the number of grants, open holds and remembered ids: what

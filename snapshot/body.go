@@ -35,7 +35,7 @@ const (
 	answerN        = 8
 )
 
-func appendBody(b []byte, img *actors.Image) ([]byte, error) {
+func appendBody(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
 	b = mpack.AppendArrayLen(b, imageFields+1)
 	b = mpack.AppendUint(b, img.Pos)
 	b = mpack.AppendInt(b, int64(img.MaxRememberedIDs))
@@ -71,12 +71,12 @@ func appendBody(b []byte, img *actors.Image) ([]byte, error) {
 		b = appendAllocs(b, h.Earmarks)
 		b = appendAnswer(b, &h.Answer)
 	}
-	b, err := appendIDCols(b, img)
+	b, l, err := appendIDCols(b, img, cache)
 	if err != nil {
-		return nil, err
+		return nil, l, err
 	}
 	b = mpack.AppendUint(b, img.EvictedYoung)
-	return appendGovImage(b, img.Gov), nil
+	return appendGovImage(b, img.Gov), l, nil
 }
 
 func appendGrant(b []byte, g *actors.GrantImage) []byte {

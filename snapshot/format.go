@@ -48,15 +48,22 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Encode writes img in the current format.
 func Encode(img *actors.Image) ([]byte, error) {
+	b, _, err := encode(img, nil)
+	return b, err
+}
+
+// encode is Encode copying the rows cache holds (idcache.go); it also
+// says where the id columns went.
+func encode(img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
 	if len(img.Wallet) == 0 || len(img.Wallet) > 255 {
-		return nil, fmt.Errorf("snapshot: wallet id of %d bytes", len(img.Wallet))
+		return nil, idLayout{}, fmt.Errorf("snapshot: wallet id of %d bytes", len(img.Wallet))
 	}
 	hdr := headerFixed + len(img.Wallet)
 	// About 100 bytes per hold or id: one allocation for most wallets.
 	b := make([]byte, hdr, hdr+256+100*img.Size())
-	b, err := appendBody(b, img)
+	b, l, err := appendBody(b, img, cache)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
+		return nil, l, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
 	}
 	body := b[hdr:]
 	copy(b, magic[:])
@@ -66,7 +73,7 @@ func Encode(img *actors.Image) ([]byte, error) {
 	o := 7 + len(img.Wallet)
 	binary.BigEndian.PutUint64(b[o:], uint64(len(body)))
 	binary.BigEndian.PutUint32(b[o+8:], crc32.Checksum(body, castagnoli))
-	return b, nil
+	return b, l, nil
 }
 
 // Decode reads a snapshot of any known version. It never panics and

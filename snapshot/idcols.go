@@ -34,8 +34,12 @@ const (
 )
 
 // appendIDCols writes img's ids as columns. b must start at the
-// snapshot's first byte (padding depends on the offset).
-func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
+// snapshot's first byte (padding depends on the offset). The rows of
+// img's actor that cache holds (idcache.go) are copied from it rather
+// than encoded from their records; the layout says where the columns
+// went, for the next cache.
+func appendIDCols(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
+	var l idLayout
 	c := img.IDCols
 	rows := img.IDRows()
 	if c != nil {
@@ -44,49 +48,59 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 			// (Records checks the columns).
 			rs, err := img.Records()
 			if err != nil {
-				return nil, err
+				return nil, l, err
 			}
 			c, rows = nil, actors.RowsOf(rs)
 		} else if err := c.Check(); err != nil {
-			return nil, err
+			return nil, l, err
 		}
 	}
-	n, first := rows.Len(), 0
-	if c != nil {
-		n, first = n+c.Live(), c.First
+	// The columns are written from parts, each some rows of columns that
+	// exist already (the image's own, the cache's), then from records.
+	var parts []colPart
+	if c != nil && c.First < c.Len() {
+		parts = append(parts, colPart{c, c.First, c.Len()})
 	}
+	l.refsRow = c.Live()
+	l.epoch, l.first, l.queued = rows.Origin()
+	from, reused := cache.reusable(rows)
+	if reused > 0 {
+		parts = append(parts, colPart{cache.cols, from, from + reused})
+	}
+	l.reused = reused
+	n := c.Live() + rows.Len()
 	if uint64(n) > math.MaxUint32/16 { // the fixed-width bin counts 16 bytes a row
-		return nil, fmt.Errorf("%d remembered ids", n)
+		return nil, l, fmt.Errorf("%d remembered ids", n)
 	}
+	l.n = n
 	b = mpack.AppendArrayLen(b, idColsFields)
 	b = mpack.AppendUint(b, uint64(n))
-	var frozenIDs, frozenAnswers []byte
-	var frozenIDEnds, frozenAnswerEnds []uint32
-	if c != nil {
-		frozenIDs, frozenIDEnds = c.IDs, c.IDEnds
-		frozenAnswers, frozenAnswerEnds = c.Answers, c.AnswerEnds
-	}
-	b, idEnds, err := appendVarColumn(b, frozenIDs, frozenIDEnds, first, rows, "ids",
+	b, idEnds, err := appendVarColumn(b, parts, idsOf, rows, reused, "ids",
 		func(b []byte, a *actors.Answer) []byte { return append(b, a.ID...) })
 	if err != nil {
-		return nil, err
+		return nil, l, err
 	}
-	b, ansEnds, err := appendVarColumn(b, frozenAnswers, frozenAnswerEnds, first, rows, "answers", appendAnswerRest)
+	l.ids = len(b) - int(end(idEnds, n-1))
+	b, ansEnds, err := appendVarColumn(b, parts, answersOf, rows, reused, "answers", appendAnswerRest)
 	if err != nil {
-		return nil, err
+		return nil, l, err
 	}
+	l.answers = len(b) - int(end(ansEnds, n-1))
+	// Statuses come from the image alone: a cached row's may have changed.
 	b = mpack.AppendBinLen(b, n)
+	l.hold = len(b)
 	if c != nil {
-		b = append(b, c.Hold[first:]...)
+		b = append(b, c.Hold[c.First:]...)
 	}
 	for i := range rows.Len() {
 		b = append(b, rows.Hold(i))
 	}
 	b = mpack.AppendBinLen(b, n)
-	if c != nil {
-		b = append(b, c.Op[first:]...)
+	l.op = len(b)
+	for _, p := range parts {
+		b = append(b, p.c.Op[p.from:p.to]...)
 	}
-	for i := range rows.Len() {
+	for i := reused; i < rows.Len(); i++ {
 		b = append(b, uint8(rows.Answer(i).Op))
 	}
 	// The padding bin's 2-byte header and fixed's 5-byte one come before
@@ -94,22 +108,32 @@ func appendIDCols(b []byte, img *actors.Image) ([]byte, error) {
 	pad := (8 - (len(b)+2+5)%8) % 8
 	b = append(mpack.AppendBin8Len(b, uint8(pad)), make([]byte, pad)...)
 	b = mpack.AppendBin32Len(b, uint32(16*n))
+	l.fixed = len(b)
 	for _, e := range idEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
 	}
 	for _, e := range ansEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
 	}
-	if c != nil {
-		for _, at := range c.At[first:] {
+	for _, p := range parts {
+		for _, at := range p.c.At[p.from:p.to] {
 			b = binary.LittleEndian.AppendUint64(b, uint64(at))
 		}
 	}
-	for i := range rows.Len() {
+	for i := reused; i < rows.Len(); i++ {
 		b = binary.LittleEndian.AppendUint64(b, uint64(rows.At(i)))
 	}
-	return b, nil
+	return b, l, nil
 }
+
+// colPart is rows [from, to) of columns c.
+type colPart struct {
+	c        *actors.IDColumns
+	from, to int
+}
+
+func idsOf(c *actors.IDColumns) ([]byte, []uint32)     { return c.IDs, c.IDEnds }
+func answersOf(c *actors.IDColumns) ([]byte, []uint32) { return c.Answers, c.AnswerEnds }
 
 // openBin starts a bin of a length not known yet (a 32-bit header).
 func openBin(b []byte) ([]byte, int) {
@@ -117,22 +141,27 @@ func openBin(b []byte) ([]byte, int) {
 	return b, len(b)
 }
 
-// appendVarColumn writes one bin column of values of any length: the live
-// rows of a frozen column (its bytes from row first on, their ends rebased
-// to this bin), then put's value for each record. It returns each row's
-// end in the bin.
-func appendVarColumn(b, frozen []byte, frozenEnds []uint32, first int, rows actors.IDRows, what string,
-	put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
-	ends := make([]uint32, 0, len(frozenEnds)-first+rows.Len())
+// appendVarColumn writes one bin column of values of any length: the rows
+// of each part (their bytes copied, their ends rebased to this bin), then
+// put's value for each row of rows from skip on. It returns each row's end
+// in the bin.
+func appendVarColumn(b []byte, parts []colPart, col func(*actors.IDColumns) ([]byte, []uint32),
+	rows actors.IDRows, skip int, what string, put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
+	n := rows.Len() - skip
+	for _, p := range parts {
+		n += p.to - p.from
+	}
+	ends := make([]uint32, 0, n)
 	b, lenAt := openBin(b)
-	if first < len(frozenEnds) {
-		base := end(frozenEnds, first-1)
-		b = append(b, frozen[base:]...)
-		for _, e := range frozenEnds[first:] {
-			ends = append(ends, e-base)
+	for _, p := range parts {
+		data, pEnds := col(p.c)
+		base, off := end(pEnds, p.from-1), uint32(len(b)-lenAt)
+		b = append(b, data[base:pEnds[p.to-1]]...)
+		for _, e := range pEnds[p.from:p.to] {
+			ends = append(ends, e-base+off)
 		}
 	}
-	for i := range rows.Len() {
+	for i := skip; i < rows.Len(); i++ {
 		b = put(b, rows.Answer(i))
 		ends = append(ends, uint32(len(b)-lenAt))
 	}

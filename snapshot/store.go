@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/purser-dev/purser/actors"
 )
@@ -24,12 +25,31 @@ type Blobs interface {
 // checks them on Load.
 type Store struct {
 	blobs Blobs
+
+	mu sync.Mutex
+	// ids holds the id columns of the last snapshot saved of at most
+	// cachedWallets wallets with at least cacheRows queued ids: the next
+	// snapshot of each copies the rows they still share (idcache.go).
+	ids map[string]*idCache
+	// minCached is cacheRows but in tests; copied counts the rows copied.
+	minCached int
+	copied    atomic.Uint64
 }
+
+// A cached snapshot is kept in memory until the wallet's next one (tens of
+// megabytes for a wallet at its id bound), so only a few wallets, the ones
+// where re-encoding costs the most, have one. A wallet that has
+// passivated keeps its entry until another takes its place: its next
+// actor's rows are another table's (IDRows.Origin), which nothing copies.
+const (
+	cacheRows     = 8192
+	cachedWallets = 4
+)
 
 var _ actors.SnapshotStore = (*Store)(nil)
 
 // NewStore returns a Store keeping its snapshots in blobs.
-func NewStore(blobs Blobs) *Store { return &Store{blobs: blobs} }
+func NewStore(blobs Blobs) *Store { return &Store{blobs: blobs, minCached: cacheRows} }
 
 // Load implements actors.SnapshotStore.
 func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) {
@@ -49,11 +69,41 @@ func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) 
 
 // Save implements actors.SnapshotStore.
 func (s *Store) Save(ctx context.Context, img *actors.Image) error {
-	data, err := Encode(img)
+	s.mu.Lock()
+	cache := s.ids[img.Wallet]
+	s.mu.Unlock()
+	data, l, err := encode(img, cache)
 	if err != nil {
 		return err
 	}
+	s.copied.Add(uint64(l.reused))
+	s.keep(img.Wallet, data, l)
 	return s.blobs.Put(ctx, img.Wallet, data)
+}
+
+// keep makes data's id columns wallet's cache, if it has enough queued ids
+// to be worth one; else it drops the wallet's cache.
+func (s *Store) keep(wallet string, data []byte, l idLayout) {
+	var c *idCache
+	if l.n-l.refsRow >= s.minCached {
+		c = l.cache(data)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c == nil {
+		delete(s.ids, wallet)
+		return
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]*idCache)
+	}
+	if _, ok := s.ids[wallet]; !ok && len(s.ids) >= cachedWallets {
+		for w := range s.ids { // any other wallet's: a passivated one's is as likely as a hot one's
+			delete(s.ids, w)
+			break
+		}
+	}
+	s.ids[wallet] = c
 }
 
 // MemBlobs keeps snapshots in memory, for tests: Raw and SetRaw let a test
