@@ -51,6 +51,7 @@ type snapshotter struct {
 	wg     sync.WaitGroup
 
 	saved, failed, skipped, loaded, rejected atomic.Uint64
+	saveNanos                                atomic.Uint64
 }
 
 type snapJob struct {
@@ -65,6 +66,9 @@ type SnapshotStats struct {
 	Skipped  uint64 // images not taken because a worker queue was full
 	Loaded   uint64 // activations from an image and the journal after it
 	Rejected uint64 // images ignored (unusable or ahead of the journal): full replays
+	// SaveTime is the time the workers spent in saves, failed ones too
+	// (encoding and writing: the store's work).
+	SaveTime time.Duration
 }
 
 func newSnapshotter(cfg Config, seed maphash.Seed) *snapshotter {
@@ -112,7 +116,9 @@ func (p *snapshotter) work(q <-chan snapJob) {
 	defer p.wg.Done()
 	for j := range q {
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+		start := time.Now()
 		err := p.store.Save(ctx, j.img)
+		p.saveNanos.Add(uint64(time.Since(start)))
 		cancel()
 		if err != nil {
 			p.failed.Add(1)
@@ -145,5 +151,5 @@ func (p *snapshotter) close() {
 func (s *System) SnapshotStats() SnapshotStats {
 	p := s.snaps
 	return SnapshotStats{Saved: p.saved.Load(), Failed: p.failed.Load(), Skipped: p.skipped.Load(),
-		Loaded: p.loaded.Load(), Rejected: p.rejected.Load()}
+		Loaded: p.loaded.Load(), Rejected: p.rejected.Load(), SaveTime: time.Duration(p.saveNanos.Load())}
 }

@@ -109,7 +109,7 @@ func TestCachedEncodingIsEncode(t *testing.T) {
 		if len(cs.bad) > 0 {
 			rt.Fatalf("%d snapshots differ from Encode's, first: %s", len(cs.bad), cs.bad[0])
 		}
-		copied.Add(store.copied.Load())
+		copied.Add(store.Stats().RowsCopied)
 	})
 	t.Logf("rows copied from the cache: %d", copied.Load())
 	if copied.Load() == 0 {

@@ -10,6 +10,7 @@ package snapshot
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync/atomic"
@@ -364,4 +365,36 @@ func TestAnAnswerThatDoesNotDecodeFallsBackToFullReplay(t *testing.T) {
 	if st := s.Stats(); st.Panics != 0 {
 		t.Fatalf("an undecodable snapshot answer counted as a panic of the core: %+v", st)
 	}
+}
+
+// slowStore takes 3 ms of the bubble's time per save.
+type slowStore struct{ *Store }
+
+func (s slowStore) Save(ctx context.Context, img *actors.Image) error {
+	time.Sleep(3 * time.Millisecond)
+	return s.Store.Save(ctx, img)
+}
+
+// The workers count the time their saves take, and the store the bytes
+// it wrote.
+func TestSnapshotSaveTimeAndBytesAreCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, blobs := NewMemStore()
+		s := newSystem(t, actors.NewMemJournal(), slowStore{store}, func(c *actors.Config) { c.SnapshotEvery = 1 })
+		var bytes uint64
+		for i := range 5 {
+			ask(t, s, "w", actors.Grant{ID: fmt.Sprintf("g%d", i), Amount: 10, Kind: "paid"})
+			time.Sleep(time.Second) // the bubble's clock: past the save's 3 ms
+			synctest.Wait()         // saved
+			bytes += uint64(len(blobs.Raw("w")))
+		}
+		st := s.SnapshotStats()
+		if st.Saved != 5 || st.SaveTime != 5*3*time.Millisecond {
+			t.Fatalf("%d saves in %v, want 5 in 15ms", st.Saved, st.SaveTime)
+		}
+		if got := store.Stats().Bytes; got != bytes {
+			t.Fatalf("store counted %d bytes, wrote %d", got, bytes)
+		}
+		closeSystem(t, s)
+	})
 }

@@ -31,9 +31,20 @@ type Store struct {
 	// cachedWallets wallets with at least cacheRows queued ids: the next
 	// snapshot of each copies the rows they still share (idcache.go).
 	ids map[string]*idCache
-	// minCached is cacheRows but in tests; copied counts the rows copied.
-	minCached int
-	copied    atomic.Uint64
+	// minCached is cacheRows but in tests.
+	minCached     int
+	bytes, copied atomic.Uint64
+}
+
+// StoreStats counts what Save has written.
+type StoreStats struct {
+	Bytes      uint64 // encoded snapshots handed to the blobs
+	RowsCopied uint64 // remembered ids copied from a wallet's last snapshot, not encoded again (idcache.go)
+}
+
+// Stats returns the counters.
+func (s *Store) Stats() StoreStats {
+	return StoreStats{Bytes: s.bytes.Load(), RowsCopied: s.copied.Load()}
 }
 
 // A cached snapshot is kept in memory until the wallet's next one (tens of
@@ -77,6 +88,7 @@ func (s *Store) Save(ctx context.Context, img *actors.Image) error {
 		return err
 	}
 	s.copied.Add(uint64(l.reused))
+	s.bytes.Add(uint64(len(data)))
 	s.keep(img.Wallet, data, l)
 	return s.blobs.Put(ctx, img.Wallet, data)
 }

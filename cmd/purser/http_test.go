@@ -149,6 +149,10 @@ poll:
 		`purser_activation_duration_seconds_count{source="journal"} 1`,
 		`purser_snapshots_saved_total`,
 		`purser_snapshots_rejected_total 0`,
+		`purser_snapshot_save_seconds_total`,
+		`purser_snapshot_bytes_total`,
+		`purser_snapshot_id_rows_copied_total 0`,
+		`purser_journal_read_requests_total`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -166,6 +166,9 @@ func runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	metrics.Snapshots(reg, n.System().SnapshotStats)
+	if s := n.SnapshotStore(); s != nil {
+		metrics.SnapshotStore(reg, s.Stats)
+	}
 	metrics.Journal(reg, n.Journal().Stats)
 	ready.set(n.Conn())
 	fmt.Fprintf(os.Stderr, "purser %s serving on %s (prefix %q)\n", version, n.ClientURL(), f.prefix)

@@ -6,9 +6,35 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/snapshot"
 	"github.com/purser-dev/purser/transport/journal"
 	"github.com/purser-dev/purser/transport/metrics"
 )
+
+// counters gathers reg's counters by name (one series each).
+func counters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range families {
+		got[mf.GetName()] = mf.GetMetric()[0].GetCounter().GetValue()
+	}
+	return got
+}
+
+func checkCounters(t *testing.T, reg *prometheus.Registry, want map[string]float64) {
+	t.Helper()
+	got := counters(t, reg)
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s = %v, want %v", name, got[name], v)
+		}
+	}
+}
 
 // The journal's counters are read at scrape time, each under its own name.
 func TestJournalCountersReadAtScrape(t *testing.T) {
@@ -21,23 +47,26 @@ func TestJournalCountersReadAtScrape(t *testing.T) {
 		"purser_journal_resends_total": 5, "purser_journal_read_back_messages_total": 11,
 		"purser_journal_read_forward_messages_total": 13, "purser_journal_read_requests_total": 17,
 	}
-	check := func() {
-		t.Helper()
-		families, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]float64{}
-		for _, mf := range families {
-			got[mf.GetName()] = mf.GetMetric()[0].GetCounter().GetValue()
-		}
-		for name, v := range want {
-			if got[name] != v {
-				t.Errorf("%s = %v, want %v", name, got[name], v)
-			}
-		}
-	}
-	check()
+	checkCounters(t, reg, want)
 	st.Syncs, want["purser_journal_fsyncs_total"] = 10, 10
-	check()
+	checkCounters(t, reg, want)
+}
+
+// So are the snapshot workers' and the snapshot store's.
+func TestSnapshotCountersReadAtScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	st := actors.SnapshotStats{Saved: 3, Failed: 1, Skipped: 4, Loaded: 5, Rejected: 2, SaveTime: 2500 * time.Millisecond}
+	ss := snapshot.StoreStats{Bytes: 1 << 20, RowsCopied: 92_188}
+	metrics.Snapshots(reg, func() actors.SnapshotStats { return st })
+	metrics.SnapshotStore(reg, func() snapshot.StoreStats { return ss })
+	want := map[string]float64{
+		"purser_snapshots_saved_total": 3, "purser_snapshots_failed_total": 1, "purser_snapshots_skipped_total": 4,
+		"purser_snapshots_loaded_total": 5, "purser_snapshots_rejected_total": 2,
+		"purser_snapshot_save_seconds_total": 2.5, "purser_snapshot_bytes_total": 1 << 20,
+		"purser_snapshot_id_rows_copied_total": 92_188,
+	}
+	checkCounters(t, reg, want)
+	st.SaveTime, ss.Bytes = 3*time.Second, 2<<20
+	want["purser_snapshot_save_seconds_total"], want["purser_snapshot_bytes_total"] = 3, 2<<20
+	checkCounters(t, reg, want)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/snapshot"
 	"github.com/purser-dev/purser/transport/api"
 	"github.com/purser-dev/purser/transport/journal"
 	"github.com/purser-dev/purser/transport/wire"
@@ -207,6 +208,19 @@ func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
 			Help: "Wallet snapshots " + name + " (see docs/operations.md, Snapshots)."},
 			func() float64 { return float64(read(stats())) }))
 	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_save_seconds_total",
+		Help: "Time the snapshot workers spent saving images (encoding and writing), failed saves included."},
+		func() float64 { return stats().SaveTime.Seconds() }))
+}
+
+// SnapshotStore exports what the snapshot store wrote, read at scrape time.
+func SnapshotStore(reg prometheus.Registerer, stats func() snapshot.StoreStats) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_bytes_total",
+		Help: "Bytes of encoded snapshots written."},
+		func() float64 { return float64(stats().Bytes) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_id_rows_copied_total",
+		Help: "Remembered ids a snapshot copied from its wallet's last one instead of encoding them again (hot wallets)."},
+		func() float64 { return float64(stats().RowsCopied) }))
 }
 
 // Journal exports the JetStream journal's counters, read at scrape time:

@@ -68,6 +68,7 @@ type Node struct {
 	sync    *embedded.StreamSync
 	nc      *nats.Conn
 	journal *journal.Journal
+	snaps   *snapshot.Store // nil when Config.Runtime brought its own store
 	sys     *actors.System
 	api     *api.Service
 	log     *zap.Logger
@@ -137,9 +138,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	// Snapshots live beside the journal, on the same JetStream: activation
 	// reads a wallet's latest image and the journal after it.
 	if cfg.Runtime.Snapshots == nil {
-		if cfg.Runtime.Snapshots, err = snapshot.OpenJetStream(ctx, js, snapshot.Config{Replicas: jcfg.Replicas}); err != nil {
+		if n.snaps, err = snapshot.OpenJetStream(ctx, js, snapshot.Config{Replicas: jcfg.Replicas}); err != nil {
 			return nil, fmt.Errorf("open snapshot store: %w", err)
 		}
+		cfg.Runtime.Snapshots = n.snaps
 	}
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
 		return nil, err
@@ -216,6 +218,10 @@ func (n *Node) Conn() *nats.Conn { return n.nc }
 
 // System is the node's actor system (in-process callers, metrics).
 func (n *Node) System() *actors.System { return n.sys }
+
+// SnapshotStore is the snapshot store the node opened (its counters:
+// Stats), or nil when Config.Runtime brought one.
+func (n *Node) SnapshotStore() *snapshot.Store { return n.snaps }
 
 // Journal is the node's journal.
 func (n *Node) Journal() *journal.Journal { return n.journal }
