@@ -3,7 +3,6 @@ package actors
 import (
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // Image is a wallet's whole state as plain data: what a snapshot stores.
@@ -172,14 +171,7 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 	live := w.ids.queue[w.ids.head:]
 	img.refsEpoch, img.refsFirst = w.ids.epoch, w.ids.enqueued-uint64(len(live))
 	img.refs = make([]idRef, len(live))
-	// Each record is a cache miss of its own (records are scattered in
-	// their chunks by the order holds closed): ask for the ones ahead
-	// while this one is read, so the misses overlap.
-	const ahead = 16
 	for i, q := range live {
-		if i+ahead < len(live) {
-			prefetch(unsafe.Pointer(live[i+ahead].r))
-		}
 		img.refs[i] = idRef{q.r, q.r.hold}
 	}
 	img.Gov = w.govImage()
