@@ -184,6 +184,7 @@ func (w *Wallet) restoreHolds(hs []HoldImage) error {
 // leave it (a newer record of an id always replaces the older's entry).
 func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 	w.ids.queue = make([]queued, len(rs))
+	w.ids.enqueued = uint64(len(rs))
 	for i := range rs {
 		ri := &rs[i]
 		if err := checkRecord(ri.Answer.ID, ri.Answer.Op, ri.Hold, ri.At, last); err != nil {

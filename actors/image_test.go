@@ -365,3 +365,52 @@ func TestLazyImageRowsAreTheImage(t *testing.T) {
 		t.Fatal("the filled lazy image differs from the image taken with it")
 	}
 }
+
+// A lazy image's rows say which id table they are in and how many records
+// that table had queued and dropped before them (IDRows.Origin): the same
+// table keeps its epoch and counts evictions; a restored wallet is
+// another table, numbered from the records it was restored with.
+func TestLazyImageOriginNumbersQueuedRecords(t *testing.T) {
+	limits := DefaultLimits()
+	limits.MaxRememberedIDs = 10
+	w := NewWallet("origin", limits)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	debits := 0
+	debit := func(w *Wallet) {
+		t.Helper()
+		debits++
+		if _, _, err := w.Execute(Debit{ID: "d" + strconv.Itoa(debits), Amount: 1}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := w.Execute(Grant{ID: "g", Amount: 1000, Kind: "paid"}, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		debit(w) // with the grant: 5 ids queued
+	}
+	e1, f1, ok1 := w.lazyImage(1).IDRows().Origin()
+	for range 10 {
+		debit(w) // 15 queued, 5 evicted
+	}
+	rows := w.lazyImage(2).IDRows()
+	e2, f2, ok2 := rows.Origin()
+	if !ok1 || !ok2 || e1 != e2 || f1 != 0 || f2 != 5 || rows.Answer(0).ID != "d5" {
+		t.Fatalf("origins (%d, %d, %v) then (%d, %d, %v), first row %s: want one epoch, 0 then 5, d5",
+			e1, f1, ok1, e2, f2, ok2, rows.Answer(0).ID)
+	}
+	full := w.Image(2)
+	if _, _, ok := full.IDRows().Origin(); ok {
+		t.Fatal("a copied image's rows claim an id table")
+	}
+	restored, _, err := FromImage(full, limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e3, f3, _ := restored.lazyImage(2).IDRows().Origin()
+	debit(restored)
+	e4, f4, _ := restored.lazyImage(3).IDRows().Origin()
+	if e3 == e1 || e4 != e3 || f3 != 0 || f4 != 1 {
+		t.Fatalf("restored: origins (%d, %d) then (%d, %d); want a new epoch, 0 then 1", e3, f3, e4, f4)
+	}
+}
