@@ -38,7 +38,7 @@ type Store struct {
 
 // StoreStats counts what Save has written.
 type StoreStats struct {
-	Bytes      uint64 // encoded snapshots handed to the blobs
+	Bytes      uint64 // encoded snapshots the blobs accepted
 	RowsCopied uint64 // remembered ids copied from a wallet's last snapshot, not encoded again (idcache.go)
 }
 
@@ -88,9 +88,12 @@ func (s *Store) Save(ctx context.Context, img *actors.Image) error {
 		return err
 	}
 	s.copied.Add(uint64(l.reused))
-	s.bytes.Add(uint64(len(data)))
 	s.keep(img.Wallet, data, l)
-	return s.blobs.Put(ctx, img.Wallet, data)
+	if err := s.blobs.Put(ctx, img.Wallet, data); err != nil {
+		return err
+	}
+	s.bytes.Add(uint64(len(data)))
+	return nil
 }
 
 // keep makes data's id columns wallet's cache, if it has enough queued ids

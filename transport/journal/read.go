@@ -58,9 +58,10 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 	// lags behind its leader included. What it lacks would make the
 	// wallet's next append fenced, and the actor stop with not_owner,
 	// though this node owns the wallet. So the leader says first where
-	// the subject ends (one more round trip per activation), and the reads
-	// go on until they get there. Its answer is the subject's last
-	// message itself: the walk back starts from it.
+	// the subject ends, and the reads go on until they get there. Its
+	// answer is the subject's last message itself: the walk back starts
+	// from it, so a walking read makes no more round trips than on one
+	// server (ReadForward makes one more).
 	end, err := j.leaderGet(ctx, map[string]any{"last_by_subj": subject})
 	if err != nil {
 		return from, fmt.Errorf("journal: read %s: its end: %w", wallet, err)

@@ -216,7 +216,7 @@ func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
 // SnapshotStore exports what the snapshot store wrote, read at scrape time.
 func SnapshotStore(reg prometheus.Registerer, stats func() snapshot.StoreStats) {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_bytes_total",
-		Help: "Bytes of encoded snapshots written."},
+		Help: "Bytes of encoded snapshots stored (failed puts not counted)."},
 		func() float64 { return float64(stats().Bytes) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_id_rows_copied_total",
 		Help: "Remembered ids a snapshot copied from its wallet's last one instead of encoding them again (hot wallets)."},
