@@ -21,6 +21,7 @@ type idCache struct {
 	epoch, first uint64            // IDRows.Origin of the row at start
 	start        int               // the first row that came from the actor's queue
 	cols         *actors.IDColumns // the snapshot's columns, in place
+	saved        uint64            // Store's count of saves when it was made: the oldest goes first
 }
 
 // reusable returns where in c the rows' first row is and how many of the
@@ -57,19 +58,27 @@ type idLayout struct {
 	queued       bool
 }
 
-// cache returns the columns as the next snapshot's cache: views of data
-// (the whole snapshot, never written again), or nil when the rows were not
-// an actor's queue.
+// cache returns the columns as the next snapshot's cache, or nil when the
+// rows were not an actor's queue. They are views of data (the whole
+// snapshot, never written again) when they are most of it; else of a copy
+// of just the columns, as a restore makes (readIDCols), so that a cache
+// does not keep a wallet's open holds (most of a 100 MB snapshot) alive.
 func (l idLayout) cache(data []byte) *idCache {
 	if !l.queued {
 		return nil
 	}
 	n := l.n
 	fixed := data[l.fixed : l.fixed+16*n]
+	var idsLen, answersLen int
+	if n > 0 {
+		idsLen, answersLen = int(u32(fixed[4*(n-1):])), int(u32(fixed[8*n-4:]))
+	}
 	c := &actors.IDColumns{Codec: answerCodec, DecodeAnswer: decodeAnswerRest,
-		IDEnds: column(fixed[:4*n], u32), AnswerEnds: column(fixed[4*n:8*n], u32), At: column(fixed[8*n:], i64),
+		IDs: data[l.ids : l.ids+idsLen], Answers: data[l.answers : l.answers+answersLen],
 		Hold: data[l.hold : l.hold+n], Op: data[l.op : l.op+n]}
-	c.IDs = data[l.ids : l.ids+int(end(c.IDEnds, n-1))]
-	c.Answers = data[l.answers : l.answers+int(end(c.AnswerEnds, n-1))]
+	if 2*(len(fixed)+idsLen+answersLen+2*n) < len(data) {
+		fixed = ownColumns(c, fixed)
+	}
+	c.IDEnds, c.AnswerEnds, c.At = column(fixed[:4*n], u32), column(fixed[4*n:8*n], u32), column(fixed[8*n:], i64)
 	return &idCache{epoch: l.epoch, first: l.first, start: l.refsRow, cols: c}
 }

@@ -30,7 +30,8 @@ type Store struct {
 	// ids holds the id columns of the last snapshot saved of at most
 	// cachedWallets wallets with at least cacheRows queued ids: the next
 	// snapshot of each copies the rows they still share (idcache.go).
-	ids map[string]*idCache
+	ids   map[string]*idCache
+	saves uint64 // keep's count, under mu
 	// minCached is cacheRows but in tests.
 	minCached     int
 	bytes, copied atomic.Uint64
@@ -112,11 +113,18 @@ func (s *Store) keep(wallet string, data []byte, l idLayout) {
 	if s.ids == nil {
 		s.ids = make(map[string]*idCache)
 	}
+	s.saves++
+	c.saved = s.saves
 	if _, ok := s.ids[wallet]; !ok && len(s.ids) >= cachedWallets {
-		for w := range s.ids { // any other wallet's: a passivated one's is as likely as a hot one's
-			delete(s.ids, w)
-			break
+		// The wallet whose snapshot is the oldest makes room: a hot
+		// wallet saves again within a second, an idle one never.
+		oldest := ""
+		for w, e := range s.ids {
+			if oldest == "" || e.saved < s.ids[oldest].saved {
+				oldest = w
+			}
 		}
+		delete(s.ids, oldest)
 	}
 	s.ids[wallet] = c
 }
