@@ -48,11 +48,12 @@ func (s *Store) Stats() StoreStats {
 	return StoreStats{Bytes: s.bytes.Load(), RowsCopied: s.copied.Load()}
 }
 
-// A cached snapshot is kept in memory until the wallet's next one (tens of
-// megabytes for a wallet at its id bound), so only a few wallets, the ones
-// where re-encoding costs the most, have one. A wallet that has
-// passivated keeps its entry until another takes its place: its next
-// actor's rows are another table's (IDRows.Origin), which nothing copies.
+// A cache's id columns stay in memory until the wallet's next snapshot
+// (~10 MB for a wallet at its 100,000-id bound), so only a few wallets, the
+// ones where re-encoding costs the most, have one. A wallet that has
+// passivated keeps its entry until another needs the room (the one saved
+// longest ago goes): its next actor's rows are another table's
+// (IDRows.Origin), which nothing copies.
 const (
 	cacheRows     = 8192
 	cachedWallets = 4
