@@ -41,30 +41,21 @@ func TestReadFollowsTheChain(t *testing.T) {
 	}
 	positions := map[string][]uint64{}
 	scripts := map[string]*walletScript{}
-	ctx := context.Background()
 	for _, w := range order {
 		s := scripts[w]
 		if s == nil {
 			s = newScript(w)
 			scripts[w] = s
 		}
-		data, err := actors.AppendEvents(nil, s.next(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := &nats.Msg{Subject: j.Subject(w), Data: data, Header: nats.Header{}}
+		h := nats.Header{}
 		if w != "headless" {
 			prev := uint64(0)
 			if p := positions[w]; len(p) > 0 {
 				prev = p[len(p)-1]
 			}
-			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
+			h = fenceOn(prev)
 		}
-		ack, err := js.PublishMsg(ctx, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		positions[w] = append(positions[w], ack.Sequence)
+		positions[w] = append(positions[w], publishNext(t, js, j.Subject(w), s, h))
 	}
 
 	// Reads as on one server, then as on a replicated stream, where the
@@ -126,22 +117,10 @@ func TestReadRefusesAGapInTheChain(t *testing.T) {
 	s := newScript("w")
 	ctx := context.Background()
 	var seqs []uint64
-	for i := range 3 {
-		data, err := actors.AppendEvents(nil, s.next(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := &nats.Msg{Subject: j.Subject("w"), Data: data, Header: nats.Header{}}
-		prev := uint64(0)
-		if i > 0 {
-			prev = seqs[i-1]
-		}
-		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(prev, 10))
-		ack, err := js.PublishMsg(ctx, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, ack.Sequence)
+	prev := uint64(0)
+	for range 3 {
+		prev = publishNext(t, js, j.Subject("w"), s, fenceOn(prev))
+		seqs = append(seqs, prev)
 	}
 	w, err := j.walkBack(ctx, j.Subject("w"), 0, nil)
 	if err != nil || w.stopped || len(w.tail) != 3 {
@@ -174,25 +153,34 @@ func TestReadRefusesAGapInTheChain(t *testing.T) {
 func TestReadStopsAtAForeignFence(t *testing.T) {
 	e := startEnvSetup(t, t.TempDir(), setup{name: "groupsync", groupSync: true})
 	j, js := e.open(t, Config{})
-	ctx := context.Background()
 	s := newScript("w")
-	publish := func(h nats.Header) uint64 {
-		t.Helper()
-		data, err := actors.AppendEvents(nil, s.next(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: j.Subject("w"), Data: data, Header: h})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ack.Sequence
-	}
-	first := publish(nats.Header{jetstream.ExpectedLastSubjSeqHeader: {"0"}})
+	first := publishNext(t, js, j.Subject("w"), s, fenceOn(0))
 	// Fenced on an empty other subject: 0 passes, yet w has a message.
-	second := publish(nats.Header{jetstream.ExpectedLastSubjSeqHeader: {"0"},
-		jetstream.ExpectedLastSubjSeqSubjHeader: {j.Subject("other")}})
+	foreign := fenceOn(0)
+	foreign.Set(jetstream.ExpectedLastSubjSeqSubjHeader, j.Subject("other"))
+	second := publishNext(t, js, j.Subject("w"), s, foreign)
 	if got := readFrom(t, j, "w", 0, func(actors.Event) {}); !slices.Equal(got, []uint64{first, second}) {
 		t.Fatalf("read %v, want %v", got, []uint64{first, second})
 	}
+}
+
+// publishNext publishes s's next batch on subject with header h, not
+// through the journal (tests lay out chains it would not write), and
+// returns its stream sequence.
+func publishNext(t *testing.T, js jetstream.JetStream, subject string, s *walletScript, h nats.Header) uint64 {
+	t.Helper()
+	data, err := actors.AppendEvents(nil, s.next(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.PublishMsg(context.Background(), &nats.Msg{Subject: subject, Data: data, Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+// fenceOn is the header of a message that follows prev on its subject.
+func fenceOn(prev uint64) nats.Header {
+	return nats.Header{jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(prev, 10)}}
 }
