@@ -131,12 +131,12 @@ func (w *Wallet) Image(pos uint64) *Image {
 
 // lazyImage is Image with the id table's records referenced, not copied:
 // the actor takes it on its hot path, and the snapshot worker's encoder
-// reads them in place (IDRows) off it. A queued record's answer and time never change once it
-// is queued, and evicting it only drops the queue's pointer, so the worker
-// may read them while the actor goes on; the hold status, which can
-// change, is copied here. For a wallet at its id bound this is a pointer
-// per id instead of a 150-byte record: the difference between a
-// millisecond and ten of the actor's time at every snapshot.
+// reads them in place (IDRows) off it. A queued record's answer and time
+// never change once it is queued, and evicting it only drops the queue's
+// pointer, so the worker may read them while the actor goes on; the hold
+// status, which can change, is copied here. For a wallet at its id bound
+// this is a pointer per id instead of a 150-byte record: the difference
+// between a millisecond and ten of the actor's time at every snapshot.
 func (w *Wallet) lazyImage(pos uint64) *Image {
 	img := &Image{Wallet: w.id, Pos: pos,
 		MaxRememberedIDs: w.limits.MaxRememberedIDs, IDRetention: int64(w.limits.IDRetention),
