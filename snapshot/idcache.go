@@ -59,9 +59,9 @@ type idLayout struct {
 }
 
 // cache returns the columns as the next snapshot's cache, or nil when the
-// rows were not an actor's queue. They are views of data (the whole
-// snapshot, never written again) when they are most of it; else of a copy
-// of just the columns, as a restore makes (readIDCols), so that a cache
+// rows were not an actor's queue: views of data (the whole snapshot, never
+// written again), or of a copy of just the columns when they are its
+// lesser part, as a restore keeps them (finishColumns), so that a cache
 // does not keep a wallet's open holds (most of a 100 MB snapshot) alive.
 func (l idLayout) cache(data []byte) *idCache {
 	if !l.queued {
@@ -76,9 +76,6 @@ func (l idLayout) cache(data []byte) *idCache {
 	c := &actors.IDColumns{Codec: answerCodec, DecodeAnswer: decodeAnswerRest,
 		IDs: data[l.ids : l.ids+idsLen], Answers: data[l.answers : l.answers+answersLen],
 		Hold: data[l.hold : l.hold+n], Op: data[l.op : l.op+n]}
-	if 2*(len(fixed)+idsLen+answersLen+2*n) < len(data) {
-		fixed = ownColumns(c, fixed)
-	}
-	c.IDEnds, c.AnswerEnds, c.At = column(fixed[:4*n], u32), column(fixed[4*n:8*n], u32), column(fixed[8*n:], i64)
+	finishColumns(c, fixed, n, len(data))
 	return &idCache{epoch: l.epoch, first: l.first, start: l.refsRow, cols: c}
 }

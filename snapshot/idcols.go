@@ -213,16 +213,20 @@ func readIDCols(r *reader) *actors.IDColumns {
 	if r.Err != nil {
 		return nil
 	}
-	if cols := len(c.IDs) + len(c.Answers) + 2*n + len(fixed); 2*cols < len(r.B) {
-		// The restored wallet keeps its columns for as long as it keeps old
-		// ids: when they are the lesser part of the snapshot (a wallet with
-		// many open holds), a copy lets the rest of it go.
+	// The restored wallet keeps its columns for as long as it keeps old ids.
+	finishColumns(c, fixed, n, len(r.B))
+	return c
+}
+
+// finishColumns sets c's fixed-width columns (n rows) from fixed. c's byte
+// columns and fixed are views of a snapshot of whole bytes, which whoever
+// keeps c keeps alive: when they are the lesser part of it (a wallet with
+// many open holds) they are copied out first, so that the rest can go.
+func finishColumns(c *actors.IDColumns, fixed []byte, n, whole int) {
+	if cols := len(c.IDs) + len(c.Answers) + len(c.Hold) + len(c.Op) + len(fixed); 2*cols < whole {
 		fixed = ownColumns(c, fixed)
 	}
-	c.IDEnds = column(fixed[:4*n], u32)
-	c.AnswerEnds = column(fixed[4*n:8*n], u32)
-	c.At = column(fixed[8*n:], i64)
-	return c
+	c.IDEnds, c.AnswerEnds, c.At = column(fixed[:4*n], u32), column(fixed[4*n:8*n], u32), column(fixed[8*n:], i64)
 }
 
 // ownColumns copies c's byte columns and fixed into one allocation, fixed
