@@ -213,7 +213,7 @@ func BenchmarkReserveSettle(b *testing.B) {
 // BenchmarkImageOnTheActor is the actor's share of a snapshot of a wallet
 // at its id bound (100,000 remembered ids, 1,000 or 25,000 open holds): the
 // full copy (Image) against the one that references the queued records
-// and copies the hold slab (lazyImage, what the actor takes; the snapshot
+// and copies the open holds (lazyImage, what the actor takes; the snapshot
 // worker does the rest).
 func BenchmarkImageOnTheActor(b *testing.B) {
 	for _, holds := range []int{1000, 25_000} {
