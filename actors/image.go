@@ -204,6 +204,14 @@ func (r IDRows) Origin() (epoch, first uint64, ok bool) {
 	return r.epoch, r.first, r.refs != nil
 }
 
+// Slice returns rows [i, j) (0 <= i <= j <= Len), with their Origin.
+func (r IDRows) Slice(i, j int) IDRows {
+	if r.refs != nil {
+		return IDRows{refs: r.refs[i:j], epoch: r.epoch, first: r.first + uint64(i)}
+	}
+	return IDRows{ids: r.ids[i:j]}
+}
+
 // RowsOf returns rs as rows.
 func RowsOf(rs []RecordImage) IDRows { return IDRows{ids: rs} }
 
