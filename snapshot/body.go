@@ -24,7 +24,8 @@ import (
 //
 // Format v2 appends one field to image (governance, govbody.go, or nil)
 // and one to answer (the governance a configure's reply showed, or nil).
-// Format v3 writes the records as columns instead (idcols.go).
+// Format v3 writes the records as columns instead (idcols.go); format v4
+// writes some of them in segments stored beside the image (segments.go).
 const (
 	imageFields    = 16
 	settingsFields = 6
@@ -35,7 +36,7 @@ const (
 	answerN        = 8
 )
 
-func appendBody(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
+func appendBody(b []byte, img *actors.Image, c *actors.IDColumns, rows actors.IDRows, plan idPlan) ([]byte, error) {
 	b = mpack.AppendArrayLen(b, imageFields+1)
 	b = mpack.AppendUint(b, img.Pos)
 	b = mpack.AppendInt(b, int64(img.MaxRememberedIDs))
@@ -71,12 +72,17 @@ func appendBody(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout, 
 		b = appendAllocs(b, h.Earmarks)
 		b = appendAnswer(b, &h.Answer)
 	}
-	b, l, err := appendIDCols(b, img, cache)
+	var err error
+	if len(plan.refs) == 0 {
+		b, err = appendColumns(b, c, rows)
+	} else {
+		b, err = appendSegmented(b, c, plan)
+	}
 	if err != nil {
-		return nil, l, err
+		return nil, err
 	}
 	b = mpack.AppendUint(b, img.EvictedYoung)
-	return appendGovImage(b, img.Gov), l, nil
+	return appendGovImage(b, img.Gov), nil
 }
 
 func appendGrant(b []byte, g *actors.GrantImage) []byte {
@@ -143,9 +149,11 @@ const (
 	minAlloc  = 3
 )
 
-func readBody(r *reader, img *actors.Image) {
+// readBody reads an image; a v4 one's ids come back as their parts, for
+// the caller to join (img.IDCols stays nil).
+func readBody(r *reader, img *actors.Image) (sg *segmentedIDs) {
 	if !r.fields(imageFields+r.v2(), "image") {
-		return
+		return nil
 	}
 	img.Pos = r.uint()
 	img.MaxRememberedIDs = int(r.small(math.MaxInt32, "max remembered ids"))
@@ -183,7 +191,9 @@ func readBody(r *reader, img *actors.Image) {
 			readAnswer(r, &h.Answer)
 		}
 	}
-	if r.version >= 3 {
+	if r.version >= 4 {
+		sg = readSegmented(r)
+	} else if r.version >= 3 {
 		img.IDCols = readIDCols(r)
 	} else if n := r.arrayLen(minRecord, "ids"); n > 0 {
 		img.IDs = make([]actors.RecordImage, n)
@@ -198,6 +208,7 @@ func readBody(r *reader, img *actors.Image) {
 	if r.v2() == 1 {
 		img.Gov = readGovImage(r)
 	}
+	return sg
 }
 
 func readGrant(r *reader, g *actors.GrantImage) {

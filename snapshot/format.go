@@ -1,13 +1,14 @@
 // Package snapshot stores wallet images (actors.Image) so that activating a
 // wallet reads its latest image and the journal after it, not its whole
 // journal. It implements actors.SnapshotStore on JetStream (key-value
-// bucket PURSER_SNAPSHOTS, one entry per wallet; a snapshot too large for
-// one message, such as a wallet with a million open holds, goes to the
-// object store PURSER_SNAPSHOTS_LARGE, chunked; jetstream.go) and in
-// memory, and owns the on-disk format:
+// bucket PURSER_SNAPSHOTS, one entry per wallet, and a hot wallet's id
+// segments, segments.go; a snapshot too large for one message, such as a
+// wallet with a million open holds, goes to the object store
+// PURSER_SNAPSHOTS_LARGE, chunked; jetstream.go) and in memory, and owns
+// the on-disk format:
 //
 //	magic   "PSNP"
-//	version uint16, big endian (Version; Decode reads 1 to 3)
+//	version uint16, big endian (1 to Version)
 //	wallet  uint8 length, then the wallet id
 //	length  uint64, big endian: bytes in the body
 //	crc     uint32, big endian: CRC-32C (Castagnoli) of the body
@@ -28,8 +29,13 @@ import (
 	"github.com/purser-dev/purser/actors/mpack"
 )
 
-// Version is the format Encode writes. Decode reads every version up to it.
-const Version = 3
+// Version is the newest format Decode reads. Encode writes format 3; a
+// Store writes format 4 when an image refers to id segments (segments.go)
+// and 3 otherwise.
+const Version = 4
+
+// versionColumns is format v3: ids in columns, all of them in the image.
+const versionColumns = 3
 
 var magic = [4]byte{'P', 'S', 'N', 'P'}
 
@@ -42,83 +48,121 @@ var (
 	ErrVersion   = errors.New("snapshot: unknown format version")
 	ErrChecksum  = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	ErrTruncated = fmt.Errorf("%w: truncated", ErrCorrupt)
+	// ErrSegmented: the snapshot keeps some of its ids in segments stored
+	// beside it (format v4), so only a Store, which reads them, loads it.
+	ErrSegmented = errors.New("snapshot: refers to id segments; load it through a Store")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Encode writes img in the current format.
+// Encode writes img in format v3, every remembered id in the image.
 func Encode(img *actors.Image) ([]byte, error) {
-	b, _, err := encode(img, nil)
-	return b, err
+	c, rows, err := idSource(img)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
+	}
+	return encode(img, c, rows, idPlan{})
 }
 
-// encode is Encode copying the rows cache holds (idcache.go); it also
-// says where the id columns went.
-func encode(img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
+// encode writes img with its remembered ids c and rows as plan says:
+// all in the image (v3), or some in segments (v4).
+func encode(img *actors.Image, c *actors.IDColumns, rows actors.IDRows, plan idPlan) ([]byte, error) {
 	if len(img.Wallet) == 0 || len(img.Wallet) > 255 {
-		return nil, idLayout{}, fmt.Errorf("snapshot: wallet id of %d bytes", len(img.Wallet))
+		return nil, fmt.Errorf("snapshot: wallet id of %d bytes", len(img.Wallet))
 	}
 	hdr := headerFixed + len(img.Wallet)
 	// About 100 bytes per hold or id: one allocation for most wallets.
-	b := make([]byte, hdr, hdr+256+100*img.Size())
-	b, l, err := appendBody(b, img, cache)
+	b := make([]byte, hdr, hdr+256+100*max(0, img.Size()-plan.rows()))
+	b, err := appendBody(b, img, c, rows, plan)
 	if err != nil {
-		return nil, l, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
+		return nil, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
 	}
-	body := b[hdr:]
-	copy(b, magic[:])
-	binary.BigEndian.PutUint16(b[4:], Version)
-	b[6] = byte(len(img.Wallet))
-	copy(b[7:], img.Wallet)
-	o := 7 + len(img.Wallet)
-	binary.BigEndian.PutUint64(b[o:], uint64(len(body)))
-	binary.BigEndian.PutUint32(b[o+8:], crc32.Checksum(body, castagnoli))
-	return b, l, nil
+	version := uint16(versionColumns)
+	if len(plan.refs) > 0 {
+		version = 4
+	}
+	return seal(b, magic, version, img.Wallet), nil
 }
 
-// Decode reads a snapshot of any known version. It never panics and
-// allocates at most a small multiple of len(data), whatever data holds.
-// The image shares data's memory (a v3 snapshot's id columns): data must
-// not be written afterwards.
-func Decode(data []byte) (*actors.Image, error) {
+// seal writes the header in front of the body b holds after the header's
+// room (headerFixed + len(wallet) bytes).
+func seal(b []byte, magic [4]byte, version uint16, wallet string) []byte {
+	hdr := headerFixed + len(wallet)
+	body := b[hdr:]
+	copy(b, magic[:])
+	binary.BigEndian.PutUint16(b[4:], version)
+	b[6] = byte(len(wallet))
+	copy(b[7:], wallet)
+	o := 7 + len(wallet)
+	binary.BigEndian.PutUint64(b[o:], uint64(len(body)))
+	binary.BigEndian.PutUint32(b[o+8:], crc32.Checksum(body, castagnoli))
+	return b
+}
+
+// unseal checks a header (magic, a version from 1 to newest, lengths, the
+// body's checksum) and returns what it says.
+func unseal(data []byte, magic [4]byte, newest uint16) (version uint16, wallet string, body []byte, err error) {
 	if len(data) < 7 {
-		return nil, ErrTruncated
+		return 0, "", nil, ErrTruncated
 	}
 	if [4]byte(data[:4]) != magic {
-		return nil, fmt.Errorf("%w: not a snapshot (magic %q)", ErrCorrupt, data[:4])
+		return 0, "", nil, fmt.Errorf("%w: not a %q blob (magic %q)", ErrCorrupt, magic[:], data[:4])
 	}
 	v := binary.BigEndian.Uint16(data[4:])
 	switch {
 	case v == 0:
-		return nil, fmt.Errorf("%w: version 0", ErrCorrupt)
-	case v > Version:
-		return nil, fmt.Errorf("%w %d (this build reads up to %d)", ErrVersion, v, Version)
+		return 0, "", nil, fmt.Errorf("%w: version 0", ErrCorrupt)
+	case v > newest:
+		return 0, "", nil, fmt.Errorf("%w %d (this build reads up to %d)", ErrVersion, v, newest)
 	}
 	wl := int(data[6])
 	if len(data) < headerFixed+wl {
-		return nil, ErrTruncated
+		return 0, "", nil, ErrTruncated
 	}
-	wallet := string(data[7 : 7+wl])
+	wallet = string(data[7 : 7+wl])
 	o := 7 + wl
 	n := binary.BigEndian.Uint64(data[o:])
 	sum := binary.BigEndian.Uint32(data[o+8:])
-	body := data[o+12:]
+	body = data[o+12:]
 	switch {
 	case n > uint64(len(body)):
-		return nil, fmt.Errorf("%w: body of %d bytes, header says %d", ErrTruncated, len(body), n)
+		return 0, "", nil, fmt.Errorf("%w: body of %d bytes, header says %d", ErrTruncated, len(body), n)
 	case n < uint64(len(body)):
-		return nil, fmt.Errorf("%w: %d bytes after the body", ErrCorrupt, uint64(len(body))-n)
+		return 0, "", nil, fmt.Errorf("%w: %d bytes after the body", ErrCorrupt, uint64(len(body))-n)
 	case crc32.Checksum(body, castagnoli) != sum:
-		return nil, ErrChecksum
+		return 0, "", nil, ErrChecksum
+	}
+	return v, wallet, body, nil
+}
+
+// Decode reads a snapshot of any known version that holds all its ids (a
+// v4 one that refers to segments gives ErrSegmented). It never panics and
+// allocates at most a small multiple of len(data), whatever data holds.
+// The image shares data's memory (a v3 snapshot's id columns): data must
+// not be written afterwards.
+func Decode(data []byte) (*actors.Image, error) {
+	img, sg, err := decode(data)
+	if err == nil && sg != nil {
+		return nil, ErrSegmented
+	}
+	return img, err
+}
+
+// decode is Decode, leaving a v4 image's ids for the caller to join
+// (IDCols nil, sg the parts).
+func decode(data []byte) (*actors.Image, *segmentedIDs, error) {
+	v, wallet, body, err := unseal(data, magic, Version)
+	if err != nil {
+		return nil, nil, err
 	}
 	img := &actors.Image{Wallet: wallet}
 	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}, version: v}
-	readBody(r, img)
+	sg := readBody(r, img)
 	if r.Err == nil && r.Left() != 0 {
 		r.Failf("%d bytes after the image", r.Left())
 	}
 	if r.Err != nil {
-		return nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.Err)
+		return nil, nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.Err)
 	}
-	return img, nil
+	return img, sg, nil
 }

@@ -22,8 +22,9 @@ import (
 // concatenated); hold and op bins of count bytes; fixed a bin of count
 // little-endian uint32 id ends, count uint32 answer ends and count int64
 // times, in that order. padding (a bin of 0 to 7 zero bytes) puts fixed's
-// first byte at a multiple of 8 from the snapshot's start, so that on a
-// little-endian machine the decoder uses fixed's bytes as they are. An
+// first byte at a multiple of 8 from the start of the snapshot (or
+// segment) that holds the columns, so that on a little-endian machine the
+// decoder uses fixed's bytes as they are. An
 // answer rest is the v2 answer without its id and op:
 // [hash, [n0…n7], [alloc…], governance|nil].
 const (
@@ -33,74 +34,62 @@ const (
 	answerCodec = "purser-snapshot-v3"
 )
 
-// appendIDCols writes img's ids as columns. b must start at the
-// snapshot's first byte (padding depends on the offset). The rows of
-// img's actor that cache holds (idcache.go) are copied from it rather
-// than encoded from their records; the layout says where the columns
-// went, for the next cache.
-func appendIDCols(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout, error) {
-	var l idLayout
-	c := img.IDCols
-	rows := img.IDRows()
-	if c != nil {
-		if c.Codec != answerCodec {
-			// Another encoding's answers: write every row from records
-			// (Records checks the columns).
-			rs, err := img.Records()
-			if err != nil {
-				return nil, l, err
-			}
-			c, rows = nil, actors.RowsOf(rs)
-		} else if err := c.Check(); err != nil {
-			return nil, l, err
-		}
+// idSource returns the remembered ids an image's snapshot writes: the live
+// rows of its columns, then its rows. Columns in another encoding than
+// this package's come back as rows (Records checks them); ours are checked.
+func idSource(img *actors.Image) (*actors.IDColumns, actors.IDRows, error) {
+	c, rows := img.IDCols, img.IDRows()
+	if c == nil {
+		return nil, rows, nil
 	}
-	// The columns are written from parts, each some rows of columns that
-	// exist already (the image's own, the cache's), then from records.
+	if c.Codec != answerCodec {
+		rs, err := img.Records()
+		if err != nil {
+			return nil, rows, err
+		}
+		return nil, actors.RowsOf(rs), nil
+	}
+	if err := c.Check(); err != nil {
+		return nil, rows, err
+	}
+	return c, rows, nil
+}
+
+// appendColumns writes the live rows of c (nil: none), then rows, as one
+// set of id columns. b must start at its blob's first byte (padding
+// depends on the offset).
+func appendColumns(b []byte, c *actors.IDColumns, rows actors.IDRows) ([]byte, error) {
 	var parts []colPart
 	if c != nil && c.First < c.Len() {
 		parts = append(parts, colPart{c, c.First, c.Len()})
 	}
-	l.refsRow = c.Live()
-	l.epoch, l.first, l.queued = rows.Origin()
-	from, reused := cache.reusable(rows)
-	if reused > 0 {
-		parts = append(parts, colPart{cache.cols, from, from + reused})
-	}
-	l.reused = reused
 	n := c.Live() + rows.Len()
 	if uint64(n) > math.MaxUint32/16 { // the fixed-width bin counts 16 bytes a row
-		return nil, l, fmt.Errorf("%d remembered ids", n)
+		return nil, fmt.Errorf("%d remembered ids", n)
 	}
-	l.n = n
 	b = mpack.AppendArrayLen(b, idColsFields)
 	b = mpack.AppendUint(b, uint64(n))
-	b, idEnds, err := appendVarColumn(b, parts, idsOf, rows, reused, "ids",
+	b, idEnds, err := appendVarColumn(b, parts, idsOf, rows, "ids",
 		func(b []byte, a *actors.Answer) []byte { return append(b, a.ID...) })
 	if err != nil {
-		return nil, l, err
+		return nil, err
 	}
-	l.ids = len(b) - int(end(idEnds, n-1))
-	b, ansEnds, err := appendVarColumn(b, parts, answersOf, rows, reused, "answers", appendAnswerRest)
+	b, ansEnds, err := appendVarColumn(b, parts, answersOf, rows, "answers", appendAnswerRest)
 	if err != nil {
-		return nil, l, err
+		return nil, err
 	}
-	l.answers = len(b) - int(end(ansEnds, n-1))
-	// Statuses come from the image alone: a cached row's may have changed.
 	b = mpack.AppendBinLen(b, n)
-	l.hold = len(b)
-	if c != nil {
-		b = append(b, c.Hold[c.First:]...)
+	for _, p := range parts {
+		b = append(b, p.c.Hold[p.from:p.to]...)
 	}
 	for i := range rows.Len() {
 		b = append(b, rows.Hold(i))
 	}
 	b = mpack.AppendBinLen(b, n)
-	l.op = len(b)
 	for _, p := range parts {
 		b = append(b, p.c.Op[p.from:p.to]...)
 	}
-	for i := reused; i < rows.Len(); i++ {
+	for i := range rows.Len() {
 		b = append(b, uint8(rows.Answer(i).Op))
 	}
 	// The padding bin's 2-byte header and fixed's 5-byte one come before
@@ -108,7 +97,6 @@ func appendIDCols(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout
 	pad := (8 - (len(b)+2+5)%8) % 8
 	b = append(mpack.AppendBin8Len(b, uint8(pad)), make([]byte, pad)...)
 	b = mpack.AppendBin32Len(b, uint32(16*n))
-	l.fixed = len(b)
 	for _, e := range idEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
 	}
@@ -120,10 +108,10 @@ func appendIDCols(b []byte, img *actors.Image, cache *idCache) ([]byte, idLayout
 			b = binary.LittleEndian.AppendUint64(b, uint64(at))
 		}
 	}
-	for i := reused; i < rows.Len(); i++ {
+	for i := range rows.Len() {
 		b = binary.LittleEndian.AppendUint64(b, uint64(rows.At(i)))
 	}
-	return b, l, nil
+	return b, nil
 }
 
 // colPart is rows [from, to) of columns c.
@@ -143,11 +131,10 @@ func openBin(b []byte) ([]byte, int) {
 
 // appendVarColumn writes one bin column of values of any length: the rows
 // of each part (their bytes copied, their ends rebased to this bin), then
-// put's value for each row of rows from skip on. It returns each row's end
-// in the bin.
+// put's value for each of rows. It returns each row's end in the bin.
 func appendVarColumn(b []byte, parts []colPart, col func(*actors.IDColumns) ([]byte, []uint32),
-	rows actors.IDRows, skip int, what string, put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
-	n := rows.Len() - skip
+	rows actors.IDRows, what string, put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
+	n := rows.Len()
 	for _, p := range parts {
 		n += p.to - p.from
 	}
@@ -161,7 +148,7 @@ func appendVarColumn(b []byte, parts []colPart, col func(*actors.IDColumns) ([]b
 			ends = append(ends, e-base+off)
 		}
 	}
-	for i := skip; i < rows.Len(); i++ {
+	for i := range rows.Len() {
 		b = put(b, rows.Answer(i))
 		ends = append(ends, uint32(len(b)-lenAt))
 	}

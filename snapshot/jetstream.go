@@ -75,7 +75,37 @@ func OpenJetStream(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: bucket %s_LARGE: %w", cfg.Bucket, err)
 	}
-	return NewStore(&kvBlobs{kv: kv, large: large, inline: cfg.Inline}), nil
+	s := NewStore(&kvBlobs{kv: kv, large: large, inline: cfg.Inline})
+	s.segLimit = min(s.segLimit, cfg.Inline)
+	return s, nil
+}
+
+// A wallet's segments are entries of the same bucket, under
+// segmentKey(wallet, slot).
+
+func (b *kvBlobs) GetSegment(ctx context.Context, wallet string, slot int) ([]byte, error) {
+	e, err := b.kv.Get(ctx, segmentKey(wallet, slot))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: get segment %s: %w", segmentKey(wallet, slot), err)
+	}
+	return e.Value(), nil
+}
+
+func (b *kvBlobs) PutSegment(ctx context.Context, wallet string, slot int, data []byte) error {
+	if _, err := b.kv.Put(ctx, segmentKey(wallet, slot), data); err != nil {
+		return fmt.Errorf("snapshot: put segment %s: %w", segmentKey(wallet, slot), err)
+	}
+	return nil
+}
+
+func (b *kvBlobs) DeleteSegment(ctx context.Context, wallet string, slot int) error {
+	if err := b.kv.Delete(ctx, segmentKey(wallet, slot)); err != nil {
+		return fmt.Errorf("snapshot: delete segment %s: %w", segmentKey(wallet, slot), err)
+	}
+	return nil
 }
 
 func (b *kvBlobs) Get(ctx context.Context, wallet string) ([]byte, error) {

@@ -198,8 +198,8 @@ func TestJetStreamStoreKeepsAHugeSnapshot(t *testing.T) {
 }
 
 // TestRuntimeOnJetStream runs the runtime on the JetStream journal and
-// store: a restart activates from the snapshot (written with the rows the
-// last one encoded copied, idcache.go) plus the tail, and a snapshot ahead
+// store: a restart activates from the snapshot (its ids in segments,
+// segments.go) plus the tail, and a snapshot ahead
 // of the journal (its position past the wallet's last message) is ignored.
 func TestRuntimeOnJetStream(t *testing.T) {
 	js := startJetStream(t)
@@ -214,12 +214,12 @@ func TestRuntimeOnJetStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.minCached = 1 // every snapshot after the first copies the rows it can
+	store.segRows, store.minSegmented = 4, 4 // segments from the fourth queued id on
 	s := newSystem(t, jr, store, func(c *actors.Config) { c.SnapshotEvery = 9 })
 	history(t, s, "w", 0, 40)
 	closeSystem(t, s)
-	if store.Stats().RowsCopied == 0 {
-		t.Fatal("no snapshot copied a row from the last one")
+	if st := store.Stats(); st.Segments == 0 || st.RowsReferenced == 0 {
+		t.Fatalf("no snapshot referred to segments: %+v", st)
 	}
 	s = newSystem(t, jr, nil, nil) // journals a tail no snapshot covers
 	history(t, s, "w", 40, historyLen)

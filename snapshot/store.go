@@ -5,19 +5,28 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/purser-dev/purser/actors"
 )
 
-// Blobs keeps one encoded snapshot per wallet: the part of a store that
+// Blobs keeps one encoded snapshot per wallet, and the wallet's id
+// segments (segments.go) in numbered slots: the part of a store that
 // differs between JetStream and memory.
 type Blobs interface {
 	// Get returns wallet's snapshot, nil, nil when there is none.
 	Get(ctx context.Context, wallet string) ([]byte, error)
 	// Put replaces wallet's snapshot.
 	Put(ctx context.Context, wallet string, data []byte) error
+	// GetSegment returns the segment in wallet's slot, nil, nil when there
+	// is none.
+	GetSegment(ctx context.Context, wallet string, slot int) ([]byte, error)
+	// PutSegment replaces the segment in wallet's slot.
+	PutSegment(ctx context.Context, wallet string, slot int, data []byte) error
+	// DeleteSegment empties wallet's slot.
+	DeleteSegment(ctx context.Context, wallet string, slot int) error
 }
 
 // Store is actors.SnapshotStore over Blobs: it encodes images on Save (on
@@ -25,44 +34,37 @@ type Blobs interface {
 // checks them on Load.
 type Store struct {
 	blobs Blobs
+	// segRows, minSegmented and segLimit are segmentRows,
+	// segmentedMinRows and segmentMaxBytes but in tests (a key-value
+	// bucket also bounds segLimit).
+	segRows, minSegmented, segLimit int
 
-	mu sync.Mutex
-	// ids holds the id columns of the last snapshot saved of at most
-	// cachedWallets wallets with at least cacheRows queued ids: the next
-	// snapshot of each copies the rows they still share (idcache.go).
-	ids   map[string]*idCache
-	saves uint64 // keep's count, under mu
-	// minCached is cacheRows but in tests.
-	minCached     int
-	bytes, copied atomic.Uint64
+	mu   sync.Mutex
+	segs map[string]*walletSegments // segstore.go
+
+	bytes, referenced, segments atomic.Uint64
 }
 
 // StoreStats counts what Save has written.
 type StoreStats struct {
-	Bytes      uint64 // encoded snapshots the blobs accepted
-	RowsCopied uint64 // remembered ids copied from a wallet's last snapshot, not encoded again (idcache.go)
+	Bytes uint64 // snapshots and segments the blobs accepted
+	// Segments counts segments written; RowsReferenced, remembered ids
+	// that stored images referred to in segments instead of holding them.
+	Segments, RowsReferenced uint64
 }
 
 // Stats returns the counters.
 func (s *Store) Stats() StoreStats {
-	return StoreStats{Bytes: s.bytes.Load(), RowsCopied: s.copied.Load()}
+	return StoreStats{Bytes: s.bytes.Load(), Segments: s.segments.Load(), RowsReferenced: s.referenced.Load()}
 }
-
-// A cache's id columns stay in memory until the wallet's next snapshot
-// (~10 MB for a wallet at its 100,000-id bound), so only a few wallets, the
-// ones where re-encoding costs the most, have one. A wallet that has
-// passivated keeps its entry until another needs the room (the one saved
-// longest ago goes): its next actor's rows are another table's
-// (IDRows.Origin), which nothing copies.
-const (
-	cacheRows     = 8192
-	cachedWallets = 4
-)
 
 var _ actors.SnapshotStore = (*Store)(nil)
 
 // NewStore returns a Store keeping its snapshots in blobs.
-func NewStore(blobs Blobs) *Store { return &Store{blobs: blobs, minCached: cacheRows} }
+func NewStore(blobs Blobs) *Store {
+	return &Store{blobs: blobs, segRows: segmentRows, minSegmented: segmentedMinRows, segLimit: segmentMaxBytes,
+		segs: make(map[string]*walletSegments)}
+}
 
 // Load implements actors.SnapshotStore.
 func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) {
@@ -70,78 +72,97 @@ func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) 
 	if err != nil || data == nil {
 		return nil, err
 	}
-	img, err := Decode(data)
+	img, sg, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
 	if img.Wallet != wallet {
 		return nil, fmt.Errorf("%w: stored under %s, of wallet %s", ErrCorrupt, wallet, img.Wallet)
 	}
+	if sg != nil {
+		if img.IDCols, err = s.joinSegments(ctx, wallet, sg); err != nil {
+			return nil, err
+		}
+	}
 	return img, nil
 }
 
 // Save implements actors.SnapshotStore.
 func (s *Store) Save(ctx context.Context, img *actors.Image) error {
-	s.mu.Lock()
-	cache := s.ids[img.Wallet]
-	s.mu.Unlock()
-	data, l, err := encode(img, cache)
+	c, rows, err := idSource(img)
+	if err != nil {
+		return fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
+	}
+	plan, err := s.planSegments(ctx, img.Wallet, rows)
 	if err != nil {
 		return err
 	}
-	s.copied.Add(uint64(l.reused))
-	s.keep(img.Wallet, data, l)
-	if err := s.blobs.Put(ctx, img.Wallet, data); err != nil {
+	data, err := encode(img, c, rows, plan)
+	if err == nil {
+		err = s.blobs.Put(ctx, img.Wallet, data)
+	}
+	stale := s.settleSegments(img.Wallet, plan, err == nil)
+	if err != nil {
 		return err
 	}
 	s.bytes.Add(uint64(len(data)))
+	s.referenced.Add(uint64(plan.rows()))
+	s.dropSegments(ctx, img.Wallet, stale)
 	return nil
-}
-
-// keep makes data's id columns wallet's cache, if it has enough queued ids
-// to be worth one; else it drops the wallet's cache.
-func (s *Store) keep(wallet string, data []byte, l idLayout) {
-	var c *idCache
-	if l.n-l.refsRow >= s.minCached {
-		c = l.cache(data)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c == nil {
-		delete(s.ids, wallet)
-		return
-	}
-	if s.ids == nil {
-		s.ids = make(map[string]*idCache)
-	}
-	s.saves++
-	c.saved = s.saves
-	if _, ok := s.ids[wallet]; !ok && len(s.ids) >= cachedWallets {
-		// The wallet whose snapshot is the oldest makes room: a hot
-		// wallet saves again within a second, an idle one never.
-		oldest := ""
-		for w, e := range s.ids {
-			if oldest == "" || e.saved < s.ids[oldest].saved {
-				oldest = w
-			}
-		}
-		delete(s.ids, oldest)
-	}
-	s.ids[wallet] = c
 }
 
 // MemBlobs keeps snapshots in memory, for tests: Raw and SetRaw let a test
 // corrupt, truncate or forge what Load will read.
 type MemBlobs struct {
-	mu   sync.Mutex
-	data map[string][]byte
-	puts int
+	mu       sync.Mutex
+	data     map[string][]byte
+	segments map[string][]byte // by segmentKey
+	puts     int
 }
 
 // NewMemStore returns a Store in memory and its blobs.
 func NewMemStore() (*Store, *MemBlobs) {
-	m := &MemBlobs{data: make(map[string][]byte)}
+	m := &MemBlobs{data: make(map[string][]byte), segments: make(map[string][]byte)}
 	return NewStore(m), m
+}
+
+// segmentKey names a wallet's slot: the wallet's key, a dot (which no
+// wallet id has) and the slot.
+func segmentKey(wallet string, slot int) string { return wallet + ".s" + strconv.Itoa(slot) }
+
+// GetSegment implements Blobs.
+func (m *MemBlobs) GetSegment(_ context.Context, wallet string, slot int) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.segments[segmentKey(wallet, slot)]), nil
+}
+
+// PutSegment implements Blobs.
+func (m *MemBlobs) PutSegment(_ context.Context, wallet string, slot int, data []byte) error {
+	m.SetSegment(wallet, slot, data)
+	return nil
+}
+
+// DeleteSegment implements Blobs.
+func (m *MemBlobs) DeleteSegment(_ context.Context, wallet string, slot int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.segments, segmentKey(wallet, slot))
+	return nil
+}
+
+// SetSegment stores data in wallet's slot, as is.
+func (m *MemBlobs) SetSegment(wallet string, slot int, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.segments[segmentKey(wallet, slot)] = slices.Clone(data)
+}
+
+// Segments lists the stored segments' keys, sorted.
+func (m *MemBlobs) Segments() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Sorted(maps.Keys(m.segments))
 }
 
 // Get implements Blobs.

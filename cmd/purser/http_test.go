@@ -151,7 +151,8 @@ poll:
 		`purser_snapshots_rejected_total 0`,
 		`purser_snapshot_save_seconds_total`,
 		`purser_snapshot_bytes_total`,
-		`purser_snapshot_id_rows_copied_total 0`,
+		`purser_snapshot_segments_written_total 0`,
+		`purser_snapshot_id_rows_referenced_total 0`,
 		`purser_journal_read_requests_total`,
 		`go_goroutines`,
 	} {

@@ -56,14 +56,14 @@ func TestJournalCountersReadAtScrape(t *testing.T) {
 func TestSnapshotCountersReadAtScrape(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	st := actors.SnapshotStats{Saved: 3, Failed: 1, Skipped: 4, Loaded: 5, Rejected: 2, SaveTime: 2500 * time.Millisecond}
-	ss := snapshot.StoreStats{Bytes: 1 << 20, RowsCopied: 92_188}
+	ss := snapshot.StoreStats{Bytes: 1 << 20, Segments: 7, RowsReferenced: 92_188}
 	metrics.Snapshots(reg, func() actors.SnapshotStats { return st })
 	metrics.SnapshotStore(reg, func() snapshot.StoreStats { return ss })
 	want := map[string]float64{
 		"purser_snapshots_saved_total": 3, "purser_snapshots_failed_total": 1, "purser_snapshots_skipped_total": 4,
 		"purser_snapshots_loaded_total": 5, "purser_snapshots_rejected_total": 2,
 		"purser_snapshot_save_seconds_total": 2.5, "purser_snapshot_bytes_total": 1 << 20,
-		"purser_snapshot_id_rows_copied_total": 92_188,
+		"purser_snapshot_segments_written_total": 7, "purser_snapshot_id_rows_referenced_total": 92_188,
 	}
 	checkCounters(t, reg, want)
 	st.SaveTime, ss.Bytes = 3*time.Second, 2<<20

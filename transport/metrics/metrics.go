@@ -216,11 +216,14 @@ func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
 // SnapshotStore exports what the snapshot store wrote, read at scrape time.
 func SnapshotStore(reg prometheus.Registerer, stats func() snapshot.StoreStats) {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_bytes_total",
-		Help: "Bytes of encoded snapshots stored (failed puts not counted)."},
+		Help: "Bytes of encoded snapshots and id segments stored (failed puts not counted)."},
 		func() float64 { return float64(stats().Bytes) }))
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_id_rows_copied_total",
-		Help: "Remembered ids a snapshot copied from its wallet's last one instead of encoding them again (hot wallets)."},
-		func() float64 { return float64(stats().RowsCopied) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_segments_written_total",
+		Help: "Segments of remembered ids written (wallets with 8,192 or more queued ids; docs/snapshots.md)."},
+		func() float64 { return float64(stats().Segments) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_id_rows_referenced_total",
+		Help: "Remembered ids stored snapshots referred to in segments instead of holding them."},
+		func() float64 { return float64(stats().RowsReferenced) }))
 }
 
 // Journal exports the JetStream journal's counters, read at scrape time:

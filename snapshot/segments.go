@@ -1,0 +1,232 @@
+package snapshot
+
+import (
+	"fmt"
+	"hash/crc32"
+	"math"
+
+	"github.com/purser-dev/purser/actors"
+	"github.com/purser-dev/purser/actors/mpack"
+)
+
+// A hot wallet at its id bound remembers 100,000 ids, and each periodic
+// image wrote them all again (~8 MB of its ~10) though ~90% were in the
+// last image already (docs/snapshots.md). A queued id never changes but
+// for its hold status, so format v4 keeps runs of queued ids in segments,
+// each written once and stored beside the image, and the image refers to
+// them:
+//
+//	ids (v4)  [head, [ref…], tail]
+//	head      id columns (v3's layout, idcols.go): the ids before the
+//	          segments (a restored wallet's oldest, kept in columns)
+//	ref       [slot, nonce, crc, skip, hold]: rows skip … skip+len(hold)
+//	          of the segment stored in slot, with their hold statuses now
+//	          (a bin, one byte a row), which replace the segment's
+//	tail      id columns: the ids queued after the last segment
+//
+// A segment is a blob of its own, sealed like a snapshot:
+//
+//	magic "PSEG", version 1, wallet, length, crc, body [nonce, id columns]
+//
+// nonce is drawn at random when the segment is written: with the body's
+// CRC-32C, which the ref also names, it tells a segment from a later one
+// written in the same slot. Loading joins head, the segments' rows and
+// tail into one set of columns (joinColumns), and from there a restore is
+// v3's. Anything missing or mismatched refuses the whole snapshot, and the
+// wallet is rebuilt from its journal, as for every unusable snapshot. Which
+// segments exist and which slots are free is the Store's bookkeeping
+// (segstore.go).
+
+var segmentMagic = [4]byte{'P', 'S', 'E', 'G'}
+
+const (
+	segmentVersion   = 1
+	segmentFields    = 2
+	segmentedFields  = 3
+	segmentRefFields = 5
+)
+
+// idPlan says how an image's remembered ids are written: every one in the
+// image (no refs: format v3), or head, refs and tail (v4; head is the
+// image's columns, tail the rows after the segments).
+type idPlan struct {
+	refs []segmentRef
+	tail actors.IDRows
+}
+
+// rows is how many ids the plan leaves in segments.
+func (p idPlan) rows() int {
+	n := 0
+	for _, r := range p.refs {
+		n += r.rows.Len()
+	}
+	return n
+}
+
+// segmentRef is one ref of an image being written: rows of seg, which
+// start skip rows into it; their statuses are read from rows.
+type segmentRef struct {
+	seg  *segment
+	skip int
+	rows actors.IDRows
+}
+
+// appendSegmented writes a v4 id section: c's live rows as head, then
+// plan's refs and tail.
+func appendSegmented(b []byte, c *actors.IDColumns, plan idPlan) ([]byte, error) {
+	b = mpack.AppendArrayLen(b, segmentedFields)
+	b, err := appendColumns(b, c, actors.IDRows{})
+	if err != nil {
+		return nil, err
+	}
+	b = mpack.AppendArrayLen(b, len(plan.refs))
+	for _, ref := range plan.refs {
+		b = mpack.AppendArrayLen(b, segmentRefFields)
+		b = mpack.AppendUint(b, uint64(ref.seg.slot))
+		b = mpack.AppendUint(b, ref.seg.nonce)
+		b = mpack.AppendUint(b, uint64(ref.seg.crc))
+		b = mpack.AppendUint(b, uint64(ref.skip))
+		b = mpack.AppendBinLen(b, ref.rows.Len())
+		for i := range ref.rows.Len() {
+			b = append(b, ref.rows.Hold(i))
+		}
+	}
+	return appendColumns(b, nil, plan.tail)
+}
+
+// segmentedIDs is a v4 image's id section as read: what Store.Load joins.
+type segmentedIDs struct {
+	head, tail *actors.IDColumns
+	refs       []refImage
+}
+
+// refImage is a ref as read.
+type refImage struct {
+	slot  int
+	nonce uint64
+	crc   uint32
+	skip  int
+	hold  []byte
+}
+
+// maxSlot bounds a ref's slot: a wallet has a few dozen segments.
+const maxSlot = 1 << 20
+
+func readSegmented(r *reader) *segmentedIDs {
+	if !r.fields(segmentedFields, "segmented ids") {
+		return nil
+	}
+	sg := &segmentedIDs{head: readIDCols(r)}
+	n := r.arrayLen(1+segmentRefFields+3, "segment refs")
+	sg.refs = make([]refImage, 0, n)
+	for range n {
+		if !r.fields(segmentRefFields, "segment ref") {
+			return nil
+		}
+		ref := refImage{slot: int(r.small(maxSlot, "slot")), nonce: r.uint(),
+			crc: uint32(r.small(math.MaxUint32, "crc")), skip: int(r.small(math.MaxUint32, "skip")),
+			hold: r.bin("hold statuses", -1)}
+		sg.refs = append(sg.refs, ref)
+	}
+	sg.tail = readIDCols(r)
+	if r.Err != nil {
+		return nil
+	}
+	return sg
+}
+
+// encodeSegment seals rows as a segment of wallet. It returns the blob and
+// its body's CRC.
+func encodeSegment(wallet string, nonce uint64, rows actors.IDRows) ([]byte, uint32, error) {
+	hdr := headerFixed + len(wallet)
+	b := make([]byte, hdr, hdr+64+100*rows.Len())
+	b = mpack.AppendArrayLen(b, segmentFields)
+	b = mpack.AppendUint(b, nonce)
+	b, err := appendColumns(b, nil, rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	b = seal(b, segmentMagic, segmentVersion, wallet)
+	return b, crc(b[hdr:]), nil
+}
+
+// decodeSegment reads the segment ref names, checking that it is the one
+// the ref was written with, and returns its columns (views of data).
+func decodeSegment(data []byte, wallet string, ref refImage) (*actors.IDColumns, error) {
+	_, w, body, err := unseal(data, segmentMagic, segmentVersion)
+	if err != nil {
+		return nil, err
+	}
+	if w != wallet {
+		return nil, fmt.Errorf("%w: segment of wallet %s", ErrCorrupt, w)
+	}
+	if crc(body) != ref.crc {
+		return nil, fmt.Errorf("%w: segment in slot %d is not the one the snapshot names (crc)", ErrCorrupt, ref.slot)
+	}
+	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}, version: versionColumns}
+	var c *actors.IDColumns
+	if r.fields(segmentFields, "segment") {
+		if nonce := r.uint(); r.Err == nil && nonce != ref.nonce {
+			r.Failf("segment in slot %d is not the one the snapshot names (nonce)", ref.slot)
+		}
+		c = readIDCols(r)
+	}
+	if r.Err == nil && r.Left() != 0 {
+		r.Failf("%d bytes after the segment", r.Left())
+	}
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: segment in slot %d: %v", ErrCorrupt, ref.slot, r.Err)
+	}
+	return c, nil
+}
+
+// joinPart is rows [from, to) of c; hold, when not nil, replaces their
+// statuses.
+type joinPart struct {
+	c        *actors.IDColumns
+	from, to int
+	hold     []byte
+}
+
+// joinColumns copies the parts' rows, in order, into one set of columns.
+// Each part's columns must have passed Check.
+func joinColumns(parts []joinPart) (*actors.IDColumns, error) {
+	var n, idBytes, ansBytes uint64
+	for _, p := range parts {
+		n += uint64(p.to - p.from)
+		idBytes += uint64(end(p.c.IDEnds, p.to-1) - end(p.c.IDEnds, p.from-1))
+		ansBytes += uint64(end(p.c.AnswerEnds, p.to-1) - end(p.c.AnswerEnds, p.from-1))
+	}
+	if n > math.MaxUint32/16 || idBytes > math.MaxUint32 || ansBytes > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d remembered ids of %d and %d bytes", ErrCorrupt, n, idBytes, ansBytes)
+	}
+	out := &actors.IDColumns{Codec: answerCodec, DecodeAnswer: decodeAnswerRest,
+		IDs: make([]byte, 0, idBytes), IDEnds: make([]uint32, 0, n),
+		Answers: make([]byte, 0, ansBytes), AnswerEnds: make([]uint32, 0, n),
+		At: make([]int64, 0, n), Hold: make([]uint8, 0, n), Op: make([]uint8, 0, n)}
+	for _, p := range parts {
+		out.IDs, out.IDEnds = appendRebased(out.IDs, out.IDEnds, p.c.IDs, p.c.IDEnds, p.from, p.to)
+		out.Answers, out.AnswerEnds = appendRebased(out.Answers, out.AnswerEnds, p.c.Answers, p.c.AnswerEnds, p.from, p.to)
+		out.At = append(out.At, p.c.At[p.from:p.to]...)
+		out.Op = append(out.Op, p.c.Op[p.from:p.to]...)
+		if p.hold != nil {
+			out.Hold = append(out.Hold, p.hold...)
+		} else {
+			out.Hold = append(out.Hold, p.c.Hold[p.from:p.to]...)
+		}
+	}
+	return out, nil
+}
+
+// appendRebased appends rows [from, to) of a variable-width column (data
+// and its ends) to dst and dstEnds.
+func appendRebased(dst []byte, dstEnds []uint32, data []byte, ends []uint32, from, to int) ([]byte, []uint32) {
+	base, off := end(ends, from-1), uint32(len(dst))
+	dst = append(dst, data[base:end(ends, to-1)]...)
+	for _, e := range ends[from:to] {
+		dstEnds = append(dstEnds, e-base+off)
+	}
+	return dst, dstEnds
+}
+
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
