@@ -193,16 +193,25 @@ func TestSegmentedSnapshotsLoadAsTheirImage(t *testing.T) {
 	}
 }
 
-// A segmented snapshot whose segments are not what it names — one missing,
-// one corrupt, another segment in its slot, rows past a segment's end —
-// is refused, and the wallet is rebuilt from its whole journal.
-func TestUnusableSegmentsFallBackToFullReplay(t *testing.T) {
+// segmentedHistory runs history on wallet w with a store that writes
+// segments of 4 ids, and returns the journal, the store and its blobs,
+// which hold the shutdown snapshot.
+func segmentedHistory(t *testing.T) (*actors.MemJournal, *Store, *MemBlobs) {
+	t.Helper()
 	j := actors.NewMemJournal()
 	store, blobs := NewMemStore()
 	store.segRows, store.minSegmented = 4, 4
 	s := newSystem(t, j, store, nil)
 	history(t, s, "w", 0, historyLen)
 	closeSystem(t, s)
+	return j, store, blobs
+}
+
+// A segmented snapshot whose segments are not what it names — one missing,
+// one corrupt, another segment in its slot, rows past a segment's end —
+// is refused, and the wallet is rebuilt from its whole journal.
+func TestUnusableSegmentsFallBackToFullReplay(t *testing.T) {
+	j, _, blobs := segmentedHistory(t)
 	image, segs := blobs.Raw("w"), blobs.Segments()
 	if len(segs) < 2 {
 		t.Fatalf("%d segments", len(segs))
@@ -270,16 +279,11 @@ func TestUnusableSegmentsFallBackToFullReplay(t *testing.T) {
 // wallet, its ids in columns, the next image holding them all) has its
 // segments deleted once an image without them is stored.
 func TestSegmentsOfAnImageThatNoLongerNeedsThemAreDeleted(t *testing.T) {
-	j := actors.NewMemJournal()
-	store, blobs := NewMemStore()
-	store.segRows, store.minSegmented = 4, 4
-	s := newSystem(t, j, store, nil)
-	history(t, s, "w", 0, historyLen)
-	closeSystem(t, s)
+	j, store, blobs := segmentedHistory(t)
 	if len(blobs.Segments()) == 0 {
 		t.Fatal("no segments written")
 	}
-	s = newSystem(t, j, store, func(c *actors.Config) { c.SnapshotEvery = 1 })
+	s := newSystem(t, j, store, func(c *actors.Config) { c.SnapshotEvery = 1 })
 	ask(t, s, "w", actors.Debit{ID: "one-more", Amount: 1}) // one queued id: below 4
 	closeSystem(t, s)
 	if got := blobs.Segments(); len(got) != 0 {
