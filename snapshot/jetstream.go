@@ -101,6 +101,21 @@ func (b *kvBlobs) PutSegment(ctx context.Context, wallet string, slot int, data 
 	return nil
 }
 
+func (b *kvBlobs) SegmentSlots(ctx context.Context, wallet string) ([]int, error) {
+	keys, err := b.kv.ListKeysFiltered(ctx, wallet+".*")
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: list the segments of %s: %w", wallet, err)
+	}
+	defer keys.Stop()
+	var slots []int
+	for key := range keys.Keys() {
+		if slot, ok := segmentSlot(wallet, key); ok {
+			slots = append(slots, slot)
+		}
+	}
+	return slots, nil
+}
+
 func (b *kvBlobs) DeleteSegment(ctx context.Context, wallet string, slot int) error {
 	if err := b.kv.Delete(ctx, segmentKey(wallet, slot)); err != nil {
 		return fmt.Errorf("snapshot: delete segment %s: %w", segmentKey(wallet, slot), err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -253,5 +254,44 @@ func TestRuntimeOnJetStream(t *testing.T) {
 	}
 	if st := s.SnapshotStats(); st.Loaded != 0 || st.Rejected != 1 {
 		t.Fatalf("the ahead snapshot was not rejected: %+v", st)
+	}
+}
+
+// A wallet's segments are keys of the bucket beside its snapshot, listed
+// and deleted by slot, and no other wallet's key is taken for one.
+func TestJetStreamSegmentsAreKeysOfTheirWallet(t *testing.T) {
+	js := startJetStream(t)
+	ctx := ctxT(t)
+	store, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := store.blobs
+	if err := b.Put(ctx, "w", []byte("image")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		wallet string
+		slot   int
+	}{{"w", 0}, {"w", 3}, {"w", 12}, {"w2", 1}, {"w-s", 4}} {
+		if err := b.PutSegment(ctx, s.wallet, s.slot, []byte(fmt.Sprint(s.wallet, s.slot))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.DeleteSegment(ctx, "w", 3); err != nil {
+		t.Fatal(err)
+	}
+	slots, err := b.SegmentSlots(ctx, "w")
+	if slices.Sort(slots); err != nil || !slices.Equal(slots, []int{0, 12}) {
+		t.Fatalf("slots of w: %v, %v", slots, err)
+	}
+	if got, err := b.GetSegment(ctx, "w", 12); err != nil || string(got) != "w12" {
+		t.Fatalf("segment 12: %q, %v", got, err)
+	}
+	if got, err := b.GetSegment(ctx, "w", 3); err != nil || got != nil {
+		t.Fatalf("deleted segment: %q, %v", got, err)
+	}
+	if got, err := b.Get(ctx, "w"); err != nil || string(got) != "image" {
+		t.Fatalf("the snapshot beside its segments: %q, %v", got, err)
 	}
 }

@@ -109,23 +109,53 @@ type refImage struct {
 	hold  []byte
 }
 
-// maxSlot bounds a ref's slot: a wallet has a few dozen segments.
-const maxSlot = 1 << 20
+// maxRefs bounds the segments an image names, and so what a load fetches
+// whatever an image says: a hot wallet at the default id bound has ~25,
+// and 4,096 segments of 4,096 ids hold 16 million. An image with more
+// queued ids holds the rest itself. Slots are allocated lowest first, so
+// they stay below 2·maxRefs (the stored image's and the next one's).
+const (
+	maxRefs = 4096
+	maxSlot = 2 * maxRefs
+)
+
+// minRef is a ref's smallest encoding: its array header, four fixints and
+// a bin of one status.
+const minRef = 1 + 4 + 3
 
 func readSegmented(r *reader) *segmentedIDs {
 	if !r.fields(segmentedFields, "segmented ids") {
 		return nil
 	}
 	sg := &segmentedIDs{head: readIDCols(r)}
-	n := r.arrayLen(1+segmentRefFields+3, "segment refs")
+	n := r.arrayLen(minRef, "segment refs")
+	switch {
+	case r.Err != nil:
+		return nil
+	case n == 0 || n > maxRefs:
+		r.Failf("%d segment refs", n)
+		return nil
+	}
 	sg.refs = make([]refImage, 0, n)
+	slots := make(map[int]bool, n)
 	for range n {
 		if !r.fields(segmentRefFields, "segment ref") {
 			return nil
 		}
 		ref := refImage{slot: int(r.small(maxSlot, "slot")), nonce: r.uint(),
-			crc: uint32(r.small(math.MaxUint32, "crc")), skip: int(r.small(math.MaxUint32, "skip")),
+			crc: uint32(r.small(math.MaxUint32, "crc")), skip: int(r.small(math.MaxInt32, "skip")),
 			hold: r.bin("hold statuses", -1)}
+		switch {
+		case r.Err != nil:
+			return nil
+		case slots[ref.slot]:
+			r.Failf("slot %d named twice", ref.slot)
+			return nil
+		case len(ref.hold) == 0:
+			r.Failf("a ref to slot %d names no rows", ref.slot)
+			return nil
+		}
+		slots[ref.slot] = true
 		sg.refs = append(sg.refs, ref)
 	}
 	sg.tail = readIDCols(r)

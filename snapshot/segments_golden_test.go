@@ -30,7 +30,7 @@ func writeGoldenV4(t *testing.T) {
 	store, blobs := NewMemStore()
 	store.segRows, store.minSegmented = 4, 4
 	var whole []byte
-	s := newSystem(t, actors.NewMemJournal(), saveHook{store, func(img *actors.Image) {
+	s := newSystem(t, actors.NewMemJournal(), saveHook{Store: store, see: func(img *actors.Image) {
 		var err error
 		if whole, err = Encode(img); err != nil {
 			t.Error(err)
@@ -53,15 +53,21 @@ func writeGoldenV4(t *testing.T) {
 	}
 }
 
-// saveHook is a store that shows each image to see before saving it.
+// saveHook is a store that shows each image to see before saving it, and
+// calls after (if set) once it is saved.
 type saveHook struct {
 	*Store
-	see func(*actors.Image)
+	see   func(*actors.Image)
+	after func()
 }
 
 func (h saveHook) Save(ctx context.Context, img *actors.Image) error {
 	h.see(img)
-	return h.Store.Save(ctx, img)
+	err := h.Store.Save(ctx, img)
+	if h.after != nil {
+		h.after()
+	}
+	return err
 }
 
 // goldenV4Blobs returns the golden image and segments as a store holds

@@ -17,22 +17,25 @@ import (
 	"github.com/purser-dev/purser/actors"
 )
 
-// faultyBlobs fails puts on a schedule: each put takes the next fault,
-// round and round (0: none; 1: refused, nothing stored; 2: stored, then
-// an error, as a put whose ack was lost).
+// faultyBlobs fails puts and gets on schedules: each put takes the next
+// fault, round and round (0: none; 1: refused, nothing stored; 2: stored,
+// then an error, as a put whose ack was lost), and each get the next of
+// gets (0: none; else an error).
 type faultyBlobs struct {
 	*MemBlobs
-	faults []int
-	n      atomic.Int64
+	faults, gets []int
+	n, g         atomic.Int64
 }
 
 var errInjected = errors.New("injected put failure")
 
-func (f *faultyBlobs) fault() int {
-	if len(f.faults) == 0 {
+func (f *faultyBlobs) fault() int { return next(f.faults, &f.n) }
+
+func next(faults []int, n *atomic.Int64) int {
+	if len(faults) == 0 {
 		return 0
 	}
-	return f.faults[int(f.n.Add(1)-1)%len(f.faults)]
+	return faults[int(n.Add(1)-1)%len(faults)]
 }
 
 func (f *faultyBlobs) put(store func()) error {
@@ -45,6 +48,15 @@ func (f *faultyBlobs) put(store func()) error {
 	}
 	store()
 	return nil
+}
+
+// Get fails when its fault is not 0: a load that cannot read the stored
+// snapshot.
+func (f *faultyBlobs) Get(ctx context.Context, wallet string) ([]byte, error) {
+	if next(f.gets, &f.g) != 0 {
+		return nil, errInjected
+	}
+	return f.MemBlobs.Get(ctx, wallet)
 }
 
 func (f *faultyBlobs) Put(ctx context.Context, wallet string, data []byte) error {
@@ -61,6 +73,7 @@ func (f *faultyBlobs) PutSegment(ctx context.Context, wallet string, slot int, d
 // format v3 holds it.
 type loadChecked struct {
 	store atomic.Pointer[Store]
+	blobs Blobs // the store's, without faults
 	mu    sync.Mutex
 	last  map[string]*actors.Image // the normalised image the wallet's stored one must be
 	bad   []string
@@ -82,7 +95,7 @@ func (s *loadChecked) Save(ctx context.Context, img *actors.Image) error {
 	saveErr := s.store.Load().Save(ctx, img)
 	// Read through a store of its own, so that the load does not tell the
 	// store under test which slots the stored image refers to.
-	got, err := NewStore(s.store.Load().blobs).Load(ctx, img.Wallet)
+	got, err := NewStore(s.blobs).Load(ctx, img.Wallet)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.last[img.Wallet]
@@ -102,7 +115,9 @@ func (s *loadChecked) Save(ctx context.Context, img *actors.Image) error {
 // Whatever happens between two snapshots — ids queued and evicted, holds
 // closed, lapsed and settled late (a status that changes in a stored
 // segment), restarts of the node (its store's bookkeeping lost, each wallet
-// back from a segmented snapshot), puts that fail or land without an ack —
+// back from a segmented snapshot), puts that fail or land without an ack,
+// loads that fail (the wallet rebuilt from its journal, the slots its
+// stored snapshot names unknown) —
 // the wallet's stored snapshot loads as the last image stored, ids
 // included, with small segments so that images refer to segments written
 // by earlier ones and the first segment's oldest rows are evicted.
@@ -110,7 +125,8 @@ func TestSegmentedSnapshotsLoadAsTheirImage(t *testing.T) {
 	var referenced, segmented atomic.Uint64
 	rapid.Check(t, func(rt *rapid.T) {
 		blobs := &faultyBlobs{MemBlobs: &MemBlobs{data: map[string][]byte{}, segments: map[string][]byte{}},
-			faults: rapid.SliceOfN(rapid.SampledFrom([]int{0, 0, 0, 1, 2}), 0, 40).Draw(rt, "faults")}
+			faults: rapid.SliceOfN(rapid.SampledFrom([]int{0, 0, 0, 1, 2}), 0, 40).Draw(rt, "faults"),
+			gets:   rapid.SliceOfN(rapid.SampledFrom([]int{0, 0, 0, 1}), 0, 10).Draw(rt, "get_faults")}
 		segRows := rapid.IntRange(1, 5).Draw(rt, "segment_rows")
 		newStore := func() *Store {
 			s := NewStore(blobs)
@@ -118,7 +134,7 @@ func TestSegmentedSnapshotsLoadAsTheirImage(t *testing.T) {
 			s.segLimit = rapid.SampledFrom([]int{segmentMaxBytes, 900}).Draw(rt, "segment_limit")
 			return s
 		}
-		cs := &loadChecked{last: make(map[string]*actors.Image)}
+		cs := &loadChecked{blobs: blobs.MemBlobs, last: make(map[string]*actors.Image)}
 		cs.store.Store(newStore())
 		var now atomic.Int64
 		now.Store(t0.UnixNano())
@@ -277,12 +293,18 @@ func TestUnusableSegmentsFallBackToFullReplay(t *testing.T) {
 
 // A wallet whose ids fall below the segmented size (here: a restored
 // wallet, its ids in columns, the next image holding them all) has its
-// segments deleted once an image without them is stored.
+// segments deleted once an image without them is stored, those a crashed
+// process left behind included.
 func TestSegmentsOfAnImageThatNoLongerNeedsThemAreDeleted(t *testing.T) {
-	j, store, blobs := segmentedHistory(t)
+	j, _, blobs := segmentedHistory(t)
 	if len(blobs.Segments()) == 0 {
 		t.Fatal("no segments written")
 	}
+	// A segment a crashed process left behind, in a slot the stored image
+	// does not name: the node that restarts never saw it.
+	blobs.SetSegment("w", 77, blobs.segments[blobs.Segments()[0]])
+	store := NewStore(blobs) // a restart: the bookkeeping is gone
+	store.segRows, store.minSegmented = 4, 4
 	s := newSystem(t, j, store, func(c *actors.Config) { c.SnapshotEvery = 1 })
 	ask(t, s, "w", actors.Debit{ID: "one-more", Amount: 1}) // one queued id: below 4
 	closeSystem(t, s)
@@ -291,5 +313,90 @@ func TestSegmentsOfAnImageThatNoLongerNeedsThemAreDeleted(t *testing.T) {
 	}
 	if _, err := Decode(blobs.Raw("w")); err != nil {
 		t.Fatalf("the image is not whole: %v", err)
+	}
+}
+
+// A store that could not read a wallet's stored snapshot does not know
+// which slots it names: the next image holds all its ids and writes no
+// segment, so the stored snapshot stays whole until it is replaced.
+func TestAFailedLoadWritesNoSegmentOverTheStoredSnapshot(t *testing.T) {
+	j, _, mem := segmentedHistory(t)
+	before := map[string][]byte{}
+	for _, key := range mem.Segments() {
+		before[key] = bytes.Clone(mem.segments[key])
+	}
+	blobs := &faultyBlobs{MemBlobs: mem, gets: []int{1}} // every get fails
+	store := NewStore(blobs)
+	store.segRows, store.minSegmented = 4, 4
+	var first []string // what was wrong when the first image was stored
+	saves := 0
+	hook := saveHook{Store: store, see: func(*actors.Image) {}}
+	hook.after = func() {
+		if saves++; saves > 1 {
+			return
+		}
+		for key, data := range before {
+			if !bytes.Equal(mem.segments[key], data) {
+				first = append(first, "segment "+key+" changed")
+			}
+		}
+		if _, err := Decode(mem.Raw("w")); err != nil {
+			first = append(first, "the image stored is not whole: "+err.Error())
+		}
+	}
+	s := newSystem(t, j, hook, func(c *actors.Config) { c.SnapshotEvery = 1 })
+	ask(t, s, "w", actors.Debit{ID: "one-more", Amount: 1})
+	closeSystem(t, s) // waits for the images to be saved
+	if st := s.SnapshotStats(); st.Rejected != 1 || saves == 0 {
+		t.Fatalf("want the load refused and an image saved: %+v", st)
+	}
+	if len(first) > 0 {
+		t.Fatalf("after the first save: %v", first)
+	}
+}
+
+// The two id compares that guard a known segment's row numbers: a
+// segment whose recorded ids are not where its numbers put them is not
+// named, and a new one is written in its place.
+func TestASegmentWhoseIDsDoNotMatchIsWrittenAgain(t *testing.T) {
+	c := capture{imgs: make(chan *actors.Image, 2)}
+	s := newSystem(t, actors.NewMemJournal(), c, func(c *actors.Config) { c.SnapshotEvery = 8 })
+	history(t, s, "w", 0, historyLen)
+	closeSystem(t, s)
+	imgs := [2]*actors.Image{<-c.imgs, <-c.imgs}
+	store, _ := NewMemStore()
+	store.segRows, store.minSegmented = 4, 4
+	ctx := context.Background()
+	if err := store.Save(ctx, imgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	written := store.Stats().Segments
+	if written == 0 {
+		t.Fatal("no segment written")
+	}
+	store.segs["w"].segs[0].lastID = "not-this-one"
+	if err := store.Save(ctx, imgs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if e := store.segs["w"]; e.segs[0].lastID == "not-this-one" {
+		t.Fatalf("the forged segment is still named: %+v", e.segs[0])
+	}
+	if store.Stats().Segments < 2*written {
+		t.Fatalf("%d segments written in all, want the first image's written again", store.Stats().Segments)
+	}
+	got, err := store.Load(ctx, "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Encode(imgs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantImg, err := Decode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(norm(got), norm(wantImg)) {
+		t.Fatal("loads as another image")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/purser-dev/purser/actors"
 )
@@ -71,6 +72,13 @@ func (s *Store) planSegments(ctx context.Context, wallet string, rows actors.IDR
 		return idPlan{}, nil
 	}
 	s.mu.Lock()
+	if s.unknown[wallet] {
+		// Which slots the stored image names is not known (its load
+		// failed): any slot might be one of them, so this image holds
+		// all its ids. Once it is stored, none is.
+		s.mu.Unlock()
+		return idPlan{}, nil
+	}
 	e := s.segs[wallet]
 	if e == nil {
 		e = &walletSegments{}
@@ -96,7 +104,7 @@ func (s *Store) planSegments(ctx context.Context, wallet string, rows actors.IDR
 		taken = append(taken, seg.slot)
 		pos = seg.b
 	}
-	for end-pos >= uint64(s.segRows) {
+	for end-pos >= uint64(s.segRows) && len(plan.refs) < maxRefs {
 		slot := freeSlot(taken)
 		seg, err := s.writeSegment(ctx, wallet, slot, rows.Slice(row(pos), row(pos)+s.segRows), pos)
 		if err != nil {
@@ -153,15 +161,18 @@ func (s *Store) writeSegment(ctx context.Context, wallet string, slot int, rows 
 }
 
 // settleSegments records what happened to the image plan was made for:
-// stored, or not (its put failed, perhaps after landing). It returns the
-// slots no image refers to any more when the wallet has stopped using
-// segments, for the caller to delete.
-func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale []int) {
+// stored, or not (its put failed, perhaps after landing). When the wallet
+// has stopped using segments it returns the slots it knows of, for the
+// caller to delete with any others stored (clear true).
+func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale []int, clear bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if stored {
+		delete(s.unknown, wallet)
+	}
 	e := s.segs[wallet]
 	if e == nil {
-		return nil
+		return nil, false
 	}
 	slots := make([]int, 0, len(plan.refs))
 	e.segs = e.segs[:0:0]
@@ -175,11 +186,11 @@ func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale [
 				e.committed = append(e.committed, slot)
 			}
 		}
-		return nil
+		return nil, false
 	}
 	e.committed = slots
 	if len(slots) > 0 {
-		return nil
+		return nil, false
 	}
 	// The wallet's image keeps all its ids now (it cooled down, or it is
 	// a restored wallet's, its ids in columns): every slot goes.
@@ -187,12 +198,21 @@ func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale [
 	for slot := range e.high {
 		stale = append(stale, slot)
 	}
-	return stale
+	return stale, true
 }
 
-// dropSegments deletes stale segments. A failure leaves them stored,
-// harmlessly: no image refers to them, and the slots are used again.
-func (s *Store) dropSegments(ctx context.Context, wallet string, stale []int) {
+// clearSegments deletes a wallet's segments once its stored image names
+// none: the slots given and any other the blobs list (ones a crashed
+// process wrote, which this one never saw). A failure leaves them stored,
+// harmlessly: no image names them, and the slots are used again.
+func (s *Store) clearSegments(ctx context.Context, wallet string, stale []int) {
+	if listed, err := s.blobs.SegmentSlots(ctx, wallet); err == nil {
+		for _, slot := range listed {
+			if !slices.Contains(stale, slot) {
+				stale = append(stale, slot)
+			}
+		}
+	}
 	for _, slot := range stale {
 		_ = s.blobs.DeleteSegment(ctx, wallet, slot)
 	}
@@ -216,15 +236,15 @@ func (s *Store) joinSegments(ctx context.Context, wallet string, sg *segmentedID
 	}
 	s.mu.Unlock()
 
-	// A hot wallet's image names ~25 segments: read them at once.
+	// A hot wallet's image names ~25 segments: 8 readers fetch them.
 	blobs, errs := make([][]byte, len(sg.refs)), make([]error, len(sg.refs))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, ref := range sg.refs {
+	var next atomic.Int64
+	for range min(8, len(sg.refs)) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			blobs[i], errs[i] = s.blobs.GetSegment(ctx, wallet, ref.slot)
+			for i := int(next.Add(1) - 1); i < len(sg.refs); i = int(next.Add(1) - 1) {
+				blobs[i], errs[i] = s.blobs.GetSegment(ctx, wallet, sg.refs[i].slot)
+			}
 		})
 	}
 	wg.Wait()
@@ -233,7 +253,7 @@ func (s *Store) joinSegments(ctx context.Context, wallet string, sg *segmentedID
 		if err := c.Check(); err != nil {
 			return fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, err)
 		}
-		if from > to || to > c.Len() {
+		if from < 0 || from > to || to > c.Len() {
 			return fmt.Errorf("%w: wallet %s: rows %d to %d of a segment of %d", ErrCorrupt, wallet, from, to, c.Len())
 		}
 		parts = append(parts, joinPart{c: c, from: from, to: to, hold: hold})

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -27,6 +28,8 @@ type Blobs interface {
 	PutSegment(ctx context.Context, wallet string, slot int, data []byte) error
 	// DeleteSegment empties wallet's slot.
 	DeleteSegment(ctx context.Context, wallet string, slot int) error
+	// SegmentSlots lists wallet's slots that hold a segment.
+	SegmentSlots(ctx context.Context, wallet string) ([]int, error)
 }
 
 // Store is actors.SnapshotStore over Blobs: it encodes images on Save (on
@@ -41,6 +44,9 @@ type Store struct {
 
 	mu   sync.Mutex
 	segs map[string]*walletSegments // segstore.go
+	// unknown are the wallets whose stored snapshot this store failed to
+	// read: which slots it names is not known until one is stored.
+	unknown map[string]bool
 
 	bytes, referenced, segments atomic.Uint64
 }
@@ -63,21 +69,21 @@ var _ actors.SnapshotStore = (*Store)(nil)
 // NewStore returns a Store keeping its snapshots in blobs.
 func NewStore(blobs Blobs) *Store {
 	return &Store{blobs: blobs, segRows: segmentRows, minSegmented: segmentedMinRows, segLimit: segmentMaxBytes,
-		segs: make(map[string]*walletSegments)}
+		segs: make(map[string]*walletSegments), unknown: make(map[string]bool)}
 }
 
 // Load implements actors.SnapshotStore.
 func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) {
-	data, err := s.blobs.Get(ctx, wallet)
-	if err != nil || data == nil {
-		return nil, err
-	}
-	img, sg, err := decode(data)
+	img, sg, err := s.read(ctx, wallet)
+	s.mu.Lock()
 	if err != nil {
-		return nil, err
+		s.unknown[wallet] = true
+	} else {
+		delete(s.unknown, wallet)
 	}
-	if img.Wallet != wallet {
-		return nil, fmt.Errorf("%w: stored under %s, of wallet %s", ErrCorrupt, wallet, img.Wallet)
+	s.mu.Unlock()
+	if err != nil || img == nil {
+		return nil, err
 	}
 	if sg != nil {
 		if img.IDCols, err = s.joinSegments(ctx, wallet, sg); err != nil {
@@ -85,6 +91,23 @@ func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) 
 		}
 	}
 	return img, nil
+}
+
+// read gets and decodes wallet's stored snapshot (nil: none), leaving a
+// v4 one's ids to join.
+func (s *Store) read(ctx context.Context, wallet string) (*actors.Image, *segmentedIDs, error) {
+	data, err := s.blobs.Get(ctx, wallet)
+	if err != nil || data == nil {
+		return nil, nil, err
+	}
+	img, sg, err := decode(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if img.Wallet != wallet {
+		return nil, nil, fmt.Errorf("%w: stored under %s, of wallet %s", ErrCorrupt, wallet, img.Wallet)
+	}
+	return img, sg, nil
 }
 
 // Save implements actors.SnapshotStore.
@@ -101,13 +124,15 @@ func (s *Store) Save(ctx context.Context, img *actors.Image) error {
 	if err == nil {
 		err = s.blobs.Put(ctx, img.Wallet, data)
 	}
-	stale := s.settleSegments(img.Wallet, plan, err == nil)
+	stale, clear := s.settleSegments(img.Wallet, plan, err == nil)
 	if err != nil {
 		return err
 	}
 	s.bytes.Add(uint64(len(data)))
 	s.referenced.Add(uint64(plan.rows()))
-	s.dropSegments(ctx, img.Wallet, stale)
+	if clear {
+		s.clearSegments(ctx, img.Wallet, stale)
+	}
 	return nil
 }
 
@@ -129,6 +154,16 @@ func NewMemStore() (*Store, *MemBlobs) {
 // segmentKey names a wallet's slot: the wallet's key, a dot (which no
 // wallet id has) and the slot.
 func segmentKey(wallet string, slot int) string { return wallet + ".s" + strconv.Itoa(slot) }
+
+// segmentSlot returns the slot key names, if it is one of wallet's.
+func segmentSlot(wallet, key string) (int, bool) {
+	n, ok := strings.CutPrefix(key, wallet+".s")
+	if !ok {
+		return 0, false
+	}
+	slot, err := strconv.Atoi(n)
+	return slot, err == nil && slot >= 0 && strconv.Itoa(slot) == n
+}
 
 // GetSegment implements Blobs.
 func (m *MemBlobs) GetSegment(_ context.Context, wallet string, slot int) ([]byte, error) {
@@ -156,6 +191,19 @@ func (m *MemBlobs) SetSegment(wallet string, slot int, data []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.segments[segmentKey(wallet, slot)] = slices.Clone(data)
+}
+
+// SegmentSlots implements Blobs.
+func (m *MemBlobs) SegmentSlots(_ context.Context, wallet string) ([]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var slots []int
+	for key := range m.segments {
+		if slot, ok := segmentSlot(wallet, key); ok {
+			slots = append(slots, slot)
+		}
+	}
+	return slots, nil
 }
 
 // Segments lists the stored segments' keys, sorted.
