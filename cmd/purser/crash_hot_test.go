@@ -65,8 +65,8 @@ func burst(t *testing.T, nc *nats.Conn, subject string, bodies []map[string]any)
 // in segments (format v4), a real `purser serve` is SIGKILLed in the middle
 // of a 50-wide burst. After a restart the wallet activates from that
 // snapshot (not a full replay), every reserve answered allowed exists once
-// and is held, and a retry of the wallet's very first reserve, whose id now
-// comes from a segment, gets its first reply.
+// and is held, and a retry of the wallet's very first reserve (its id in the
+// first segment of every image since) gets its first reply.
 func TestCrashOfAHotWalletRestoresFromItsSegments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("~10,000 requests")
