@@ -113,7 +113,9 @@ type refImage struct {
 // whatever an image says: a hot wallet at the default id bound has ~25,
 // and 4,096 segments of 4,096 ids hold 16 million. An image with more
 // queued ids holds the rest itself. Slots are allocated lowest first, so
-// they stay below 2·maxRefs (the stored image's and the next one's).
+// they stay below 2·maxRefs (the stored image's and the next one's) but
+// after failed puts, whose slots are kept too; the writer never goes past
+// maxSlot.
 const (
 	maxRefs = 4096
 	maxSlot = 2 * maxRefs

@@ -106,6 +106,9 @@ func (s *Store) planSegments(ctx context.Context, wallet string, rows actors.IDR
 	}
 	for end-pos >= uint64(s.segRows) && len(plan.refs) < maxRefs {
 		slot := freeSlot(taken)
+		if slot >= maxSlot {
+			break // failed puts have kept that many slots: the rest stays in the image
+		}
 		seg, err := s.writeSegment(ctx, wallet, slot, rows.Slice(row(pos), row(pos)+s.segRows), pos)
 		if err != nil {
 			return idPlan{}, err
