@@ -37,13 +37,14 @@ bench:
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/full_replay' -benchtime 20x ./snapshot/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/snapshot|DecodeAndRestoreHot' -benchtime 400x -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'DecideOnARestored' -benchtime 40000x -benchmem ./snapshot/
-	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore|EncodeHotImage' -benchmem ./snapshot/
+	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore|EncodeHotImage|LoadHotImage' -benchmem ./snapshot/
 	$(GO) run ./cmd/purser loadtest --embedded --suite bench --duration 3s --progress=false
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transport/wire/
 	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime 30s ./transport/wire/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./snapshot/
+	$(GO) test -run '^$$' -fuzz FuzzSegment -fuzztime 60s ./snapshot/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvents -fuzztime 60s ./actors/
 	$(GO) test -run '^$$' -fuzz FuzzParseAck -fuzztime 30s ./transport/journal/
 
