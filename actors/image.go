@@ -172,7 +172,7 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 	img.refsEpoch, img.refsFirst = w.ids.epoch, w.ids.enqueued-uint64(len(live))
 	img.refs = make([]idRef, len(live))
 	for i, q := range live {
-		img.refs[i] = idRef{q.r, q.r.hold}
+		img.refs[i] = idRef{q.r, q.hold}
 	}
 	img.Gov = w.govImage()
 	return img

@@ -201,8 +201,14 @@ func diffSnaps(a, b walletSnap) string {
 // checkInvariants verifies the structure Apply maintains: cached sums equal
 // recomputed ones, holds are fully earmarked in burn-down order, the order
 // and timer heaps index exactly what they should, no free credit sits
-// beside debt, and open holds' ids are pinned.
+// beside debt, open holds' ids are pinned, and each queue entry repeats its
+// record's status and time.
 func checkInvariants(w *Wallet) error {
+	for i, q := range w.ids.queue[w.ids.head:] {
+		if q.hold != q.r.hold || q.at != q.r.at {
+			return fmt.Errorf("queue entry %d (%s): status %d, time %d; its record's %d, %d", i, q.r.answer.ID, q.hold, q.at, q.r.hold, q.r.at)
+		}
+	}
 	var free, total int64
 	earmarked := map[string]int64{}
 	var active []*grant

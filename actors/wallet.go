@@ -290,7 +290,7 @@ func (w *Wallet) applySettled(e *Settled) {
 		if rec == nil || rec.hold != holdLapsed {
 			panic("purser: late settle of a hold that has not lapsed")
 		}
-		rec.hold = holdClosed
+		w.ids.closeLate(rec)
 	}
 	var hd *hold
 	if !e.Late {
