@@ -24,7 +24,7 @@ import (
 	"github.com/purser-dev/purser/transport/journal"
 )
 
-func startJetStream(t *testing.T) jetstream.JetStream {
+func startJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	srv, err := embedded.Start(embedded.Config{DataDir: t.TempDir(), Port: embedded.RandomPort})
 	if err != nil {
