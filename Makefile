@@ -37,7 +37,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/full_replay' -benchtime 20x ./snapshot/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/snapshot|DecodeAndRestoreHot' -benchtime 400x -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'DecideOnARestored' -benchtime 40000x -benchmem ./snapshot/
-	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore|EncodeHotImage|LoadHotImage' -benchtime 20x -benchmem ./snapshot/
+	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore' -benchmem ./snapshot/
+	$(GO) test -run '^$$' -bench 'EncodeHotImage|LoadHotImage' -benchtime 20x -benchmem ./snapshot/
 	$(GO) run ./cmd/purser loadtest --embedded --suite bench --duration 3s --progress=false
 
 fuzz:
