@@ -192,7 +192,8 @@ func (a *actor) finish() {
 	}
 }
 
-// armDue keeps one timer at the wallet's earliest due time.
+// armDue keeps one timer at the wallet's earliest due time, plus
+// TickDelay.
 func (a *actor) armDue() {
 	due := a.w.nextDue()
 	// A later due time, or none, keeps the armed timer: firing early costs
@@ -203,7 +204,7 @@ func (a *actor) armDue() {
 		return
 	}
 	a.dueAt = due
-	a.due.Reset(time.Duration(max(due-a.now.UnixNano(), 0)))
+	a.due.Reset(time.Duration(max(due-a.now.UnixNano(), 0)) + a.sys.cfg.TickDelay)
 }
 
 // process decides the batch, journals its events and replies. It returns

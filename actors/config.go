@@ -17,6 +17,15 @@ type Config struct {
 	MaxBatch    int           // commands decided per journal append; default 512
 	MaxActors   int           // live wallets in memory; default 200,000; full = overloaded
 	IdleAfter   time.Duration // passivate a wallet idle this long with nothing due; default 5m
+	// TickDelay is how long after a time-driven change (a hold's expiry,
+	// a grant's) is due a wallet applies it on its own, when no request
+	// has: SPEC §3 allows up to a second. A request applies what is due
+	// at its time before it is decided, whatever the delay; so the delay
+	// only lets a busy wallet journal its expiries with its requests, and
+	// expiries that fall close together share one append, instead of each
+	// taking an append of its own the instant it is due. Default 500ms;
+	// at most 900ms (the rest of the second is the append's).
+	TickDelay time.Duration
 	// NegativeCacheSize bounds the cache of wallet ids known not to exist,
 	// so a flood of unknown ids costs one journal read each, once.
 	NegativeCacheSize int           // default 100,000
@@ -43,6 +52,10 @@ type Config struct {
 	Observe Observer
 }
 
+// maxTickDelay keeps TickDelay within the second SPEC §3 gives the runtime
+// to apply a due change with no traffic.
+const maxTickDelay = 900 * time.Millisecond
+
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -51,6 +64,7 @@ func DefaultConfig() Config {
 		MaxBatch:          512,
 		MaxActors:         200_000,
 		IdleAfter:         5 * time.Minute,
+		TickDelay:         500 * time.Millisecond,
 		NegativeCacheSize: 100_000,
 		NegativeCacheTTL:  time.Minute,
 		LoadTimeout:       30 * time.Second,
@@ -77,6 +91,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("MaxActors must be >= 1, got %d", c.MaxActors)
 	case c.IdleAfter <= 0:
 		return fmt.Errorf("IdleAfter must be > 0, got %s", c.IdleAfter)
+	case c.TickDelay < 0 || c.TickDelay > maxTickDelay:
+		return fmt.Errorf("TickDelay must be between 0 and %s, got %s", maxTickDelay, c.TickDelay)
 	case c.NegativeCacheSize < 0 || c.NegativeCacheTTL < 0:
 		return fmt.Errorf("negative cache bounds must be >= 0")
 	case c.LoadTimeout <= 0:

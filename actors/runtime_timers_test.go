@@ -23,6 +23,61 @@ func countEvents[T Event](evs []Event) int {
 	return n
 }
 
+// A due change waits TickDelay for a request to carry it: a request in
+// that time applies it before it is decided (and journals it with its own
+// events); with none, the wallet applies it itself at due + TickDelay, in
+// one append with whatever else fell due meanwhile.
+func TestADueChangeWaitsTickDelayForARequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.TickDelay = 500 * time.Millisecond })
+		ask(t, s, "w", Grant{ID: "paid", Amount: 100, Kind: "paid"})
+		ask(t, s, "w", Reserve{ID: "r1", Amount: 30, TTLms: 1000})
+		ask(t, s, "w", Reserve{ID: "r2", Amount: 20, TTLms: 1100})
+		ask(t, s, "w", Reserve{ID: "r3", Amount: 10, TTLms: 1000})
+
+		time.Sleep(1400 * time.Millisecond) // r1 and r3 due 400 ms ago, r2 300 ms ago
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 0 {
+			t.Fatalf("%d holds expired before TickDelay passed with no request", n)
+		}
+		// A request applies what is due at its time first.
+		if b := ask(t, s, "w", Balance{}).(BalanceReply); b.Held != 0 || b.Holds != 0 {
+			t.Fatalf("balance 400 ms after the holds' expiry: %+v", b)
+		}
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 3 {
+			t.Fatalf("the balance journaled %d hold_expired, want 3", n)
+		}
+
+		ask(t, s, "w", Reserve{ID: "r4", Amount: 30, TTLms: 1000})
+		ask(t, s, "w", Reserve{ID: "r5", Amount: 20, TTLms: 1200})
+		before := batches(t, j, "w")
+		time.Sleep(1499 * time.Millisecond)
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 3 {
+			t.Fatalf("r4 expired %d hold_expired before its due time + TickDelay", n-3)
+		}
+		time.Sleep(time.Millisecond) // r4's due time + TickDelay; r5 is due by then too
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("w")); n != 5 {
+			t.Fatalf("%d hold_expired after r4's due time + TickDelay, want 5", n)
+		}
+		if n := batches(t, j, "w") - before; n != 1 {
+			t.Fatalf("r4 and r5 expired in %d appends, want one", n)
+		}
+	})
+}
+
+// batches counts the appends journaled for wallet.
+func batches(t *testing.T, j *MemJournal, wallet string) int {
+	t.Helper()
+	n := 0
+	if _, err := j.Read(context.Background(), wallet, 0, func(uint64, []Event) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestTimersExpireHoldsAndGrantsWithNoRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		j := NewMemJournal()

@@ -31,7 +31,7 @@ type serveFlags struct {
 	natsFlags
 	logLevel, logFormat          string
 	mailbox, maxBatch, maxActors int
-	idleAfter                    time.Duration
+	idleAfter, tickDelay         time.Duration
 	shutdownTimeout              time.Duration
 	gcPercent                    int
 	gcPercentSet                 bool // by flag, PURSER_GC_PERCENT or config: beats GOGC
@@ -75,6 +75,8 @@ func newServe() *cobra.Command {
 	fl.IntVar(&f.maxBatch, "max-batch", def.MaxBatch, "requests decided per journal append")
 	fl.IntVar(&f.maxActors, "max-wallets", def.MaxActors, "wallets held in memory at once")
 	fl.DurationVar(&f.idleAfter, "idle-after", def.IdleAfter, "passivate a wallet idle this long with no open hold")
+	fl.DurationVar(&f.tickDelay, "tick-delay", def.TickDelay, "how long after a hold's or grant's expiry a wallet applies it itself when no request has "+
+		"(0 to 900ms; a request always applies what is due first)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for mailboxes to drain")
 	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "the Go collector's GOGC, with a soft memory limit at 80% of the machine's or cgroup's memory "+
 		"(GOGC in the environment wins over this default, not over a value set; GOMEMLIMIT replaces the limit)")
@@ -126,6 +128,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 	}
 	rt := actors.DefaultConfig()
 	rt.MailboxSize, rt.MaxBatch, rt.MaxActors, rt.IdleAfter, rt.Log = f.mailbox, f.maxBatch, f.maxActors, f.idleAfter, log
+	rt.TickDelay = f.tickDelay
 	if err := rt.Validate(); err != nil {
 		return usageError{err}
 	}
