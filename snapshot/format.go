@@ -99,40 +99,48 @@ func seal(b []byte, magic [4]byte, version uint16, wallet string) []byte {
 	return b
 }
 
+// sealed is what a header says of the blob it heads.
+type sealed struct {
+	version uint16
+	wallet  string
+	body    []byte
+	sum     uint32 // the body's CRC-32C, checked
+}
+
 // unseal checks a header (magic, a version from 1 to newest, lengths, the
 // body's checksum) and returns what it says.
-func unseal(data []byte, magic [4]byte, newest uint16) (version uint16, wallet string, body []byte, err error) {
+func unseal(data []byte, magic [4]byte, newest uint16) (sealed, error) {
 	if len(data) < 7 {
-		return 0, "", nil, ErrTruncated
+		return sealed{}, ErrTruncated
 	}
 	if [4]byte(data[:4]) != magic {
-		return 0, "", nil, fmt.Errorf("%w: not a %q blob (magic %q)", ErrCorrupt, magic[:], data[:4])
+		return sealed{}, fmt.Errorf("%w: not a %q blob (magic %q)", ErrCorrupt, magic[:], data[:4])
 	}
 	v := binary.BigEndian.Uint16(data[4:])
 	switch {
 	case v == 0:
-		return 0, "", nil, fmt.Errorf("%w: version 0", ErrCorrupt)
+		return sealed{}, fmt.Errorf("%w: version 0", ErrCorrupt)
 	case v > newest:
-		return 0, "", nil, fmt.Errorf("%w %d (this build reads up to %d)", ErrVersion, v, newest)
+		return sealed{}, fmt.Errorf("%w %d (this build reads up to %d)", ErrVersion, v, newest)
 	}
 	wl := int(data[6])
 	if len(data) < headerFixed+wl {
-		return 0, "", nil, ErrTruncated
+		return sealed{}, ErrTruncated
 	}
-	wallet = string(data[7 : 7+wl])
+	s := sealed{version: v, wallet: string(data[7 : 7+wl])}
 	o := 7 + wl
 	n := binary.BigEndian.Uint64(data[o:])
-	sum := binary.BigEndian.Uint32(data[o+8:])
-	body = data[o+12:]
+	s.sum = binary.BigEndian.Uint32(data[o+8:])
+	s.body = data[o+12:]
 	switch {
-	case n > uint64(len(body)):
-		return 0, "", nil, fmt.Errorf("%w: body of %d bytes, header says %d", ErrTruncated, len(body), n)
-	case n < uint64(len(body)):
-		return 0, "", nil, fmt.Errorf("%w: %d bytes after the body", ErrCorrupt, uint64(len(body))-n)
-	case crc32.Checksum(body, castagnoli) != sum:
-		return 0, "", nil, ErrChecksum
+	case n > uint64(len(s.body)):
+		return sealed{}, fmt.Errorf("%w: body of %d bytes, header says %d", ErrTruncated, len(s.body), n)
+	case n < uint64(len(s.body)):
+		return sealed{}, fmt.Errorf("%w: %d bytes after the body", ErrCorrupt, uint64(len(s.body))-n)
+	case crc32.Checksum(s.body, castagnoli) != s.sum:
+		return sealed{}, ErrChecksum
 	}
-	return v, wallet, body, nil
+	return s, nil
 }
 
 // Decode reads a snapshot of any known version that holds all its ids (a
@@ -151,12 +159,13 @@ func Decode(data []byte) (*actors.Image, error) {
 // decode is Decode, leaving a v4 image's ids for the caller to join
 // (IDCols nil, sg the parts).
 func decode(data []byte) (*actors.Image, *segmentedIDs, error) {
-	v, wallet, body, err := unseal(data, magic, Version)
+	h, err := unseal(data, magic, Version)
 	if err != nil {
 		return nil, nil, err
 	}
+	wallet := h.wallet
 	img := &actors.Image{Wallet: wallet}
-	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}, version: v}
+	r := &reader{Reader: mpack.Reader{B: h.body, Short: errShort}, version: h.version}
 	sg := readBody(r, img)
 	if r.Err == nil && r.Left() != 0 {
 		r.Failf("%d bytes after the image", r.Left())

@@ -185,14 +185,15 @@ func encodeSegment(wallet string, nonce uint64, rows actors.IDRows) ([]byte, uin
 // decodeSegment reads the segment ref names, checking that it is the one
 // the ref was written with, and returns its columns (views of data).
 func decodeSegment(data []byte, wallet string, ref refImage) (*actors.IDColumns, error) {
-	_, w, body, err := unseal(data, segmentMagic, segmentVersion)
+	h, err := unseal(data, segmentMagic, segmentVersion)
 	if err != nil {
 		return nil, err
 	}
-	if w != wallet {
-		return nil, fmt.Errorf("%w: segment of wallet %s", ErrCorrupt, w)
+	body := h.body
+	if h.wallet != wallet {
+		return nil, fmt.Errorf("%w: segment of wallet %s", ErrCorrupt, h.wallet)
 	}
-	if crc(body) != ref.crc {
+	if h.sum != ref.crc { // unseal checked that sum is the body's
 		return nil, fmt.Errorf("%w: segment in slot %d is not the one the snapshot names (crc)", ErrCorrupt, ref.slot)
 	}
 	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}, version: versionColumns}

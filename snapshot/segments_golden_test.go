@@ -138,11 +138,11 @@ func FuzzSegment(f *testing.F) {
 	if err != nil || seg == nil {
 		f.Fatalf("golden segment: %v", err)
 	}
-	_, _, body, err := unseal(seg, segmentMagic, segmentVersion)
+	h, err := unseal(seg, segmentMagic, segmentVersion)
 	if err != nil {
 		f.Fatal(err)
 	}
-	r := &reader{Reader: mpack.Reader{B: body, Short: errShort}}
+	r := &reader{Reader: mpack.Reader{B: h.body, Short: errShort}}
 	r.fields(segmentFields, "segment")
 	r.uint()
 	f.Add(r.B[len(r.B)-r.Left():], uint8(0), uint8(4))

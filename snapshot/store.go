@@ -169,7 +169,7 @@ func segmentSlot(wallet, key string) (int, bool) {
 func (m *MemBlobs) GetSegment(_ context.Context, wallet string, slot int) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.segments[segmentKey(wallet, slot)]), nil
+	return m.segments[segmentKey(wallet, slot)], nil // see Get
 }
 
 // PutSegment implements Blobs.
@@ -214,8 +214,13 @@ func (m *MemBlobs) Segments() []string {
 }
 
 // Get implements Blobs.
+// The bytes are the stored ones, not a copy: a Store only reads them
+// (Raw copies), and every write here stores a copy, never writes in place,
+// so what a load shares stays as it was.
 func (m *MemBlobs) Get(_ context.Context, wallet string) ([]byte, error) {
-	return m.Raw(wallet), nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.data[wallet], nil
 }
 
 // Put implements Blobs.
