@@ -36,6 +36,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkAppend$$' -benchtime 20000x -count 1 ./transport/journal/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/full_replay' -benchtime 20x ./snapshot/
 	$(GO) test -run '^$$' -bench 'ColdActivation1MEvents/snapshot|DecodeAndRestoreHot' -benchtime 400x -benchmem ./snapshot/
+	$(GO) test -run '^$$' -bench 'ColdActivationSegmented' -benchtime 100x ./snapshot/
 	$(GO) test -run '^$$' -bench 'DecideOnARestored' -benchtime 40000x -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'EncodeDecode|ImageAndRestore' -benchmem ./snapshot/
 	$(GO) test -run '^$$' -bench 'EncodeHotImage|LoadHotImage' -benchtime 20x -benchmem ./snapshot/
