@@ -75,6 +75,9 @@ var segmentedWallet = sync.OnceValue(func() (out struct {
 	}
 	i := 0
 	for ; i < 55_000 || len(blobs.Segments()) == 0; i++ {
+		if i > 200_000 {
+			panic("no segment stored after 200,000 reserves")
+		}
 		pair(i)
 	}
 	// The next image stored is the one: then ~500 events of tail.
@@ -82,6 +85,9 @@ var segmentedWallet = sync.OnceValue(func() (out struct {
 	first := rec.last
 	rec.mu.Unlock()
 	for ; ; i++ {
+		if i > 200_000 {
+			panic("no image stored after 200,000 reserves")
+		}
 		pair(i)
 		rec.mu.Lock()
 		done := rec.last != first
