@@ -3,11 +3,9 @@ package snapshot
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/purser-dev/purser/actors"
 )
@@ -148,31 +146,7 @@ func BenchmarkColdActivationSegmented(b *testing.B) {
 		store actors.SnapshotStore
 	}{{"whole", readOnly{w.whole}}, {"segmented", NewStore(w.blobs)},
 		{"whole_on_jetstream", wholeJS}, {"segmented_on_jetstream", segmentedJS}} {
-		b.Run(c.name, func(b *testing.B) {
-			cfg := actors.DefaultConfig()
-			cfg.Snapshots = readOnlyStore{c.store}
-			var took []time.Duration
-			for b.Loop() {
-				s, err := actors.NewSystem(cfg, w.j)
-				if err != nil {
-					b.Fatal(err)
-				}
-				start := time.Now()
-				if _, err := s.Ask(context.Background(), "hot", actors.Balance{}); err != nil {
-					b.Fatal(err)
-				}
-				took = append(took, time.Since(start))
-				b.StopTimer()
-				if st := s.SnapshotStats(); st.Loaded != 1 {
-					b.Fatalf("activation did not load the snapshot: %+v", st)
-				}
-				_ = s.Close(context.Background())
-				b.StartTimer()
-			}
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(took[(len(took)*99)/100].Microseconds())/1000, "p99-ms")
-		})
+		b.Run(c.name, func(b *testing.B) { timeActivations(b, readOnlyStore{c.store}, w.j) })
 	}
 }
 
