@@ -204,7 +204,10 @@ func (a *actor) armDue() {
 		return
 	}
 	a.dueAt = due
-	a.due.Reset(time.Duration(max(due-a.now.UnixNano(), 0)) + a.sys.cfg.TickDelay)
+	// From the clock now, not the batch's time: armDue runs after the
+	// append (and after a reload), and a timer measured from the decision
+	// fired late by the append's time.
+	a.due.Reset(time.Duration(max(due-a.sys.cfg.Now().UnixNano(), 0)) + a.sys.cfg.TickDelay)
 }
 
 // process decides the batch, journals its events and replies. It returns

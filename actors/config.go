@@ -23,8 +23,9 @@ type Config struct {
 	// at its time before it is decided, whatever the delay; so the delay
 	// only lets a busy wallet journal its expiries with its requests, and
 	// expiries that fall close together share one append, instead of each
-	// taking an append of its own the instant it is due. Default 500ms;
-	// at most 900ms (the rest of the second is the append's).
+	// taking an append of its own the instant it is due. Default and
+	// most 500ms: the rest of the second is for an append in flight when
+	// the timer fires and the Tick's own.
 	TickDelay time.Duration
 	// NegativeCacheSize bounds the cache of wallet ids known not to exist,
 	// so a flood of unknown ids costs one journal read each, once.
@@ -54,7 +55,7 @@ type Config struct {
 
 // maxTickDelay keeps TickDelay within the second SPEC §3 gives the runtime
 // to apply a due change with no traffic.
-const maxTickDelay = 900 * time.Millisecond
+const maxTickDelay = 500 * time.Millisecond
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {

@@ -36,7 +36,8 @@
 // while it waits, its mailbox fills and the next batch grows, which is how
 // a 50-wide burst becomes one journal write.
 //
-// Each actor keeps one timer at its wallet's earliest due time and feeds
+// Each actor keeps one timer at its wallet's earliest due time (plus
+// Config.TickDelay, so that requests can carry what falls due) and feeds
 // itself a Tick, so expiries are journaled events like any other. Idle
 // actors with no open hold leave memory (passivation); a grant change due
 // later is left to the node's wake-up list (wakeup.go). Every queue and

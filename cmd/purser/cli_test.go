@@ -198,7 +198,7 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{"serve", "--log-format", "xml", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--journal-inflight", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--journal-min-batch", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
-		{"serve", "--tick-delay", "1s", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--tick-delay", "600ms", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 	} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			r := cli(t, url, args...).want(t, exitUsage)
