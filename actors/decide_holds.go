@@ -12,7 +12,7 @@ func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
 	if r := w.ids.find(id); r != nil && r.hold != noHold {
 		switch r.hold {
 		case holdOpen:
-			return w.holdSlab.at(r.open), false, nil
+			return w.holdSlab.at(r.pos), false, nil
 		case holdLapsed:
 			return nil, true, nil
 		}

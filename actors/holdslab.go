@@ -118,7 +118,7 @@ func (s *holdSlab) eachOpen(fn func(*hold)) {
 // close marks a hold closed and drops what it references, except its id:
 // stale expiry entries still break ties by it until they leave.
 func (hd *hold) close() {
-	hd.rec.hold, hd.rec.open = noHold, 0
+	hd.rec.hold, hd.rec.pos = noHold, 0
 	hd.principal, hd.feature, hd.marks, hd.nmarks, hd.more = "", "", [2]Allocation{}, 0, nil
 }
 

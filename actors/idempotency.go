@@ -1,8 +1,6 @@
 package actors
 
 import (
-	"cmp"
-	"slices"
 	"sync/atomic"
 	"unsafe"
 )
@@ -23,10 +21,12 @@ const (
 // hold lookup read come first, on the line the probe's id compare loads.
 type record struct {
 	hold holdStatus
-	// open is the slot (Wallet.holdSlab) of the hold this reserve's record
-	// is pinned in while it is open: the id index is how a hold is found,
-	// so finding one costs the same single probe as checking an id.
-	open   uint32
+	// pos says where the record is. While its hold is open: the slot
+	// (Wallet.holdSlab) the record is pinned in; the id index is how a
+	// hold is found, so finding one costs the same single probe as
+	// checking an id. Once queued: the low 32 bits of its number in the
+	// queue, so that closeLate finds its entry at once.
+	pos    uint32
 	h      uint64 // hash of answer.ID, set by idIndex.set (not state)
 	at     int64  // when it entered the eviction queue (unix ns)
 	answer Answer
@@ -86,7 +86,7 @@ var tableEpochs atomic.Uint64
 // record's hold status too, so that an image (lazyImage) copies the
 // statuses of 100,000 queued records without reading one: that read was
 // most of the actor's part of a hot wallet's image. closeLate keeps the
-// two equal. (The entry grew from 24 to 32 bytes: a remembered id costs
+// two equal (record.pos finds the entry). (The entry grew from 24 to 32 bytes: a remembered id costs
 // ~293 bytes, was ~277, TestRememberedIDsDoNotKeepEventsAlive.)
 type queued struct {
 	r    *record
@@ -145,7 +145,7 @@ func (t *idTable) lookup(id string, now int64, retention int64) *record {
 // pin stores an open hold's record (kept outside the queue).
 func (t *idTable) pin(hd *hold) {
 	r := &hd.rec
-	r.hold, r.open = holdOpen, hd.slot
+	r.hold, r.pos = holdOpen, hd.slot
 	t.index(r)
 }
 
@@ -157,6 +157,7 @@ func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 	if r.hold == noHold {
 		t.index(r)
 	}
+	r.pos = uint32(t.enqueued)
 	t.queue = append(t.queue, queued{r, r.h, at, r.hold})
 	t.enqueued++
 	for t.remembered() > max {
@@ -166,16 +167,14 @@ func (t *idTable) remember(r *record, at int64, max int, retention int64) {
 
 // closeLate closes r, the record of a lapsed hold settled late, and its
 // queue entry, if it is queued (a frozen row's promoted record is not).
-// The queue is in time order, so the entry is among those of r.at.
+// queue[i] is the (enqueued-len(queue)+i)-th record queued and r.pos the
+// low 32 bits of r's number, so modulo 2^32 their difference is r's index
+// (a queue is far shorter than 2^32); the entry's pointer confirms it.
 func (t *idTable) closeLate(r *record) {
 	r.hold = holdClosed
-	live := t.queue[t.head:]
-	i, _ := slices.BinarySearchFunc(live, r.at, func(q queued, at int64) int { return cmp.Compare(q.at, at) })
-	for ; i < len(live) && live[i].at == r.at; i++ {
-		if live[i].r == r {
-			live[i].hold = holdClosed
-			return
-		}
+	i := int(r.pos - uint32(t.enqueued-uint64(len(t.queue))))
+	if i >= t.head && i < len(t.queue) && t.queue[i].r == r {
+		t.queue[i].hold = holdClosed
 	}
 }
 

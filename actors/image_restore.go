@@ -194,6 +194,7 @@ func (w *Wallet) restoreIDs(rs []RecordImage, last int64) error {
 		r := w.ids.newRecord()
 		r.answer, r.at, r.hold = ri.Answer, ri.At, holdStatus(ri.Hold)
 		h := hashID(r.answer.ID)
+		r.pos = uint32(i) // the table has queued len(rs) records: this is number i
 		w.ids.queue[i] = queued{r, h, r.at, r.hold}
 		if p := w.ids.byID.get(r.answer.ID, h); p == nil || p.hold != holdOpen {
 			w.ids.byID.set(r, h)

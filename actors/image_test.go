@@ -299,7 +299,7 @@ func TestImageCoversEveryWalletField(t *testing.T) {
 		reflect.TypeFor[Wallet]():   "id limits exists seq clock settings debt free held total spentOriginal grants order timers holds holdSlab expiries ids gov",
 		reflect.TypeFor[grant]():    "id kind priority amount remaining earmarked effectiveAt expiresAt state meta timer inOrder",
 		reflect.TypeFor[hold]():     "rec amount expiresAt gen entries slot onExpiry nmarks principal feature marks more",                  // gen, entries, slot: not state
-		reflect.TypeFor[record]():   "hold open h at answer",                                                                               // h, open: index only
+		reflect.TypeFor[record]():   "hold pos h at answer",                                                                                // h, pos: where it is, not state
 		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo ahead aheadGen prefetchAny slab allocs frozen epoch enqueued", // sink, memo, ahead(Gen), prefetchAny, slab, allocs, epoch, enqueued: not state; frozen: IDCols
 		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",

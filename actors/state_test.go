@@ -202,11 +202,14 @@ func diffSnaps(a, b walletSnap) string {
 // recomputed ones, holds are fully earmarked in burn-down order, the order
 // and timer heaps index exactly what they should, no free credit sits
 // beside debt, open holds' ids are pinned, and each queue entry repeats its
-// record's status and time.
+// record's status and time, and the record its number in the queue.
 func checkInvariants(w *Wallet) error {
+	base := w.ids.enqueued - uint64(len(w.ids.queue)) // the number of queue[0]
 	for i, q := range w.ids.queue[w.ids.head:] {
-		if q.hold != q.r.hold || q.at != q.r.at {
-			return fmt.Errorf("queue entry %d (%s): status %d, time %d; its record's %d, %d", i, q.r.answer.ID, q.hold, q.at, q.r.hold, q.r.at)
+		i += w.ids.head
+		if q.hold != q.r.hold || q.at != q.r.at || q.r.pos != uint32(base+uint64(i)) {
+			return fmt.Errorf("queue entry %d (%s): status %d, time %d, number %d; its record's %d, %d, %d",
+				i, q.r.answer.ID, q.hold, q.at, uint32(base+uint64(i)), q.r.hold, q.r.at, q.r.pos)
 		}
 	}
 	var free, total int64

@@ -36,7 +36,7 @@ type Wallet struct {
 	grants   map[string]*grant
 	order    burnOrder // active grants with remaining > 0, in burn-down order
 	timers   grantTimers
-	holds    int // open holds, found through ids (record.open)
+	holds    int // open holds, found through ids (record.pos)
 	holdSlab holdSlab
 	expiries holdExpiries
 	ids      idTable
@@ -400,7 +400,7 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	// copy joins the queue, and the index points at it instead.
 	r := w.ids.newRecord()
 	*r = hd.rec
-	r.hold, r.open = status, 0
+	r.hold, r.pos = status, 0
 	r.answer.Allocs = w.ids.keepAllocs(r.answer.Allocs)
 	w.ids.byID.repoint(&hd.rec, r)
 	hd.close()
@@ -452,7 +452,7 @@ func (w *Wallet) mustGrant(id string) *grant {
 // openHold returns the open hold id, or nil.
 func (w *Wallet) openHold(id string) *hold {
 	if r := w.ids.find(id); r != nil && r.hold == holdOpen {
-		return w.holdSlab.at(r.open)
+		return w.holdSlab.at(r.pos)
 	}
 	return nil
 }
