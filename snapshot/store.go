@@ -15,7 +15,10 @@ import (
 
 // Blobs keeps one encoded snapshot per wallet, and the wallet's id
 // segments (segments.go) in numbered slots: the part of a store that
-// differs between JetStream and memory.
+// differs between JetStream and memory. The bytes Get and GetSegment
+// return are kept by the images decoded from them (their ids are views of
+// them): neither the Store nor the implementation may write to them
+// afterwards.
 type Blobs interface {
 	// Get returns wallet's snapshot, nil, nil when there is none.
 	Get(ctx context.Context, wallet string) ([]byte, error)
