@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -225,21 +226,30 @@ type joinPart struct {
 // Each part's columns must have passed Check.
 func joinColumns(parts []joinPart) (*actors.IDColumns, error) {
 	var n, idBytes, ansBytes uint64
-	for _, p := range parts {
+	ids, answers := make([][]byte, len(parts)), make([][]byte, len(parts))
+	for i, p := range parts {
 		n += uint64(p.to - p.from)
-		idBytes += uint64(end(p.c.IDEnds, p.to-1) - end(p.c.IDEnds, p.from-1))
-		ansBytes += uint64(end(p.c.AnswerEnds, p.to-1) - end(p.c.AnswerEnds, p.from-1))
+		ids[i] = p.c.IDs[end(p.c.IDEnds, p.from-1):end(p.c.IDEnds, p.to-1)]
+		answers[i] = p.c.Answers[end(p.c.AnswerEnds, p.from-1):end(p.c.AnswerEnds, p.to-1)]
+		idBytes += uint64(len(ids[i]))
+		ansBytes += uint64(len(answers[i]))
 	}
 	if n > math.MaxUint32/16 || idBytes > math.MaxUint32 || ansBytes > math.MaxUint32 {
 		return nil, fmt.Errorf("%w: %d remembered ids of %d and %d bytes", ErrCorrupt, n, idBytes, ansBytes)
 	}
+	// bytes.Join allocates without zeroing first: the two byte columns are
+	// most of a hot wallet's ~8 MB of ids, and zeroing them was most of a
+	// join.
 	out := &actors.IDColumns{Codec: answerCodec, DecodeAnswer: decodeAnswerRest,
-		IDs: make([]byte, 0, idBytes), IDEnds: make([]uint32, 0, n),
-		Answers: make([]byte, 0, ansBytes), AnswerEnds: make([]uint32, 0, n),
+		IDs: bytes.Join(ids, nil), IDEnds: make([]uint32, 0, n),
+		Answers: bytes.Join(answers, nil), AnswerEnds: make([]uint32, 0, n),
 		At: make([]int64, 0, n), Hold: make([]uint8, 0, n), Op: make([]uint8, 0, n)}
-	for _, p := range parts {
-		out.IDs, out.IDEnds = appendRebased(out.IDs, out.IDEnds, p.c.IDs, p.c.IDEnds, p.from, p.to)
-		out.Answers, out.AnswerEnds = appendRebased(out.Answers, out.AnswerEnds, p.c.Answers, p.c.AnswerEnds, p.from, p.to)
+	var idOff, ansOff uint32
+	for i, p := range parts {
+		out.IDEnds = appendRebased(out.IDEnds, p.c.IDEnds, p.from, p.to, idOff)
+		out.AnswerEnds = appendRebased(out.AnswerEnds, p.c.AnswerEnds, p.from, p.to, ansOff)
+		idOff += uint32(len(ids[i]))
+		ansOff += uint32(len(answers[i]))
 		out.At = append(out.At, p.c.At[p.from:p.to]...)
 		out.Op = append(out.Op, p.c.Op[p.from:p.to]...)
 		if p.hold != nil {
@@ -251,15 +261,14 @@ func joinColumns(parts []joinPart) (*actors.IDColumns, error) {
 	return out, nil
 }
 
-// appendRebased appends rows [from, to) of a variable-width column (data
-// and its ends) to dst and dstEnds.
-func appendRebased(dst []byte, dstEnds []uint32, data []byte, ends []uint32, from, to int) ([]byte, []uint32) {
-	base, off := end(ends, from-1), uint32(len(dst))
-	dst = append(dst, data[base:end(ends, to-1)]...)
+// appendRebased appends the ends of rows [from, to) of a variable-width
+// column to dst, rebased to a column where those rows start at off.
+func appendRebased(dst, ends []uint32, from, to int, off uint32) []uint32 {
+	base := end(ends, from-1)
 	for _, e := range ends[from:to] {
-		dstEnds = append(dstEnds, e-base+off)
+		dst = append(dst, e-base+off)
 	}
-	return dst, dstEnds
+	return dst
 }
 
 func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
