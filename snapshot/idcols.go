@@ -59,36 +59,30 @@ func idSource(img *actors.Image) (*actors.IDColumns, actors.IDRows, error) {
 // set of id columns. b must start at its blob's first byte (padding
 // depends on the offset).
 func appendColumns(b []byte, c *actors.IDColumns, rows actors.IDRows) ([]byte, error) {
-	var parts []colPart
-	if c != nil && c.First < c.Len() {
-		parts = append(parts, colPart{c, c.First, c.Len()})
+	if c == nil {
+		c = &actors.IDColumns{}
 	}
-	n := c.Live() + rows.Len()
+	from, to := c.First, c.Len() // c's live rows, copied as they are
+	n := to - from + rows.Len()
 	if uint64(n) > math.MaxUint32/16 { // the fixed-width bin counts 16 bytes a row
 		return nil, fmt.Errorf("%d remembered ids", n)
 	}
 	b = mpack.AppendArrayLen(b, idColsFields)
 	b = mpack.AppendUint(b, uint64(n))
-	b, idEnds, err := appendVarColumn(b, parts, idsOf, rows, "ids",
+	b, idEnds, err := appendVarColumn(b, c.IDs, c.IDEnds, from, to, rows, "ids",
 		func(b []byte, a *actors.Answer) []byte { return append(b, a.ID...) })
 	if err != nil {
 		return nil, err
 	}
-	b, ansEnds, err := appendVarColumn(b, parts, answersOf, rows, "answers", appendAnswerRest)
+	b, ansEnds, err := appendVarColumn(b, c.Answers, c.AnswerEnds, from, to, rows, "answers", appendAnswerRest)
 	if err != nil {
 		return nil, err
 	}
-	b = mpack.AppendBinLen(b, n)
-	for _, p := range parts {
-		b = append(b, p.c.Hold[p.from:p.to]...)
-	}
+	b = append(mpack.AppendBinLen(b, n), c.Hold[from:to]...)
 	for i := range rows.Len() {
 		b = append(b, rows.Hold(i))
 	}
-	b = mpack.AppendBinLen(b, n)
-	for _, p := range parts {
-		b = append(b, p.c.Op[p.from:p.to]...)
-	}
+	b = append(mpack.AppendBinLen(b, n), c.Op[from:to]...)
 	for i := range rows.Len() {
 		b = append(b, uint8(rows.Answer(i).Op))
 	}
@@ -103,10 +97,8 @@ func appendColumns(b []byte, c *actors.IDColumns, rows actors.IDRows) ([]byte, e
 	for _, e := range ansEnds {
 		b = binary.LittleEndian.AppendUint32(b, e)
 	}
-	for _, p := range parts {
-		for _, at := range p.c.At[p.from:p.to] {
-			b = binary.LittleEndian.AppendUint64(b, uint64(at))
-		}
+	for _, at := range c.At[from:to] {
+		b = binary.LittleEndian.AppendUint64(b, uint64(at))
 	}
 	for i := range rows.Len() {
 		b = binary.LittleEndian.AppendUint64(b, uint64(rows.At(i)))
@@ -114,46 +106,27 @@ func appendColumns(b []byte, c *actors.IDColumns, rows actors.IDRows) ([]byte, e
 	return b, nil
 }
 
-// colPart is rows [from, to) of columns c.
-type colPart struct {
-	c        *actors.IDColumns
-	from, to int
-}
-
-func idsOf(c *actors.IDColumns) ([]byte, []uint32)     { return c.IDs, c.IDEnds }
-func answersOf(c *actors.IDColumns) ([]byte, []uint32) { return c.Answers, c.AnswerEnds }
-
 // openBin starts a bin of a length not known yet (a 32-bit header).
 func openBin(b []byte) ([]byte, int) {
 	b = mpack.AppendBin32Len(b, 0)
 	return b, len(b)
 }
 
-// appendVarColumn writes one bin column of values of any length: the rows
-// of each part (their bytes copied, their ends rebased to this bin), then
-// put's value for each of rows. It returns each row's end in the bin.
-func appendVarColumn(b []byte, parts []colPart, col func(*actors.IDColumns) ([]byte, []uint32),
-	rows actors.IDRows, what string, put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
-	n := rows.Len()
-	for _, p := range parts {
-		n += p.to - p.from
-	}
-	ends := make([]uint32, 0, n)
+// appendVarColumn writes one bin column of values of any length: rows
+// [from, to) of a column that exists (data and its ends: the bytes copied,
+// the ends rebased to this bin), then put's value for each of rows. It
+// returns each row's end in the bin.
+func appendVarColumn(b, data []byte, ends []uint32, from, to int, rows actors.IDRows, what string,
+	put func([]byte, *actors.Answer) []byte) ([]byte, []uint32, error) {
+	out := appendRebased(make([]uint32, 0, to-from+rows.Len()), ends, from, to, 0)
 	b, lenAt := openBin(b)
-	for _, p := range parts {
-		data, pEnds := col(p.c)
-		base, off := end(pEnds, p.from-1), uint32(len(b)-lenAt)
-		b = append(b, data[base:pEnds[p.to-1]]...)
-		for _, e := range pEnds[p.from:p.to] {
-			ends = append(ends, e-base+off)
-		}
-	}
+	b = append(b, data[end(ends, from-1):end(ends, to-1)]...)
 	for i := range rows.Len() {
 		b = put(b, rows.Answer(i))
-		ends = append(ends, uint32(len(b)-lenAt))
+		out = append(out, uint32(len(b)-lenAt))
 	}
 	b, err := closeBin(b, lenAt, what)
-	return b, ends, err
+	return b, out, err
 }
 
 // closeBin writes the length of the bin opened at lenAt.
