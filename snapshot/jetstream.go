@@ -113,6 +113,11 @@ func (b *kvBlobs) SegmentSlots(ctx context.Context, wallet string) ([]int, error
 			slots = append(slots, slot)
 		}
 	}
+	// The lister ends its channel without an error when ctx ends: the
+	// listing would then be short.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot: list the segments of %s: %w", wallet, err)
+	}
 	return slots, nil
 }
 
