@@ -177,7 +177,7 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 	// Attribute open holds to the newly governed levels and features: a
 	// scan of the open holds, paid only by a configure that adds some.
 	if fresh != nil || freshFeat != nil {
-		w.eachOpenHold(func(hd *hold) {
+		w.holdSlab.eachOpen(func(hd *hold) {
 			it := levels(hd.principal)
 			for key, ok := it.next(); ok; key, ok = it.next() {
 				if ls := fresh[key]; ls != nil {

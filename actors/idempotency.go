@@ -69,8 +69,9 @@ type idTable struct {
 	frozen *frozenIDs
 	// epoch names this table among all a process makes, and enqueued
 	// counts the records its queue has taken: queue[i] is the
-	// (enqueued-len(queue)+i)-th. Together they let a snapshot encoder
-	// recognise the rows it encoded last time (IDRows.Origin). Neither is
+	// (enqueued-len(queue)+i)-th. Together they let a snapshot store
+	// recognise the rows it stored in segments for an earlier image
+	// (IDRows.Origin), and closeLate find a record's entry. Neither is
 	// state.
 	epoch, enqueued uint64
 }
@@ -86,8 +87,9 @@ var tableEpochs atomic.Uint64
 // record's hold status too, so that an image (lazyImage) copies the
 // statuses of 100,000 queued records without reading one: that read was
 // most of the actor's part of a hot wallet's image. closeLate keeps the
-// two equal (record.pos finds the entry). (The entry grew from 24 to 32 bytes: a remembered id costs
-// ~293 bytes, was ~277, TestRememberedIDsDoNotKeepEventsAlive.)
+// two equal (record.pos finds the entry). The entry grew from 24 to 32
+// bytes for it: a remembered id costs ~293 bytes, was ~277
+// (TestRememberedIDsDoNotKeepEventsAlive).
 type queued struct {
 	r    *record
 	h    uint64 // the hash of r's id (r.h, when r is indexed)

@@ -156,7 +156,7 @@ func (w *Wallet) lazyImage(pos uint64) *Image {
 	// The holds' earmarks are copied (their slots are reused), into one
 	// list for all of them.
 	var marks []Allocation
-	w.eachOpenHold(func(hd *hold) {
+	w.holdSlab.eachOpen(func(hd *hold) {
 		if cap(marks)-len(marks) < len(hd.earmarks()) {
 			marks = make([]Allocation, 0, max(2*(w.holds-len(img.Holds)), len(hd.earmarks())))
 		}

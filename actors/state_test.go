@@ -578,7 +578,7 @@ func checkExpiries(w *Wallet) error {
 // entries (checkExpiries checks them against the id index and the count).
 func openHolds(w *Wallet) map[string]*hold {
 	m := make(map[string]*hold, w.holds)
-	w.eachOpenHold(func(h *hold) { m[h.id()] = h })
+	w.holdSlab.eachOpen(func(h *hold) { m[h.id()] = h })
 	return m
 }
 

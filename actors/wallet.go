@@ -400,7 +400,7 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	// copy joins the queue, and the index points at it instead.
 	r := w.ids.newRecord()
 	*r = hd.rec
-	r.hold, r.pos = status, 0
+	r.hold = status // remember sets pos
 	r.answer.Allocs = w.ids.keepAllocs(r.answer.Allocs)
 	w.ids.byID.repoint(&hd.rec, r)
 	hd.close()
@@ -456,9 +456,6 @@ func (w *Wallet) openHold(id string) *hold {
 	}
 	return nil
 }
-
-// eachOpenHold calls fn for every open hold, in no particular order.
-func (w *Wallet) eachOpenHold(fn func(*hold)) { w.holdSlab.eachOpen(fn) }
 
 func (w *Wallet) mustHold(id string) *hold {
 	hd := w.openHold(id)
