@@ -54,12 +54,6 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 
 var errPageFull = errors.New("history page full")
 
-// forwardReader is a History that can also read without walking back
-// (journal.Journal).
-type forwardReader interface {
-	ReadForward(ctx context.Context, wallet string, from uint64, fn func(uint64, []actors.Event) error) (uint64, error)
-}
-
 // historyReadTimeout bounds one page's journal read, so that a read whose
 // reply was lost cannot hold a reader slot for good.
 const historyReadTimeout = 30 * time.Second
@@ -80,18 +74,12 @@ func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, nex
 	var evs []actors.Event
 	before := from    // journal position before the batch being read
 	var resume uint64 // position before the batch holding entry limit+1
-	// A page from a cursor reads forwards only, when the journal can: a
-	// read that starts by walking the wallet's chain back from its end
-	// (journal.Journal.Read) would fetch the rest of a long history again
-	// for every page. The first page may walk: a short history (most
-	// wallets) is then read in one walk.
-	read := s.history.Read
-	if f, ok := s.history.(forwardReader); ok && from > 0 {
-		read = f.ReadForward
-	}
+	// A page reads forwards, limit+1 messages a round trip: a journal
+	// message holds at least one entry but for time-driven batches, so
+	// most pages take one.
 	ctx, cancel := context.WithTimeout(context.Background(), historyReadTimeout)
 	defer cancel()
-	_, err = read(ctx, wallet, from, func(pos uint64, batch []actors.Event) error {
+	_, err = s.history.ReadPage(ctx, wallet, from, limit+1, func(pos uint64, batch []actors.Event) error {
 		found = true
 		for _, e := range batch {
 			if actors.EventSeq(e) <= h.AfterSeq {

@@ -78,10 +78,10 @@ type gatedHistory struct {
 	open    chan struct{} // closed to let every read through
 }
 
-func (g gatedHistory) Read(ctx context.Context, wallet string, from uint64, fn func(uint64, []actors.Event) error) (uint64, error) {
+func (g gatedHistory) ReadPage(ctx context.Context, wallet string, from uint64, batch int, fn func(uint64, []actors.Event) error) (uint64, error) {
 	g.entered <- struct{}{}
 	<-g.open
-	return g.MemJournal.Read(ctx, wallet, from, fn)
+	return g.MemJournal.ReadPage(ctx, wallet, from, batch, fn)
 }
 
 func TestHistoryBeyondItsReadersIsOverloaded(t *testing.T) {

@@ -24,9 +24,11 @@ import (
 // API, not of the binary (micro requires semver; builds are named "dev").
 const Version = "0.1.0"
 
-// History reads a wallet's journal for the history op.
+// History reads a wallet's journal for the history op: forwards from
+// position from, in order, about batch messages a round trip, until fn
+// stops it (journal.Journal; actors.MemJournal in tests).
 type History interface {
-	Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error)
+	ReadPage(ctx context.Context, wallet string, from uint64, batch int, fn func(pos uint64, events []actors.Event) error) (uint64, error)
 }
 
 // Config configures a Service.

@@ -354,8 +354,8 @@ type Stats struct {
 	Requeues    uint64        // appends sent again after their batch failed
 	Syncs       uint64        // Config.Sync calls (ModeGroupSync)
 	SyncTime    time.Duration // spent in them
-	ReadBack    uint64        // messages read by walking a wallet's chain back (readback.go)
-	ReadForward uint64        // messages read forwards by subject
+	ReadBack    uint64        // messages handed over after walking a wallet's chain back (readback.go)
+	ReadForward uint64        // messages handed over read forwards by subject
 	// ReadRequests counts the round trips reads made: direct gets, pages
 	// of batched ones, and the stream leader's answers where a replicated
 	// stream's subject ends.

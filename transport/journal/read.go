@@ -25,19 +25,23 @@ const (
 // index; no consumer to create and delete), up to where the stream's
 // leader says the subject ends when the stream is replicated.
 func (j *Journal) Read(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
-	return j.read(ctx, wallet, from, true, fn)
+	return j.read(ctx, wallet, from, 0, fn)
 }
 
-// ReadForward is Read without the walk back (readback.go): it reads from
-// the start on, for a reader that stops early, a history page. The walk
-// fetches the whole tail after from before it hands over its first
-// message, so a history paged through with it would fetch it again for
+// ReadPage is Read for a reader that stops early, a history page: it
+// reads forwards only, batch messages a round trip (at most readPage).
+// The walk back (readback.go) starts at the subject's end and fetches the
+// whole tail after from before it hands over its first message: the
+// oldest entries a page wants would come last, after up to 1,024 round
+// trips, and a history paged through that way would be fetched again for
 // every page.
-func (j *Journal) ReadForward(ctx context.Context, wallet string, from uint64, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
-	return j.read(ctx, wallet, from, false, fn)
+func (j *Journal) ReadPage(ctx context.Context, wallet string, from uint64, batch int, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+	return j.read(ctx, wallet, from, min(max(batch, 1), readPage), fn)
 }
 
-func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk bool, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
+// read walks back first (batch 0: Read) or reads forwards only, batch
+// messages a round trip (ReadPage).
+func (j *Journal) read(ctx context.Context, wallet string, from uint64, batch int, fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	if !wire.ValidWallet(wallet) {
 		return from, ErrBadWallet
 	}
@@ -52,7 +56,7 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 	}
 	subject := j.Subject(wallet)
 	if !j.replicated {
-		return j.readDirect(ctx, wallet, subject, from, nil, walk, fn)
+		return j.readDirect(ctx, wallet, subject, from, nil, batch, fn)
 	}
 	// Any replica of a replicated stream may answer a direct get, one that
 	// lags behind its leader included. What it lacks would make the
@@ -61,7 +65,7 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 	// the subject ends, and the reads go on until they get there. Its
 	// answer is the subject's last message itself: the walk back starts
 	// from it, so a walking read makes no more round trips than on one
-	// server (ReadForward makes one more).
+	// server (ReadPage makes one more).
 	end, err := j.leaderGet(ctx, map[string]any{"last_by_subj": subject})
 	if err != nil {
 		return from, fmt.Errorf("journal: read %s: its end: %w", wallet, err)
@@ -71,7 +75,7 @@ func (j *Journal) read(ctx context.Context, wallet string, from uint64, walk boo
 	}
 	last := from
 	for attempt := 1; ; attempt++ {
-		if last, err = j.readDirect(ctx, wallet, subject, last, end, walk, fn); err != nil || last >= end.Sequence {
+		if last, err = j.readDirect(ctx, wallet, subject, last, end, batch, fn); err != nil || last >= end.Sequence {
 			return last, err
 		}
 		if attempt == lagAttempts {
@@ -95,11 +99,11 @@ const lagAttempts = 16
 // walks the chain back from the subject's end (end, the subject's last
 // message as the leader of a replicated stream gave it; nil: ask), then
 // reads forwards whatever the walk left, and hands everything over in
-// order. Without walk it only reads forwards.
-func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last uint64, end *jetstream.RawStreamMsg, walk bool,
+// order. With a batch it only reads forwards, batch messages a round trip.
+func (j *Journal) readDirect(ctx context.Context, wallet, subject string, last uint64, end *jetstream.RawStreamMsg, batch int,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
-	if !walk {
-		return j.readForward(ctx, wallet, subject, last, 0, fn)
+	if batch > 0 {
+		return j.readForward(ctx, wallet, subject, last, 0, batch, fn)
 	}
 	w, err := j.walkBack(ctx, subject, last, end)
 	if err != nil {
@@ -115,7 +119,7 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last u
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	var err error
 	if w.stopped {
-		if last, err = j.readForward(ctx, wallet, subject, last, w.until(), fn); err != nil {
+		if last, err = j.readForward(ctx, wallet, subject, last, w.until(), readPage, fn); err != nil {
 			return last, err
 		}
 		if w.link > 0 && last != w.link {
@@ -140,17 +144,17 @@ func (j *Journal) finishRead(ctx context.Context, wallet, subject string, last u
 }
 
 // readForward reads the wallet's subject after last and before until (0:
-// to its end) with batched direct gets by subject, a page each. (Reads
+// to its end) with batched direct gets by subject, batch messages each. (Reads
 // used to start with two single gets, because a batch makes the server
 // count the subject's pending messages, which dominated a restart of
 // 100,000 wallets; an activation now walks back instead, and reads
 // forwards only a dense or long tail, which the batch serves.)
-func (j *Journal) readForward(ctx context.Context, wallet, subject string, last, until uint64,
+func (j *Journal) readForward(ctx context.Context, wallet, subject string, last, until uint64, batch int,
 	fn func(pos uint64, events []actors.Event) error) (uint64, error) {
 	before := func(seq uint64) bool { return until == 0 || seq < until }
 	for {
 		j.st.readRequests.Add(1)
-		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, readPage,
+		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, batch,
 			jetstreamext.GetBatchSeq(last+1),
 			jetstreamext.GetBatchSubject(subject),
 			jetstreamext.GetBatchMaxBytes(readPageBytes))
