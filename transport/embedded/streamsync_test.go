@@ -165,3 +165,34 @@ func relaxedWithStream(t *testing.T, dir string) (*Server, jetstream.JetStream) 
 	}
 	return s, js
 }
+
+// A Sync that gets the lock after a Close that could not take it (another
+// holder had it and let go without doing Close's work) fails, and closes
+// the block. The stuck-fsync test above cannot pin this: there the stuck
+// Sync's own deferred check always wins the lock first.
+func TestStreamSyncAfterACloseItRacedFails(t *testing.T) {
+	s, js := relaxedWithStream(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, "j.x", []byte("m")); err != nil {
+		t.Fatal(err)
+	}
+	ss := s.StreamSync("J")
+	if err := ss.Sync(); err != nil { // opens the block
+		t.Fatal(err)
+	}
+	ss.mu.Lock() // a holder Close cannot wait for
+	if err := ss.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ss.mu.Unlock() // let go without Close's work
+	if err := ss.Sync(); err == nil {
+		t.Fatal("a Sync after Close succeeded")
+	}
+	ss.mu.Lock()
+	open := ss.f != nil
+	ss.mu.Unlock()
+	if open {
+		t.Fatal("the block is still open after Close and a Sync")
+	}
+}
