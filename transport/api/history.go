@@ -77,7 +77,7 @@ func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, nex
 	// A page reads forwards, limit+1 messages a round trip: a journal
 	// message holds at least one entry but for time-driven batches, so
 	// most pages take one.
-	ctx, cancel := context.WithTimeout(context.Background(), historyReadTimeout)
+	ctx, cancel := context.WithTimeout(s.stopping, historyReadTimeout)
 	defer cancel()
 	_, err = s.history.ReadPage(ctx, wallet, from, limit+1, func(pos uint64, batch []actors.Event) error {
 		found = true

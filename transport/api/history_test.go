@@ -8,6 +8,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,8 +81,49 @@ type gatedHistory struct {
 
 func (g gatedHistory) ReadPage(ctx context.Context, wallet string, from uint64, batch int, fn func(uint64, []actors.Event) error) (uint64, error) {
 	g.entered <- struct{}{}
-	<-g.open
+	select {
+	case <-g.open:
+	case <-ctx.Done(): // as a journal read does
+		return from, ctx.Err()
+	}
 	return g.MemJournal.ReadPage(ctx, wallet, from, batch, fn)
+}
+
+// Stop does not wait out a history read stalled on the journal: it ends
+// the reads in flight (their requests answer unavailable).
+func TestStopEndsAHistoryReadInFlight(t *testing.T) {
+	journal := actors.NewMemJournal()
+	gate := gatedHistory{MemJournal: journal, entered: make(chan struct{}, 4), open: make(chan struct{})}
+	h := start(t, setup{journal: journal, history: gate})
+	t.Cleanup(sync.OnceFunc(func() { close(gate.open) }))
+	h.grant("acme", 1000)
+	inbox := nats.NewInbox()
+	reply, err := h.client.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client.PublishRequest("purser.admin.v1.history.acme", inbox, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gate.entered:
+	case <-time.After(replyTimeout):
+		t.Fatal("the history read never reached the journal")
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.svc.Stop() }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(replyTimeout): // a bound on failure, not a wait
+		t.Fatal("Stop waits for a history read stalled on the journal")
+	}
+	m, err := reply.NextMsg(replyTimeout)
+	if err != nil || !strings.Contains(string(m.Data), `"code":"unavailable"`) {
+		t.Fatalf("the ended read's answer: %v, %v", m, err)
+	}
 }
 
 func TestHistoryBeyondItsReadersIsOverloaded(t *testing.T) {

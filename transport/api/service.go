@@ -73,9 +73,14 @@ type Service struct {
 	decoder  wire.Decoder
 	readers  chan struct{}
 	cursors  *cursors
-	wg       sync.WaitGroup
-	log      *zap.Logger
-	observe  func(Outcome)
+	// stopping ends the history reads in flight when Stop is called, so
+	// that a read stalled on the journal does not hold Stop for its whole
+	// timeout.
+	stopping    context.Context
+	stopReading context.CancelFunc
+	wg          sync.WaitGroup
+	log         *zap.Logger
+	observe     func(Outcome)
 }
 
 // Start registers the service on nc: one endpoint for the runtime subjects
@@ -94,6 +99,7 @@ func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Ser
 	}
 	s := &Service{nc: nc, sys: sys, history: history, subjects: subjects, decoder: wire.Decoder{MaxPayload: cfg.MaxPayload},
 		readers: make(chan struct{}, cfg.HistoryReaders), cursors: newCursors(10_000), log: cfg.Log, observe: cfg.Observe}
+	s.stopping, s.stopReading = context.WithCancel(context.Background())
 	if s.observe == nil {
 		s.observe = func(Outcome) {}
 	}
@@ -122,6 +128,7 @@ func Start(nc *nats.Conn, sys *actors.System, history History, cfg Config) (*Ser
 // actors are still answered (the actor system drains them on Close).
 func (s *Service) Stop() error {
 	err := s.svc.Stop()
+	s.stopReading()
 	s.wg.Wait()
 	return err
 }
