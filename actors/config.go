@@ -53,9 +53,9 @@ type Config struct {
 	Observe Observer
 }
 
-// maxTickDelay keeps TickDelay within the second SPEC §3 gives the runtime
+// MaxTickDelay keeps TickDelay within the second SPEC §3 gives the runtime
 // to apply a due change with no traffic.
-const maxTickDelay = 500 * time.Millisecond
+const MaxTickDelay = 500 * time.Millisecond
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
@@ -92,8 +92,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("MaxActors must be >= 1, got %d", c.MaxActors)
 	case c.IdleAfter <= 0:
 		return fmt.Errorf("IdleAfter must be > 0, got %s", c.IdleAfter)
-	case c.TickDelay < 0 || c.TickDelay > maxTickDelay:
-		return fmt.Errorf("TickDelay must be between 0 and %s, got %s", maxTickDelay, c.TickDelay)
+	case c.TickDelay < 0 || c.TickDelay > MaxTickDelay:
+		return fmt.Errorf("TickDelay must be between 0 and %s, got %s", MaxTickDelay, c.TickDelay)
 	case c.NegativeCacheSize < 0 || c.NegativeCacheTTL < 0:
 		return fmt.Errorf("negative cache bounds must be >= 0")
 	case c.LoadTimeout <= 0:

@@ -75,8 +75,8 @@ func newServe() *cobra.Command {
 	fl.IntVar(&f.maxBatch, "max-batch", def.MaxBatch, "requests decided per journal append")
 	fl.IntVar(&f.maxActors, "max-wallets", def.MaxActors, "wallets held in memory at once")
 	fl.DurationVar(&f.idleAfter, "idle-after", def.IdleAfter, "passivate a wallet idle this long with no open hold")
-	fl.DurationVar(&f.tickDelay, "tick-delay", def.TickDelay, "how long after a hold's or grant's expiry a wallet applies it itself when no request has "+
-		"(0 to 500ms; a request always applies what is due first)")
+	fl.DurationVar(&f.tickDelay, "tick-delay", def.TickDelay, fmt.Sprintf("how long after a hold's or grant's expiry a wallet applies it itself when no request has "+
+		"(0 to %s; a request always applies what is due first)", actors.MaxTickDelay))
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for mailboxes to drain")
 	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "the Go collector's GOGC, with a soft memory limit at 80% of the machine's or cgroup's memory "+
 		"(GOGC in the environment wins over this default, not over a value set; GOMEMLIMIT replaces the limit)")

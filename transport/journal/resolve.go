@@ -256,9 +256,6 @@ type msgGetReply struct {
 	} `json:"message"`
 }
 
-// errCodeNoMessage: JSNoMessageFoundErr, the subject has no message.
-const errCodeNoMessage jetstream.ErrorCode = 10037
-
 func (j *Journal) lastFor(ctx context.Context, subject string) (lastMsg, error) {
 	return j.msgGet(ctx, map[string]any{"last_by_subj": subject})
 }
@@ -287,7 +284,7 @@ func (j *Journal) leaderGet(ctx context.Context, req map[string]any) (*jetstream
 		return nil, fmt.Errorf("journal: msg get reply: %w", err)
 	}
 	if r.Error != nil {
-		if r.Error.ErrorCode == errCodeNoMessage {
+		if r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound { // the subject has no message
 			return nil, nil
 		}
 		return nil, r.Error
