@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,14 +15,9 @@ import (
 // metric reads one unlabelled counter or gauge from a node's /metrics.
 func metric(t *testing.T, addr, name string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	lines := bufio.NewScanner(resp.Body)
-	for lines.Scan() {
-		if v, ok := strings.CutPrefix(lines.Text(), name+" "); ok {
+	_, body := httpGet(t, "http://"+addr+"/metrics")
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatal(err)
@@ -45,17 +36,7 @@ func burst(t *testing.T, nc *nats.Conn, subject string, bodies []map[string]any)
 	out := make([]map[string]any, len(bodies))
 	var wg sync.WaitGroup
 	for i, b := range bodies {
-		wg.Go(func() {
-			data, _ := json.Marshal(b)
-			m, err := nc.Request(subject, data, 10*time.Second)
-			if err != nil {
-				return
-			}
-			var r map[string]any
-			if json.Unmarshal(m.Data, &r) == nil && r["error"] == nil {
-				out[i] = r
-			}
-		})
+		wg.Go(func() { out[i] = tryRequest(nc, subject, b, 10*time.Second) })
 	}
 	wg.Wait()
 	return out
@@ -107,30 +88,11 @@ func TestCrashOfAHotWalletRestoresFromItsSegments(t *testing.T) {
 
 	t.Logf("%d bursts, %v segments written", rounds, metric(t, addr, "purser_snapshot_segments_written_total"))
 	// The last burst: reserves only, killed at the first reply.
-	type outcome struct{ answered, allowed bool }
-	outcomes := make([]outcome, width)
-	first := make(chan struct{}, width)
-	var wg sync.WaitGroup
+	var last []map[string]any
 	for i := range width {
-		wg.Go(func() {
-			data, _ := json.Marshal(reserve(fmt.Sprintf("last-%02d", i)))
-			m, err := nc.Request("purser.v1.reserve.hot", data, 5*time.Second)
-			if err != nil {
-				return
-			}
-			var r map[string]any
-			if json.Unmarshal(m.Data, &r) == nil && r["error"] == nil {
-				outcomes[i] = outcome{answered: true, allowed: r["allowed"] == true}
-				first <- struct{}{}
-			}
-		})
+		last = append(last, reserve(fmt.Sprintf("last-%02d", i)))
 	}
-	<-first
-	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = srv.cmd.Wait()
-	wg.Wait()
+	outcomes := killMidBurst(t, srv, nc, "purser.v1.reserve.hot", last)
 	nc.Close()
 
 	addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
@@ -144,9 +106,9 @@ func TestCrashOfAHotWalletRestoresFromItsSegments(t *testing.T) {
 		t.Fatalf("activation: %v snapshots loaded, %v rejected; want the segmented one loaded", loaded, rejected)
 	}
 	allowed := 0
-	for i, o := range outcomes {
+	for _, o := range outcomes {
 		if !o.answered { // a retry tells whether it had landed; either way it is decided once
-			o.allowed = request(t, nc, "purser.v1.reserve.hot", reserve(fmt.Sprintf("last-%02d", i)))["allowed"] == true
+			o.allowed = request(t, nc, "purser.v1.reserve.hot", reserve(o.id))["allowed"] == true
 		}
 		if o.allowed {
 			allowed++

@@ -8,9 +8,9 @@ package main
 // nothing is overdrawn.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +41,52 @@ func request(t *testing.T, nc *nats.Conn, subject string, body any) map[string]a
 	return out
 }
 
+// tryRequest sends body as JSON and returns the reply, nil when there is
+// none (a timeout, a node killed) or it is an error.
+func tryRequest(nc *nats.Conn, subject string, body map[string]any, timeout time.Duration) map[string]any {
+	data, _ := json.Marshal(body)
+	m, err := nc.Request(subject, data, timeout)
+	if err != nil {
+		return nil
+	}
+	var r map[string]any
+	if json.Unmarshal(m.Data, &r) != nil || r["error"] != nil {
+		return nil
+	}
+	return r
+}
+
+// killMidBurst sends one request per body at once and SIGKILLs srv at the
+// first acknowledged reply (or once every request has ended unanswered),
+// then returns each request's outcome, in order.
+func killMidBurst(t *testing.T, srv *server, nc *nats.Conn, subject string, bodies []map[string]any) []burstOutcome {
+	t.Helper()
+	outcomes := make([]burstOutcome, len(bodies))
+	first := make(chan struct{}, len(bodies))
+	var wg sync.WaitGroup
+	for i, b := range bodies {
+		outcomes[i].id = b["id"].(string)
+		wg.Go(func() {
+			if r := tryRequest(nc, subject, b, 5*time.Second); r != nil {
+				outcomes[i].answered, outcomes[i].allowed = true, r["allowed"] == true
+				first <- struct{}{}
+			}
+		})
+	}
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-first: // the first acknowledged reply: kill now, mid-burst
+	case <-ended:
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.cmd.Wait()
+	<-ended
+	return outcomes
+}
+
 func TestCrashMidBurstLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServe(t, dir, "--max-batch", "4")
@@ -48,34 +94,12 @@ func TestCrashMidBurstLosesNothingAcknowledged(t *testing.T) {
 	request(t, nc, "purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 10_000, "kind": "paid"})
 
 	const width, amount = 50, 300 // at most 33 fit in 10,000
-	results := make(chan burstOutcome, width)
-	first := make(chan struct{}, width)
+	var bodies []map[string]any
 	for i := range width {
-		id := fmt.Sprintf("r%02d", i)
-		go func() {
-			data, _ := json.Marshal(map[string]any{"id": id, "amount": amount})
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			m, err := nc.RequestWithContext(ctx, "purser.v1.reserve.acme", data)
-			o := burstOutcome{id: id}
-			if err == nil {
-				var r map[string]any
-				if json.Unmarshal(m.Data, &r) == nil && r["error"] == nil {
-					o.answered, o.allowed = true, r["allowed"] == true
-					first <- struct{}{}
-				}
-			}
-			results <- o
-		}()
+		bodies = append(bodies, map[string]any{"id": fmt.Sprintf("r%02d", i), "amount": amount})
 	}
-	<-first // the first acknowledged reply: kill now, mid-burst
-	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = srv.cmd.Wait()
 	outcomes := map[string]burstOutcome{}
-	for range width {
-		o := <-results
+	for _, o := range killMidBurst(t, srv, nc, "purser.v1.reserve.acme", bodies) {
 		outcomes[o.id] = o
 	}
 	nc.Close()

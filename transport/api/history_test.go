@@ -89,14 +89,10 @@ func (g gatedHistory) ReadPage(ctx context.Context, wallet string, from uint64, 
 	return g.MemJournal.ReadPage(ctx, wallet, from, batch, fn)
 }
 
-// Stop does not wait out a history read stalled on the journal: it ends
-// the reads in flight (their requests answer unavailable).
-func TestStopEndsAHistoryReadInFlight(t *testing.T) {
-	journal := actors.NewMemJournal()
-	gate := gatedHistory{MemJournal: journal, entered: make(chan struct{}, 4), open: make(chan struct{})}
-	h := start(t, setup{journal: journal, history: gate})
-	t.Cleanup(sync.OnceFunc(func() { close(gate.open) }))
-	h.grant("acme", 1000)
+// hold sends a history request for acme and returns, once its read waits
+// at the gate, the subscription its reply will come on.
+func (g gatedHistory) hold(t *testing.T, h *harness) *nats.Subscription {
+	t.Helper()
 	inbox := nats.NewInbox()
 	reply, err := h.client.SubscribeSync(inbox)
 	if err != nil {
@@ -106,10 +102,22 @@ func TestStopEndsAHistoryReadInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-gate.entered:
+	case <-g.entered:
 	case <-time.After(replyTimeout):
 		t.Fatal("the history read never reached the journal")
 	}
+	return reply
+}
+
+// Stop does not wait out a history read stalled on the journal: it ends
+// the reads in flight (their requests answer unavailable).
+func TestStopEndsAHistoryReadInFlight(t *testing.T) {
+	journal := actors.NewMemJournal()
+	gate := gatedHistory{MemJournal: journal, entered: make(chan struct{}, 4), open: make(chan struct{})}
+	h := start(t, setup{journal: journal, history: gate})
+	t.Cleanup(sync.OnceFunc(func() { close(gate.open) }))
+	h.grant("acme", 1000)
+	reply := gate.hold(t, h)
 	stopped := make(chan error, 1)
 	go func() { stopped <- h.svc.Stop() }()
 	select {
@@ -137,19 +145,7 @@ func TestHistoryBeyondItsReadersIsOverloaded(t *testing.T) {
 	h.grant("acme", 1000)
 
 	// The first read takes the only reader and waits at the gate.
-	inbox := nats.NewInbox()
-	first, err := h.client.SubscribeSync(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.client.PublishRequest("purser.admin.v1.history.acme", inbox, []byte(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gate.entered:
-	case <-time.After(replyTimeout):
-		t.Fatal("the first history read never reached the journal")
-	}
+	first := gate.hold(t, h)
 
 	h.send("purser.admin.v1.history.acme", []byte(`{}`), "", wire.JSON).wantError(t, actors.ErrOverloaded)
 	wantOutcome(t, h.outcome(), "history", api.Error, "overloaded")

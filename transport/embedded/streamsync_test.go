@@ -97,10 +97,10 @@ func blocks(t *testing.T, dir string) []string {
 	return out
 }
 
-// Close does not wait for a Sync stuck in an fsync (a stalled disk), so a
-// node's shutdown is bounded; the stuck Sync releases the block if it
-// ever returns, and no Sync succeeds after Close.
-func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
+// syncWithOpenBlock returns the StreamSync of a stream with one message,
+// synced once, so its block file is open.
+func syncWithOpenBlock(t *testing.T) *StreamSync {
+	t.Helper()
 	s, js := relaxedWithStream(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -111,6 +111,14 @@ func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
 	if err := ss.Sync(); err != nil { // opens the block
 		t.Fatal(err)
 	}
+	return ss
+}
+
+// Close does not wait for a Sync stuck in an fsync (a stalled disk), so a
+// node's shutdown is bounded; the stuck Sync releases the block if it
+// ever returns, and no Sync succeeds after Close.
+func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
+	ss := syncWithOpenBlock(t)
 	entered, gate := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	ss.fsync = func(f *os.File) error {
@@ -135,6 +143,13 @@ func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
 	if err := <-queued; err == nil {
 		t.Fatal("a Sync that waited behind the stuck one succeeded after Close")
 	}
+	closedForGood(t, ss)
+}
+
+// closedForGood checks that Close's work is done: a Sync fails, and the
+// block is not open.
+func closedForGood(t *testing.T, ss *StreamSync) {
+	t.Helper()
 	if err := ss.Sync(); err == nil {
 		t.Fatal("a Sync after Close succeeded")
 	}
@@ -142,7 +157,7 @@ func TestStreamSyncCloseDoesNotWaitForAStuckFsync(t *testing.T) {
 	open := ss.f != nil
 	ss.mu.Unlock()
 	if open {
-		t.Fatal("the block is still open after Close and the stuck Sync's return")
+		t.Fatal("the block is still open after Close")
 	}
 }
 
@@ -171,28 +186,11 @@ func relaxedWithStream(t *testing.T, dir string) (*Server, jetstream.JetStream) 
 // the block. The stuck-fsync test above cannot pin this: there the stuck
 // Sync's own deferred check always wins the lock first.
 func TestStreamSyncAfterACloseItRacedFails(t *testing.T) {
-	s, js := relaxedWithStream(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := js.Publish(ctx, "j.x", []byte("m")); err != nil {
-		t.Fatal(err)
-	}
-	ss := s.StreamSync("J")
-	if err := ss.Sync(); err != nil { // opens the block
-		t.Fatal(err)
-	}
+	ss := syncWithOpenBlock(t)
 	ss.mu.Lock() // a holder Close cannot wait for
 	if err := ss.Close(); err != nil {
 		t.Fatal(err)
 	}
 	ss.mu.Unlock() // let go without Close's work
-	if err := ss.Sync(); err == nil {
-		t.Fatal("a Sync after Close succeeded")
-	}
-	ss.mu.Lock()
-	open := ss.f != nil
-	ss.mu.Unlock()
-	if open {
-		t.Fatal("the block is still open after Close and a Sync")
-	}
+	closedForGood(t, ss)
 }
