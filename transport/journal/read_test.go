@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -183,4 +184,41 @@ func publishNext(t *testing.T, js jetstream.JetStream, subject string, s *wallet
 // fenceOn is the header of a message that follows prev on its subject.
 func fenceOn(prev uint64) nats.Header {
 	return nats.Header{jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(prev, 10)}}
+}
+
+// ReadPage asks the stream for batch messages a round trip, not 512: a
+// reader that stops after batch messages has received no more than those
+// and the batch's end, each twice (docs/journal.md: the batched read's
+// inbox is under the connection's response mux).
+func TestReadPageAsksForItsBatch(t *testing.T) {
+	e := startEnvSetup(t, t.TempDir(), setup{name: "groupsync", groupSync: true})
+	writer, _ := e.open(t, Config{})
+	s := newScript("w")
+	var pos uint64
+	for range 40 {
+		var err error
+		if pos, err = appendSync(t, writer, "w", pos, s.next(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader, js := e.open(t, Config{}) // a connection of its own: only the read arrives on it
+	const batch = 5
+	stop := errors.New("page full")
+	in, n := js.Conn().Stats().InMsgs, 0
+	if _, err := reader.ReadPage(context.Background(), "w", 0, batch, func(uint64, []actors.Event) error {
+		if n++; n == batch {
+			return stop
+		}
+		return nil
+	}); !errors.Is(err, stop) {
+		t.Fatal(err)
+	}
+	// After a round trip with the server, everything it sent for the read
+	// has arrived.
+	if err := js.Conn().Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := js.Conn().Stats().InMsgs - in; got > 2*(batch+1) {
+		t.Fatalf("%d messages received for a page of %d", got, batch)
+	}
 }

@@ -54,8 +54,8 @@ func TestHistoryPagesThroughALongHistory(t *testing.T) {
 
 // A wallet whose journal messages are spread among another's, and the
 // busy one: each pages through every entry once, in order, and every page
-// is one round trip of at most limit+1 messages read forwards (and
-// received), none read back (a walk from the subject's end would fetch the newest messages
+// is one round trip of at most limit+1 messages read forwards, none read
+// back (a walk from the subject's end would fetch the newest messages
 // first, up to 1,024 of them, for a page that wants the oldest).
 func TestHistoryOfAWalletAmongAnother(t *testing.T) {
 	n := startNode(t, t.TempDir())
@@ -83,20 +83,12 @@ func TestHistoryOfAWalletAmongAnother(t *testing.T) {
 	for wallet, want := range map[string]int{"sparse": debits + 1, "busy": debits*between + 1} {
 		var seqs []int64
 		for after := int64(0); ; {
-			before, in := n.journal.Stats(), n.Conn().Stats().InMsgs
+			before := n.journal.Stats()
 			r := c.ok("purser.admin.v1.history."+wallet, map[string]any{"after_seq": after, "limit": limit})
 			st := n.journal.Stats()
 			if req, back, fwd := st.ReadRequests-before.ReadRequests, st.ReadBack-before.ReadBack,
 				st.ReadForward-before.ReadForward; req != 1 || back != 0 || fwd > limit+1 {
 				t.Fatalf("%s, page after %d: %d round trips, %d messages read back, %d forwards", wallet, after, req, back, fwd)
-			}
-			// What the node received: the request, the batch's end marker
-			// and at most limit+1 journal messages, each twice (the batch
-			// read's inbox, natsext.RequestMany's, is under the connection's
-			// response mux, whose subscription gets a copy too), not a
-			// 512-message batch.
-			if got := n.Conn().Stats().InMsgs - in; got > 2*(limit+1)+3 {
-				t.Fatalf("%s, page after %d: the node received %d messages", wallet, after, got)
 			}
 			for _, e := range r.body["entries"].([]any) {
 				seqs = append(seqs, int64(e.(map[string]any)["seq"].(float64)))
