@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/wire"
@@ -154,43 +153,41 @@ func (j *Journal) readForward(ctx context.Context, wallet, subject string, last,
 	before := func(seq uint64) bool { return until == 0 || seq < until }
 	for {
 		j.st.readRequests.Add(1)
-		msgs, err := jetstreamext.GetBatch(ctx, j.js, j.cfg.Stream, batch,
-			jetstreamext.GetBatchSeq(last+1),
-			jetstreamext.GetBatchSubject(subject),
-			jetstreamext.GetBatchMaxBytes(readPageBytes))
-		if err != nil {
-			return last, fmt.Errorf("journal: read %s: %w", wallet, err)
-		}
 		more, got := false, 0
-		for m, err := range msgs {
-			if errors.Is(err, jetstreamext.ErrNoMessages) {
-				return last, nil
-			}
-			if err != nil {
-				return last, fmt.Errorf("journal: read %s: %w", wallet, err)
-			}
-			if !before(m.Sequence) {
-				return last, nil
-			}
-			if err := j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); err != nil {
-				return last, err
-			}
-			last, got = m.Sequence, got+1
-			j.st.readForward.Add(1)
-			// Nats-Num-Pending: messages on the subject after this one.
-			np, err := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
-			if err != nil {
-				return last, fmt.Errorf("journal: read %s: bad Nats-Num-Pending: %w", wallet, err)
-			}
-			more = np > 0
-		}
-		if got == 0 {
+		var stop, ferr error // stop: read up to until; ferr: deliver's or fn's
+		err := j.getBatch(ctx, batchRequest{Seq: last + 1, NextBySubject: subject, Batch: batch, MaxBytes: readPageBytes},
+			func(m *jetstream.RawStreamMsg) error {
+				if !before(m.Sequence) {
+					stop = errors.New("until")
+					return stop
+				}
+				if ferr = j.deliver(wallet, subject, last, m.Subject, m.Sequence, m.Data, fn); ferr != nil {
+					return ferr
+				}
+				last, got = m.Sequence, got+1
+				j.st.readForward.Add(1)
+				// Nats-Num-Pending: messages on the subject after this one.
+				np, err := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+				if err != nil {
+					ferr = fmt.Errorf("journal: read %s: bad Nats-Num-Pending: %w", wallet, err)
+					return ferr
+				}
+				more = np > 0
+				return nil
+			})
+		switch {
+		case ferr != nil:
+			return last, ferr
+		case stop != nil, errors.Is(err, errNoMessages):
+			return last, nil
+		case err != nil:
+			return last, fmt.Errorf("journal: read %s: %w", wallet, err)
+		case got == 0:
 			// The page ended with neither a message nor "no messages":
-			// the request timed out, and GetBatch ends such a page
-			// silently. A short replay must never pass for a full one.
+			// the request timed out. A short replay must never pass for
+			// a full one.
 			return last, fmt.Errorf("journal: read %s after %d: no reply from the stream", wallet, last)
-		}
-		if !more {
+		case !more:
 			return last, nil
 		}
 	}
