@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -51,7 +50,7 @@ func (j *Journal) getBatch(ctx context.Context, req batchRequest, fn func(*jetst
 		return err
 	}
 	defer sub.Unsubscribe()
-	if err := nc.PublishRequest(j.directGet, inbox, body); err != nil {
+	if err := nc.PublishRequest(j.apiSubject("DIRECT.GET."+j.cfg.Stream), inbox, body); err != nil {
 		return err
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -99,21 +98,4 @@ func directMessage(msg *nats.Msg) (*jetstream.RawStreamMsg, error) {
 		return nil, fmt.Errorf("direct get: no %s header", jetstream.SubjectHeader)
 	}
 	return &jetstream.RawStreamMsg{Subject: subj, Sequence: seq, Header: msg.Header, Data: msg.Data}, nil
-}
-
-// directGetSubject is the stream's direct get subject under js's API
-// prefix (or domain).
-func directGetSubject(js jetstream.JetStream, stream string) string {
-	o := js.Options()
-	prefix := "$JS.API."
-	switch {
-	case o.APIPrefix != "":
-		prefix = o.APIPrefix
-		if !strings.HasSuffix(prefix, ".") {
-			prefix += "."
-		}
-	case o.Domain != "":
-		prefix = "$JS." + o.Domain + ".API."
-	}
-	return prefix + "DIRECT.GET." + stream
 }

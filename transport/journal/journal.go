@@ -56,9 +56,6 @@ type Journal struct {
 	// stream is the stream's handle, from New, for Read's single direct
 	// gets (its cached info says direct gets are allowed).
 	stream jetstream.Stream
-	// directGet is the stream's direct get subject, for batched reads
-	// (getbatch.go).
-	directGet string
 	// replicated: the stream has more than one replica, so a direct get
 	// may be answered by one that lags (read.go).
 	replicated bool
@@ -126,7 +123,6 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		parts:      parts,
 		replicated: stream.CachedInfo().Config.Replicas > 1,
 		stream:     stream,
-		directGet:  directGetSubject(js, cfg.Stream),
 		log:        cfg.Logger.With(zap.String("stream", cfg.Stream)),
 		inbox:      nc.NewInbox() + ".",
 		idPfx:      nuid.Next() + ".",
