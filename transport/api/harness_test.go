@@ -38,11 +38,14 @@ type setup struct {
 	cfg     api.Config
 	journal *actors.MemJournal // the System's journal; default a fresh one
 	history api.History        // default the journal
+	// maxPayload is the server's max_payload; default the embedded
+	// server's.
+	maxPayload int32
 }
 
 func start(t *testing.T, s setup) *harness {
 	t.Helper()
-	srv, err := embedded.Start(embedded.Config{DataDir: t.TempDir(), Port: embedded.RandomPort})
+	srv, err := embedded.Start(embedded.Config{DataDir: t.TempDir(), Port: embedded.RandomPort, MaxPayload: s.maxPayload})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -35,7 +36,7 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 		// The reader is freed once the journal is read, before the reply
 		// leaves: a client that pages on at once must not find its slot
 		// still taken by its own last page.
-		entries, next, found, err := func() ([]wire.Entry, uint64, bool, error) {
+		entries, next, start, found, err := func() ([]wire.Entry, uint64, uint64, bool, error) {
 			defer func() { <-s.readers }()
 			return s.page(wallet, h)
 		}()
@@ -46,10 +47,42 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 		case !found:
 			t.failLater(to, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
 		default:
-			s.publish(to, wire.AppendHistory(nil, enc, entries, next), nil)
+			out, cut := s.fitPage(enc, entries, next)
+			switch {
+			case !s.fits(len(out)):
+				// fitPage cut the page to one entry, which alone is too
+				// large: the client may page past it.
+				e := s.replyTooLarge(wire.OpHistory, len(out))
+				e.Message += fmt.Sprintf(": entry %d alone is that large; ask with after_seq %d to page past it",
+					entries[0].Seq, entries[0].Seq)
+				t.failLater(to, enc, e)
+				return
+			case cut > 0:
+				// The next page starts inside this one's read: from
+				// where this one started.
+				s.cursors.put(wallet, entries[cut-1].Seq, start)
+			}
+			s.publish(to, out, nil)
 			t.done(Allowed, "")
 		}
 	})
+}
+
+// fitPage encodes a page, cut short when the whole of it would be more
+// than the server's max_payload carries: history entries are unbounded
+// in number, and each may list up to a grant bound's allocations (~300
+// KB of JSON at 10,000 grants). A cut page is still a page: its
+// next_seq is its last entry's, so the client pages on from there. cut
+// is how many entries the page kept (0: it was not cut).
+func (s *Service) fitPage(enc wire.Encoding, entries []wire.Entry, next uint64) (out []byte, cut int) {
+	out = wire.AppendHistory(nil, enc, entries, next)
+	for n := len(entries); !s.fits(len(out)) && n > 1; {
+		// Keep about the share that fits, at least one entry fewer.
+		room := s.nc.MaxPayload() - replyRoom
+		n = max(1, min(n-1, int(int64(n)*room/int64(len(out)))))
+		out, cut = wire.AppendHistory(out[:0], enc, entries[:n], entries[n-1].Seq), n
+	}
+	return out, cut
 }
 
 var errPageFull = errors.New("history page full")
@@ -58,15 +91,16 @@ var errPageFull = errors.New("history page full")
 // reply was lost cannot hold a reader slot for good.
 const historyReadTimeout = 30 * time.Second
 
-// page reads one page of wallet's history after h.AfterSeq.
-func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, next uint64, found bool, err error) {
+// page reads one page of wallet's history after h.AfterSeq, from journal
+// position start.
+func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, next, start uint64, found bool, err error) {
 	limit := h.Limit
 	if limit < 1 {
 		limit = wire.DefaultHistoryLimit
 	}
 	limit = min(limit, wire.MaxHistoryLimit)
 	from := s.cursors.get(wallet, h.AfterSeq)
-	found = from > 0
+	start, found = from, from > 0
 	// evs keeps only the events the page can show (seq > AfterSeq; hidden
 	// events have seq 0), so that a read from the start of a long history
 	// holds one page in memory, not the history before it. The one past
@@ -94,13 +128,13 @@ func (s *Service) page(wallet string, h wire.History) (entries []wire.Entry, nex
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {
-		return nil, 0, false, err
+		return nil, 0, 0, false, err
 	}
 	entries, next = wire.Entries(evs, h.AfterSeq, limit)
 	if next != 0 {
 		s.cursors.put(wallet, next, resume)
 	}
-	return entries, next, found, nil
+	return entries, next, start, found, nil
 }
 
 // cursors maps (wallet, seq) to the journal position a page after seq can

@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -167,9 +168,37 @@ func (s *Service) handle(req micro.Request) {
 			t.failLater(to, enc, &actors.Error{Code: actors.ErrUnavailable, Message: "internal error encoding the reply"})
 			return
 		}
+		if !s.fits(len(out)) {
+			t.failLater(to, enc, s.replyTooLarge(route.Op, len(out)))
+			return
+		}
 		s.publish(to, out, nil)
 		t.done(decisionOf(r))
 	})
+}
+
+// replyRoom is what a reply's headers may take beside its body under the
+// server's max_payload, which counts both.
+const replyRoom = 1 << 10
+
+// fits says whether a reply body of n bytes can be sent: the server drops
+// a message over its max_payload, and a client would wait for an answer
+// that never comes (SPEC §8: never a dropped request).
+func (s *Service) fits(n int) bool { return int64(n) <= s.nc.MaxPayload()-replyRoom }
+
+// replyTooLarge is the error sent instead of a reply the server cannot
+// carry. Within the wallet's default bounds only a balance (every grant
+// with its meta) or a history page (cut to fit before this) gets there on
+// the embedded server, whose max_payload is raised for it; an external
+// server's may be smaller. A change was applied all the same: its retry
+// gets this answer again, and the history holds its result
+// (docs/api.md, "Replies larger than max_payload").
+func (s *Service) replyTooLarge(op wire.Op, n int) *actors.Error {
+	msg := fmt.Sprintf("the %s reply is %d bytes, more than the NATS server's max_payload (%d bytes) carries", op, n, s.nc.MaxPayload())
+	if op != wire.OpBalance && op != wire.OpCheck && op != wire.OpHistory {
+		msg += "; the request was applied: its result is in the wallet's history"
+	}
+	return &actors.Error{Code: actors.ErrLimitExceeded, Message: msg}
 }
 
 // replyCap sizes a reply buffer so that a typical reply (a few fields of

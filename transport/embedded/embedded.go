@@ -69,6 +69,10 @@ type Config struct {
 	// Logger receives the server's notices, warnings and errors; nil
 	// silences it.
 	Logger *zap.Logger
+	// MaxPayload is the server's max_payload in bytes: the largest message,
+	// headers included, a client may send or be sent. Default
+	// DefaultMaxPayload; tests set less.
+	MaxPayload int32
 }
 
 func (c *Config) validate() error {
@@ -78,8 +82,8 @@ func (c *Config) validate() error {
 	if c.Port < RandomPort || c.Port > 65535 {
 		return fmt.Errorf("embedded: bad port %d", c.Port)
 	}
-	if c.ReadyTimeout < 0 || c.MaxBatchInflightPerStream < 0 {
-		return errors.New("embedded: negative ReadyTimeout or MaxBatchInflightPerStream")
+	if c.ReadyTimeout < 0 || c.MaxBatchInflightPerStream < 0 || c.MaxPayload < 0 {
+		return errors.New("embedded: negative ReadyTimeout, MaxBatchInflightPerStream or MaxPayload")
 	}
 	if len(c.StagedStreams) > 0 && c.BatchStagingDir == "" {
 		return errors.New("embedded: StagedStreams needs BatchStagingDir")
@@ -96,6 +100,9 @@ func (c Config) withDefaults() Config {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = 10 * time.Second
 	}
@@ -104,6 +111,10 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// DefaultMaxPayload is the embedded server's max_payload unless
+// Config.MaxPayload says otherwise.
+const DefaultMaxPayload = 8 << 20
 
 // Server is a running embedded nats-server.
 type Server struct {
@@ -127,6 +138,12 @@ func Start(cfg Config) (*Server, error) {
 		// flushes and fsyncs each write before JetStream acknowledges it.
 		SyncAlways: !cfg.RelaxFsync,
 		NoSigs:     true,
+		// Replies can outgrow NATS's default 1 MiB: a settle or debit lists
+		// up to 10,000 allocations (~1.7 MB of JSON with 128-byte grant
+		// ids), a balance every grant with its meta. 8 MiB is NATS's own
+		// advised ceiling; the node answers limit_exceeded for a reply
+		// past it rather than let the server drop it.
+		MaxPayload: cfg.MaxPayload,
 		NoLog:      cfg.Logger == nil,
 		JetStreamLimits: server.JSLimitOpts{
 			MaxBatchInflightPerStream: cfg.MaxBatchInflightPerStream,

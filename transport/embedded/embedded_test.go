@@ -24,10 +24,35 @@ func TestConfigValidate(t *testing.T) {
 		{"no data dir", Config{Port: RandomPort}},
 		{"bad port", Config{DataDir: t.TempDir(), Port: 70000}},
 		{"negative timeout", Config{DataDir: t.TempDir(), Port: RandomPort, ReadyTimeout: -1}},
+		{"negative max payload", Config{DataDir: t.TempDir(), Port: RandomPort, MaxPayload: -1}},
 	} {
 		if _, err := Start(tc.cfg); err == nil {
 			t.Errorf("%s: Start succeeded, want error", tc.name)
 		}
+	}
+}
+
+// Clients of the embedded server see its max_payload: 8 MiB unless set,
+// so that large replies (a settle's 10,000 allocations) get through.
+func TestMaxPayload(t *testing.T) {
+	for _, set := range []int32{0, 32 << 10} {
+		s, err := Start(Config{DataDir: t.TempDir(), Port: RandomPort, MaxPayload: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect(s.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(set)
+		if set == 0 {
+			want = DefaultMaxPayload
+		}
+		if got := nc.MaxPayload(); got != want {
+			t.Errorf("MaxPayload %d: the client sees %d, want %d", set, got, want)
+		}
+		nc.Close()
+		s.Shutdown()
 	}
 }
 
