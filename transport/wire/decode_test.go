@@ -300,7 +300,7 @@ func TestDecodeBadJSON(t *testing.T) {
 }
 
 func TestDecodeJSONStrings(t *testing.T) {
-	body := `{ "id" : "a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800é" , "\u0061mount" : 1 , "meta" : { "k\u0031" : "" } }`
+	body := `{ "id" : "a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00é" , "\u0061mount" : 1 , "meta" : { "k\u0031" : "" } }`
 	c, err := Decoder{}.Decode(OpDebit, []byte(body), JSON)
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +312,21 @@ func TestDecodeJSONStrings(t *testing.T) {
 	got := c.(actors.Debit)
 	if got.ID != want.ID || got.Amount != 1 || !reflect.DeepEqual(got.Meta, actors.Meta{"k1": ""}) {
 		t.Errorf("got %+v, want id %q", got, want.ID)
+	}
+}
+
+// A lone UTF-16 surrogate escape is no character: refused, not read as
+// U+FFFD (which would make these ids and "\ufffd" one id).
+func TestDecodeJSONLoneSurrogates(t *testing.T) {
+	for _, id := range []string{`\ud800`, `\udc00`, `a\ud800b`, `\ud800\u0041`, `\ud800\ud800`, `\udc00\ud800`, `\ud800\`} {
+		body := `{"id":"` + id + `","amount":1}`
+		if c, err := (Decoder{}).Decode(OpDebit, []byte(body), JSON); err == nil || err.Code != actors.ErrInvalidRequest {
+			t.Errorf("%s: %v %v, want invalid_request", body, c, err)
+		}
+	}
+	c, err := Decoder{}.Decode(OpDebit, []byte(`{"id":"\ufffd\ud83d\ude00","amount":1}`), JSON)
+	if err != nil || c.(actors.Debit).ID != "\ufffd\U0001F600" {
+		t.Fatalf("a pair and U+FFFD itself: %v %v", c, err)
 	}
 }
 

@@ -181,7 +181,7 @@ func (s *jsonSource) unescape(start, j int) ([]byte, *actors.Error) {
 		case 'u':
 			r, n := s.hexRune(j)
 			if n == 0 {
-				return nil, malformed(`a bad \u escape`)
+				return nil, malformed(`a bad \u escape (four hex digits; a surrogate only as half of a pair)`)
 			}
 			j += n
 			out = utf8.AppendRune(out, r)
@@ -193,8 +193,10 @@ func (s *jsonSource) unescape(start, j int) ([]byte, *actors.Error) {
 }
 
 // hexRune decodes the XXXX of \uXXXX at j (and a following low surrogate);
-// n is how many bytes it used, 0 if malformed. A lone surrogate becomes
-// U+FFFD, as encoding/json does.
+// n is how many bytes it used, 0 if malformed. A lone surrogate is
+// malformed: it is no character, and encoding/json's U+FFFD for it would
+// make distinct ids one (`"\ud800"`, `"\udc00"` and `"\ufffd"` the same
+// request id), where msgpack refuses invalid UTF-8 outright.
 func (s *jsonSource) hexRune(j int) (r rune, n int) {
 	r1, ok := hex4(s.b, j)
 	if !ok {
@@ -210,7 +212,7 @@ func (s *jsonSource) hexRune(j int) (r rune, n int) {
 			}
 		}
 	}
-	return utf8.RuneError, 4
+	return 0, 0
 }
 
 func hex4(b []byte, j int) (rune, bool) {
