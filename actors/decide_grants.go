@@ -153,7 +153,8 @@ func (w *Wallet) decideConfigure(c Configure, at int64, evs []Event) ([]Event, R
 	}
 	if c.OverdraftLimit != nil {
 		if *c.OverdraftLimit < 0 {
-			return evs, nil, fail(ErrInvalidRequest, "overdraft_limit must be a non-negative integer")
+			// An amount, as the wire decodes it: negative is invalid_amount (SPEC §1).
+			return evs, nil, fail(ErrInvalidAmount, "overdraft_limit must be a non-negative integer")
 		}
 		s.OverdraftLimit, s.OverdraftPercent, s.PercentSet = *c.OverdraftLimit, 0, false
 		h.byte(2)

@@ -718,7 +718,7 @@ func (m *model) configure(c Configure) (Reply, Code) {
 		return nil, ErrInvalidRequest
 	case c.OverdraftLimit != nil:
 		if *c.OverdraftLimit < 0 {
-			return nil, ErrInvalidRequest
+			return nil, ErrInvalidAmount
 		}
 		s.OverdraftLimit, s.OverdraftPercent, s.PercentSet = *c.OverdraftLimit, 0, false
 		key += fmt.Sprint("limit", *c.OverdraftLimit)
