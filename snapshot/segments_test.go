@@ -400,3 +400,100 @@ func TestASegmentWhoseIDsDoNotMatchIsWrittenAgain(t *testing.T) {
 		t.Fatal("loads as another image")
 	}
 }
+
+// getHook runs beside once, inside the next image Get, after the image
+// is read: a Load that saves of the same wallet overtake.
+type getHook struct {
+	*MemBlobs
+	beside func()
+}
+
+func (b *getHook) Get(ctx context.Context, wallet string) ([]byte, error) {
+	data, err := b.MemBlobs.Get(ctx, wallet)
+	if f := b.beside; f != nil {
+		b.beside = nil
+		f()
+	}
+	return data, err
+}
+
+// A Load beside the saves of its wallet's last actor (an actor's images
+// are saved one at a time, but a wallet activated again loads beside
+// them) reads the image stored when it began: those saves neither reuse
+// nor delete a segment it names, however many of them there are. Ids are
+// evicted as the history goes on, so later images drop earlier segments.
+func TestALoadBesideSavesReadsTheImageItBeganWith(t *testing.T) {
+	c := capture{imgs: make(chan *actors.Image, 64)}
+	s := newSystem(t, actors.NewMemJournal(), c, func(c *actors.Config) {
+		c.SnapshotEvery = 2
+		c.Limits.MaxRememberedIDs = 12
+	})
+	history(t, s, "w", 0, historyLen)
+	closeSystem(t, s)
+	var imgs []*actors.Image
+	for len(c.imgs) > 0 {
+		imgs = append(imgs, <-c.imgs)
+	}
+	ctx := context.Background()
+	loads := 0
+	for k := range imgs {
+		want, err := Encode(imgs[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantImg, err := Decode(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d1 := k + 1; d1 < len(imgs); d1++ {
+			for d2 := d1 + 1; d2 < len(imgs); d2 += 3 {
+				hook := &getHook{MemBlobs: &MemBlobs{data: map[string][]byte{}, segments: map[string][]byte{}}}
+				store := NewStore(hook)
+				store.segRows, store.minSegmented = 4, 4
+				if err := store.Save(ctx, imgs[k]); err != nil {
+					t.Fatal(err)
+				}
+				hook.beside = func() {
+					for _, d := range []int{d1, d2} {
+						if err := store.Save(ctx, imgs[d]); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+				got, err := store.Load(ctx, "w")
+				if err != nil {
+					t.Fatalf("image %d, loaded beside the saves of %d and %d: %v", k, d1, d2, err)
+				}
+				if !reflect.DeepEqual(norm(got), norm(wantImg)) {
+					t.Fatalf("image %d, loaded beside the saves of %d and %d, loads as another", k, d1, d2)
+				}
+				loads++
+			}
+		}
+	}
+	if loads < 100 {
+		t.Fatalf("%d loads from %d images", loads, len(imgs))
+	}
+}
+
+// Loads of wallets without segments (most of them) leave no bookkeeping
+// behind.
+func TestLoadsOfWalletsWithoutSegmentsLeaveNothing(t *testing.T) {
+	c := capture{imgs: make(chan *actors.Image, 64)}
+	s := newSystem(t, actors.NewMemJournal(), c, func(c *actors.Config) { c.SnapshotEvery = historyLen })
+	history(t, s, "w", 0, historyLen)
+	closeSystem(t, s)
+	store, _ := NewMemStore()
+	ctx := context.Background()
+	if err := store.Save(ctx, <-c.imgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, wallet := range []string{"w", "none"} {
+		if _, err := store.Load(ctx, wallet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(store.segs) != 0 {
+		t.Fatalf("bookkeeping left for %d wallets", len(store.segs))
+	}
+}

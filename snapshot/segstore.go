@@ -26,9 +26,9 @@ const (
 )
 
 // walletSegments is what a Store knows of one wallet's segments. A
-// wallet's saves run one at a time (its snapshot worker), but Load may run
-// beside one (a wallet activated again while its last actor's final image
-// is being saved): Store.mu guards it.
+// wallet's saves run one at a time (its snapshot worker), but Loads may run
+// beside them (a wallet activated again while its last actor's images are
+// being saved; see loads): Store.mu guards it.
 type walletSegments struct {
 	// committed are the slots the wallet's stored image may refer to: the
 	// last image this process stored (with, after a put whose outcome is
@@ -38,6 +38,12 @@ type walletSegments struct {
 	committed []int
 	// high is one past the highest slot this process wrote or saw.
 	high int
+	// loads counts Loads of the wallet in progress (loadBegin). While one
+	// is, a stored image's slots join committed rather than replace it,
+	// and no segment is deleted: saves beside the load (an actor's last
+	// images, which run one at a time) must not reuse or delete a slot of
+	// the image the load read, whose segments it is still fetching.
+	loads int
 	// segs are the segments of id table epoch (IDRows.Origin), in queue
 	// order, that the last image referred to.
 	epoch uint64
@@ -183,7 +189,7 @@ func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale [
 		slots = append(slots, ref.seg.slot)
 		e.segs = append(e.segs, ref.seg)
 	}
-	if !stored {
+	if !stored || e.loads > 0 {
 		for _, slot := range slots {
 			if !slices.Contains(e.committed, slot) {
 				e.committed = append(e.committed, slot)
@@ -202,6 +208,30 @@ func (s *Store) settleSegments(wallet string, plan idPlan, stored bool) (stale [
 		stale = append(stale, slot)
 	}
 	return stale, true
+}
+
+// loadBegin notes a Load of wallet in progress until loadEnd (see
+// walletSegments.loads).
+func (s *Store) loadBegin(wallet string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.segs[wallet]
+	if e == nil {
+		e = &walletSegments{}
+		s.segs[wallet] = e
+	}
+	e.loads++
+}
+
+// loadEnd ends what loadBegin began, forgetting a wallet that has no
+// segments, so that loads of the many wallets without any leave nothing.
+func (s *Store) loadEnd(wallet string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.segs[wallet]
+	if e.loads--; e.loads == 0 && e.high == 0 && len(e.committed) == 0 && len(e.segs) == 0 {
+		delete(s.segs, wallet)
+	}
 }
 
 // clearSegments deletes a wallet's segments once its stored image names

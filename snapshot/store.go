@@ -77,6 +77,8 @@ func NewStore(blobs Blobs) *Store {
 
 // Load implements actors.SnapshotStore.
 func (s *Store) Load(ctx context.Context, wallet string) (*actors.Image, error) {
+	s.loadBegin(wallet)
+	defer s.loadEnd(wallet)
 	img, sg, err := s.read(ctx, wallet)
 	s.mu.Lock()
 	if err != nil {
