@@ -50,6 +50,9 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 	e := &Settled{Head: d.head(), Hold: c.HoldID, Late: lapsed, Answer: Answer{ID: c.ID, Op: opSettle, Hash: hash}}
 	var overage, released, forfeited int64
 	if lapsed {
+		if a := w.ids.find(c.HoldID).answer.Attr; a != nil {
+			e.Principal, e.Feature = a.Principal, a.Feature
+		}
 		if err := w.consumeBeyond(&d, e, c.Actual); err != nil {
 			return evs, nil, err
 		}

@@ -104,6 +104,8 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 		m.allocsOpt("rt", e.Returned)
 		m.boolOpt("c", e.Closes)
 		m.boolOpt("l", e.Late)
+		m.strOpt("pr", e.Principal)
+		m.strOpt("f", e.Feature)
 		m.answer("r", &e.Answer)
 	case *Released:
 		if e == nil || e.Answer.Gov != nil {

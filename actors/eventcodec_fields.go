@@ -13,7 +13,7 @@ var (
 	holdPlacedKeys     = []string{"s", "t", "h", "m", "x", "oe", "pr", "f", "md", "a", "r"}
 	authorizedKeys     = []string{"s", "t", "m", "pr", "f", "r"}
 	holdExtendedKeys   = []string{"s", "t", "h", "x", "a", "r"}
-	settledKeys        = []string{"s", "t", "h", "fh", "ff", "d", "rt", "c", "l", "r"}
+	settledKeys        = []string{"s", "t", "h", "fh", "ff", "d", "rt", "c", "l", "pr", "f", "r"}
 	releasedKeys       = []string{"s", "t", "h", "rt", "r"}
 	holdExpiredKeys    = []string{"s", "t", "h", "c", "rt"}
 	debitedKeys        = []string{"s", "t", "m", "ff", "d", "pr", "f", "md", "r"}
@@ -219,6 +219,10 @@ func (r *evReader) settled() Event {
 		case 8:
 			e.Late = r.bool()
 		case 9:
+			e.Principal = r.str()
+		case 10:
+			e.Feature = r.str()
+		case 11:
 			r.answer(&e.Answer)
 		default:
 			r.skip()

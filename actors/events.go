@@ -41,6 +41,18 @@ type Answer struct {
 	// Gov is the governance a configure's reply showed. Apply sets it on
 	// the id record from the Configured event (never journaled twice).
 	Gov *Governance `msgpack:"gv,omitempty"`
+	// Attr is whom a lapsed hold's usage counts for: Apply sets it on the
+	// reserve's record when the hold expires and is released, from the
+	// hold, if it had a principal or a feature. Its late settle then
+	// counts at those levels, as any settle does (SPEC §5). Never
+	// journaled: the Settled event carries what it attributes.
+	Attr *Attribution `msgpack:"-"`
+}
+
+// Attribution is the principal path and feature usage counts for.
+type Attribution struct {
+	Principal string
+	Feature   string
 }
 
 // GrantCreated: history "granted". Active at once when EffectiveAt <= At.
@@ -124,7 +136,12 @@ type Settled struct {
 	Returned  []Allocation `msgpack:"rt,omitempty"`
 	Closes    bool         `msgpack:"c,omitempty"`
 	Late      bool         `msgpack:"l,omitempty"`
-	Answer    Answer       `msgpack:"r"`
+	// Principal and Feature, on a late settle only, are its lapsed hold's
+	// (Answer.Attr): the hold is gone, and a late settle journaled before
+	// they were (2026-11-27) counts at the root alone, as it did then.
+	Principal string `msgpack:"pr,omitempty"`
+	Feature   string `msgpack:"f,omitempty"`
+	Answer    Answer `msgpack:"r"`
 
 	buf [6]Allocation // backing for the three lists, allocated with the event
 }

@@ -13,7 +13,9 @@ import "strings"
 // and counts against every current window of their caps; consumption
 // (settle, capture, debit, over-settle and its debt) counts in the windows
 // containing the time it happened. A late settle (its hold already closed)
-// counts at the root only: the wallet no longer knows the hold's principal.
+// counts at the lapsed hold's principal and feature, which its event carries
+// (Settled.Principal, from the reserve's record: Answer.Attr); one journaled
+// before events carried them counts at the root only.
 //
 // Only Apply changes this state, as a function of the events and their
 // times, so replay and snapshots rebuild it exactly.
@@ -218,7 +220,7 @@ func (w *Wallet) bookGovernance(ev Event, at int64) {
 	case *Settled:
 		used := mustAdd(mustAdd(sumAllocations(e.FromHold), sumAllocations(e.FromFree)), e.DebtAdded)
 		if e.Late {
-			g.consume("", "", used, at)
+			g.consume(e.Principal, e.Feature, used, at)
 			return
 		}
 		hd := w.mustHold(e.Hold)

@@ -20,6 +20,7 @@ type answerRest struct {
 	N      [8]int64
 	Allocs []Allocation
 	Gov    *Governance
+	Attr   *Attribution
 }
 
 func decodeTestAnswer(b []byte, a *Answer) error {
@@ -27,7 +28,7 @@ func decodeTestAnswer(b []byte, a *Answer) error {
 	if err := msgpack.Unmarshal(b, &r); err != nil {
 		return err
 	}
-	a.Hash, a.N, a.Allocs, a.Gov = r.Hash, r.N, r.Allocs, r.Gov
+	a.Hash, a.N, a.Allocs, a.Gov, a.Attr = r.Hash, r.N, r.Allocs, r.Gov, r.Attr
 	return nil
 }
 
@@ -46,7 +47,7 @@ func columnsOf(t fatalf, rs []RecordImage, evicted int) *IDColumns {
 		c.At = append(c.At, r.At)
 		c.Hold = append(c.Hold, r.Hold)
 		c.Op = append(c.Op, uint8(r.Answer.Op))
-		b, err := msgpack.Marshal(answerRest{r.Answer.Hash, r.Answer.N, r.Answer.Allocs, r.Answer.Gov})
+		b, err := msgpack.Marshal(answerRest{r.Answer.Hash, r.Answer.N, r.Answer.Allocs, r.Answer.Gov, r.Answer.Attr})
 		if err != nil {
 			t.Fatalf("%v", err)
 		}

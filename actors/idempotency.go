@@ -88,7 +88,8 @@ var tableEpochs atomic.Uint64
 // statuses of 100,000 queued records without reading one: that read was
 // most of the actor's part of a hot wallet's image. closeLate keeps the
 // two equal (record.pos finds the entry). The entry grew from 24 to 32
-// bytes for it: a remembered id costs ~293 bytes, was ~277
+// bytes for it: a remembered id cost ~293 bytes, was ~277; Answer.Attr
+// (a lapsed hold's attribution) made it ~303
 // (TestRememberedIDsDoNotKeepEventsAlive).
 type queued struct {
 	r    *record

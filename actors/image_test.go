@@ -301,7 +301,7 @@ func TestImageCoversEveryWalletField(t *testing.T) {
 		reflect.TypeFor[hold]():     "rec amount expiresAt gen entries slot onExpiry nmarks principal feature marks more",                  // gen, entries, slot: not state
 		reflect.TypeFor[record]():   "hold pos h at answer",                                                                                // h, pos: where it is, not state
 		reflect.TypeFor[idTable]():  "byID queue head evictedYoung sink memo ahead aheadGen prefetchAny slab allocs frozen epoch enqueued", // sink, memo, ahead(Gen), prefetchAny, slab, allocs, epoch, enqueued: not state; frozen: IDCols
-		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov",
+		reflect.TypeFor[Answer]():   "ID Op Hash N Allocs Gov Attr",
 		reflect.TypeFor[Settings](): "Mode OverdraftLimit OverdraftPercent PercentSet DefaultTTLms Suspended",
 	} {
 		var got []string

@@ -402,6 +402,9 @@ func (w *Wallet) closeHold(hd *hold, status holdStatus, at int64) {
 	*r = hd.rec
 	r.hold = status // remember sets pos
 	r.answer.Allocs = w.ids.keepAllocs(r.answer.Allocs)
+	if status == holdLapsed && (hd.principal != "" || hd.feature != "") {
+		r.answer.Attr = &Attribution{Principal: hd.principal, Feature: hd.feature}
+	}
 	w.ids.byID.repoint(&hd.rec, r)
 	hd.close()
 	w.holds--

@@ -191,9 +191,9 @@ func readBody(r *reader, img *actors.Image) (sg *segmentedIDs) {
 			readAnswer(r, &h.Answer)
 		}
 	}
-	if r.version >= 4 {
+	if segmentedLayout(r.version) {
 		sg = readSegmented(r)
-	} else if r.version >= 3 {
+	} else if r.version >= versionColumns {
 		img.IDCols = readIDCols(r)
 	} else if n := r.arrayLen(minRecord, "ids"); n > 0 {
 		img.IDs = make([]actors.RecordImage, n)

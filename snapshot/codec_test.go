@@ -180,7 +180,11 @@ func genImage(t *rapid.T) *actors.Image {
 
 func genRecords(t *rapid.T) []actors.RecordImage {
 	return rapid.SliceOfN(rapid.Custom(func(t *rapid.T) actors.RecordImage {
-		return actors.RecordImage{Answer: genAnswer(t), At: rapid.Int64().Draw(t, "at"), Hold: rapid.Uint8().Draw(t, "h")}
+		a := genAnswer(t)
+		if rapid.Bool().Draw(t, "attributed") { // a lapsed hold's reserve (format v5)
+			a.Attr = &actors.Attribution{Principal: genStr(t, "principal"), Feature: genStr(t, "feature")}
+		}
+		return actors.RecordImage{Answer: a, At: rapid.Int64().Draw(t, "at"), Hold: rapid.Uint8().Draw(t, "h")}
 	}), 0, 40).Draw(t, "ids")
 }
 

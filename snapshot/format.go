@@ -29,13 +29,32 @@ import (
 	"github.com/purser-dev/purser/actors/mpack"
 )
 
-// Version is the newest format Decode reads. Encode writes format 3; a
-// Store writes format 4 when an image refers to id segments (segments.go)
-// and 3 otherwise.
-const Version = 4
+// Version is the newest format Decode reads. Encode writes format 5; a
+// Store writes format 6 when an image refers to id segments (segments.go)
+// and 5 otherwise.
+//
+//	v1, v2  ids as records
+//	v3      ids in columns, all of them in the image (idcols.go)
+//	v4      v3, with runs of queued ids in segments stored beside it
+//	v5, v6  v3 and v4 whose id answers may name a lapsed hold's principal
+//	        and feature (actors.Answer.Attr), for its late settle
+//
+// v5 and v6 are v3 and v4 laid out the same: only a build that reads an
+// answer's attribution may read them, so an older one refuses them
+// (ErrVersion) and rebuilds the wallet from its journal.
+const Version = 6
 
-// versionColumns is format v3: ids in columns, all of them in the image.
-const versionColumns = 3
+const (
+	versionColumns   = 3
+	versionSegmented = 4
+	// The versions written: v3 and v4 with attributions.
+	versionColumnsAttr   = 5
+	versionSegmentedAttr = 6
+)
+
+// segmentedLayout says whether a body of version v has its ids in
+// segments (v4, v6) rather than all in columns (v3, v5).
+func segmentedLayout(v uint16) bool { return v == versionSegmented || v == versionSegmentedAttr }
 
 var magic = [4]byte{'P', 'S', 'N', 'P'}
 
@@ -49,13 +68,13 @@ var (
 	ErrChecksum  = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	ErrTruncated = fmt.Errorf("%w: truncated", ErrCorrupt)
 	// ErrSegmented: the snapshot keeps some of its ids in segments stored
-	// beside it (format v4), so only a Store, which reads them, loads it.
+	// beside it (format v4 or v6), so only a Store, which reads them, loads it.
 	ErrSegmented = errors.New("snapshot: refers to id segments; load it through a Store")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Encode writes img in format v3, every remembered id in the image.
+// Encode writes img in format v5, every remembered id in the image.
 func Encode(img *actors.Image) ([]byte, error) {
 	c, rows, err := idSource(img)
 	if err != nil {
@@ -77,9 +96,9 @@ func encode(img *actors.Image, c *actors.IDColumns, rows actors.IDRows, plan idP
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: wallet %s: %w", img.Wallet, err)
 	}
-	version := uint16(versionColumns)
+	version := uint16(versionColumnsAttr)
 	if len(plan.refs) > 0 {
-		version = 4
+		version = versionSegmentedAttr
 	}
 	return seal(b, magic, version, img.Wallet), nil
 }

@@ -26,7 +26,9 @@ import (
 // segment) that holds the columns, so that on a little-endian machine the
 // decoder uses fixed's bytes as they are. An
 // answer rest is the v2 answer without its id and op:
-// [hash, [n0…n7], [alloc…], governance|nil].
+// [hash, [n0…n7], [alloc…], governance|nil], and from format v5 on, for a
+// lapsed hold's reserve with a principal or a feature, a fifth field:
+// [principal, feature] (actors.Answer.Attr).
 const (
 	idColsFields = 7
 	answerRest   = 4
@@ -148,7 +150,12 @@ func end(ends []uint32, i int) uint32 {
 }
 
 func appendAnswerRest(b []byte, a *actors.Answer) []byte {
-	return appendAnswerTail(mpack.AppendArrayLen(b, answerRest), a)
+	if a.Attr == nil {
+		return appendAnswerTail(mpack.AppendArrayLen(b, answerRest), a)
+	}
+	b = appendAnswerTail(mpack.AppendArrayLen(b, answerRest+1), a)
+	b = mpack.AppendArrayLen(b, 2)
+	return mpack.AppendStr(mpack.AppendStr(b, a.Attr.Principal), a.Attr.Feature)
 }
 
 // readIDCols decodes the columns, sharing the body's bytes (a body is
@@ -249,8 +256,17 @@ func (r *reader) bin(what string, want int) []byte {
 // decodeAnswerRest is the columns' DecodeAnswer.
 func decodeAnswerRest(b []byte, a *actors.Answer) error {
 	r := &reader{Reader: mpack.Reader{B: b, Short: errShort}, version: Version}
-	if r.fields(answerRest, "answer") {
+	// Columns do not say their format's version, so a rest of either
+	// length reads; only v5 and later write the fifth field.
+	switch n := r.arrayLen(1, "answer"); {
+	case r.Err != nil:
+	case n != answerRest && n != answerRest+1:
+		r.Failf("answer: %d fields, want %d or %d", n, answerRest, answerRest+1)
+	default:
 		readAnswerTail(r, a, true)
+		if n > answerRest && r.fields(2, "attribution") {
+			a.Attr = &actors.Attribution{Principal: r.str(), Feature: r.str()}
+		}
 	}
 	if r.Err == nil && r.Left() != 0 {
 		r.Failf("%d bytes after the answer", r.Left())

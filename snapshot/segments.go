@@ -41,7 +41,9 @@ import (
 var segmentMagic = [4]byte{'P', 'S', 'E', 'G'}
 
 const (
-	segmentVersion   = 1
+	// segmentVersion is the segment format written: 2 is 1 whose answers
+	// may carry an attribution (format v5). Both are read.
+	segmentVersion   = 2
 	segmentFields    = 2
 	segmentedFields  = 3
 	segmentRefFields = 5
