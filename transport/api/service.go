@@ -183,8 +183,16 @@ const replyRoom = 1 << 10
 
 // fits says whether a reply body of n bytes can be sent: the server drops
 // a message over its max_payload, and a client would wait for an answer
-// that never comes (SPEC §8: never a dropped request).
-func (s *Service) fits(n int) bool { return int64(n) <= s.nc.MaxPayload()-replyRoom }
+// that never comes (SPEC §8: never a dropped request). A reply of a few KiB
+// (nearly all) fits any server: it is not compared, because MaxPayload
+// takes the connection's lock, which its flusher holds while it writes.
+func (s *Service) fits(n int) bool {
+	return n <= smallReply || int64(n) <= s.nc.MaxPayload()-replyRoom
+}
+
+// smallReply is a reply size every NATS server carries (a max_payload
+// below 8 KiB would refuse most requests the API takes).
+const smallReply = 4 << 10
 
 // replyTooLarge is the error sent instead of a reply the server cannot
 // carry. Within the wallet's default bounds only a balance (every grant
