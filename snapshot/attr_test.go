@@ -2,10 +2,6 @@ package snapshot
 
 import (
 	"encoding/binary"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,10 +63,9 @@ func TestALateSettleAfterARestoreCountsWhereItsHoldDid(t *testing.T) {
 // has the attribution, and the restored wallet's late settle counts at the
 // hold's levels.
 func TestGoldenV5Decodes(t *testing.T) {
-	path := filepath.Join("testdata", "v5.snap")
-	now := time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)
-	if _, err := os.Stat(path); *update && errors.Is(err, fs.ErrNotExist) {
-		w := goldenWallet(t)
+	start := time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)
+	data := goldenSnapshot(t, "v5.snap", 44, func() *actors.Wallet {
+		w, now := goldenWallet(t), start
 		for _, c := range []actors.Command{
 			actors.Configure{ID: "cfg-z", Policies: map[string]actors.Policy{
 				"team:z": {Caps: []actors.Cap{{Window: actors.WindowDay, Limit: 100}}}},
@@ -83,18 +78,9 @@ func TestGoldenV5Decodes(t *testing.T) {
 			}
 			now = now.Add(time.Second)
 		}
-		data, err := Encode(w.Image(44))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+		return w
+	})
+	now := start.Add(10 * time.Second) // the hold lapsed at start+2s
 	if v := binary.BigEndian.Uint16(data[4:]); v != versionColumnsAttr {
 		t.Fatalf("the golden file is version %d", v)
 	}
