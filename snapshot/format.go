@@ -20,6 +20,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,6 +71,13 @@ var (
 	// ErrSegmented: the snapshot keeps some of its ids in segments stored
 	// beside it (format v4 or v6), so only a Store, which reads them, loads it.
 	ErrSegmented = errors.New("snapshot: refers to id segments; load it through a Store")
+	// ErrUnattributed: a snapshot of a format before v5 that remembers a
+	// lapsed hold. It cannot say whom the hold was for, which the hold's
+	// late settle counts against (actors.Answer.Attr), and a wallet
+	// rebuilt from its journal knows: restoring from it would decide that
+	// settle otherwise than a replay, so it is refused like a damaged one
+	// and the wallet replays its whole journal, once.
+	ErrUnattributed = errors.New("snapshot: remembers a lapsed hold without whom it was for")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -175,12 +183,21 @@ func Decode(data []byte) (*actors.Image, error) {
 	return img, err
 }
 
-// decode is Decode, leaving a v4 image's ids for the caller to join
+// decode is Decode, leaving a v4 or v6 image's ids for the caller to join
 // (IDCols nil, sg the parts).
 func decode(data []byte) (*actors.Image, *segmentedIDs, error) {
+	img, sg, version, err := decodeFormat(data)
+	if err == nil && version < versionColumnsAttr && remembersLapsed(img, sg) {
+		return nil, nil, fmt.Errorf("%w (format v%d, wallet %s)", ErrUnattributed, version, img.Wallet)
+	}
+	return img, sg, err
+}
+
+// decodeFormat reads a snapshot of any format, as its format says.
+func decodeFormat(data []byte) (*actors.Image, *segmentedIDs, uint16, error) {
 	h, err := unseal(data, magic, Version)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	wallet := h.wallet
 	img := &actors.Image{Wallet: wallet}
@@ -190,7 +207,34 @@ func decode(data []byte) (*actors.Image, *segmentedIDs, error) {
 		r.Failf("%d bytes after the image", r.Left())
 	}
 	if r.Err != nil {
-		return nil, nil, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.Err)
+		return nil, nil, 0, fmt.Errorf("%w: wallet %s: %v", ErrCorrupt, wallet, r.Err)
 	}
-	return img, sg, nil
+	return img, sg, h.version, nil
+}
+
+// remembersLapsed says whether an image remembers a lapsed hold: an id
+// whose first settle would be a late one.
+func remembersLapsed(img *actors.Image, sg *segmentedIDs) bool {
+	lapsed := func(c *actors.IDColumns) bool {
+		return c != nil && bytes.IndexByte(c.Hold, actors.IDHoldLapsed) >= 0
+	}
+	for i := range img.IDs {
+		if img.IDs[i].Hold == actors.IDHoldLapsed {
+			return true
+		}
+	}
+	if lapsed(img.IDCols) {
+		return true
+	}
+	if sg != nil {
+		if lapsed(sg.head) || lapsed(sg.tail) {
+			return true
+		}
+		for _, ref := range sg.refs {
+			if bytes.IndexByte(ref.hold, actors.IDHoldLapsed) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
