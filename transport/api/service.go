@@ -202,7 +202,12 @@ const smallReply = 4 << 10
 // gets this answer again, and the history holds its result
 // (docs/api.md, "Replies larger than max_payload").
 func (s *Service) replyTooLarge(op wire.Op, n int) *actors.Error {
-	msg := fmt.Sprintf("the %s reply is %d bytes, more than the NATS server's max_payload (%d bytes) carries", op, n, s.nc.MaxPayload())
+	limit := s.nc.MaxPayload()
+	// Rare, and the operator's to fix (max_payload, or the wallet's size):
+	// worth a line each time.
+	s.log.Warn("a reply is larger than the NATS server's max_payload; answered limit_exceeded",
+		zap.Stringer("op", op), zap.Int("bytes", n), zap.Int64("max_payload", limit))
+	msg := fmt.Sprintf("the %s reply is %d bytes, more than the NATS server's max_payload (%d bytes) carries", op, n, limit)
 	if op != wire.OpBalance && op != wire.OpCheck && op != wire.OpHistory {
 		msg += "; the request was applied: its result is in the wallet's history"
 	}
