@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -73,16 +74,15 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 // in number, and each may list up to a grant bound's allocations (~300
 // KB of JSON at 10,000 grants). A cut page is still a page: its
 // next_seq is its last entry's, so the client pages on from there. cut
-// is how many entries the page kept (0: it was not cut).
+// is how many entries the page kept (0: it was not cut). An entry too
+// large alone is the page, for the caller to refuse.
 func (s *Service) fitPage(enc wire.Encoding, entries []wire.Entry, next uint64) (out []byte, cut int) {
-	out = wire.AppendHistory(nil, enc, entries, next)
-	for n := len(entries); !s.fits(len(out)) && n > 1; {
-		// Keep about the share that fits, at least one entry fewer.
-		room := s.nc.MaxPayload() - replyRoom
-		n = max(1, min(n-1, int(int64(n)*room/int64(len(out)))))
-		out, cut = wire.AppendHistory(out[:0], enc, entries[:n], entries[n-1].Seq), n
+	room := s.nc.MaxPayload() - replyRoom
+	if n := wire.EntriesFitting(enc, entries, int(min(room, math.MaxInt32))); n < len(entries) {
+		cut = max(n, 1)
+		entries, next = entries[:cut], entries[cut-1].Seq
 	}
-	return out, cut
+	return wire.AppendHistory(nil, enc, entries, next), cut
 }
 
 var errPageFull = errors.New("history page full")

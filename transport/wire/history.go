@@ -146,6 +146,28 @@ func AppendHistory(dst []byte, enc Encoding, entries []Entry, nextSeq uint64) []
 	return w.b
 }
 
+// historyFrame bounds what a history reply adds to its entries: the
+// object, its two keys, the array's header and separators, next_seq.
+const historyFrame = 64
+
+// EntriesFitting returns how many of entries, from the first, a history
+// reply of at most max bytes holds. It encodes one entry at a time: a
+// page of 1,000 entries listing 10,000 allocations each would be
+// gigabytes encoded whole.
+func EntriesFitting(enc Encoding, entries []Entry, max int) int {
+	total := historyFrame
+	var buf []byte
+	for i := range entries {
+		w := newWriter(buf[:0], enc)
+		w.entry(&entries[i])
+		buf = w.b
+		if total += len(buf) + 1; total > max { // +1: the separator
+			return i
+		}
+	}
+	return len(entries)
+}
+
 func (w *writer) entry(e *Entry) {
 	w.object(4 + count(e.RequestID != "", e.HoldID != "", e.Grant != "", len(e.Allocations) > 0,
 		e.Principal != "", e.Feature != "", len(e.Meta) > 0))

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -159,6 +160,42 @@ func TestAppendHistory(t *testing.T) {
 		empty := decodeGeneric(t, enc, AppendHistory(nil, enc, nil, 0))
 		if !reflect.DeepEqual(empty, map[string]any{"entries": []any{}, "next_seq": int64(0)}) {
 			t.Errorf("%s empty history: %v", enc, empty)
+		}
+	}
+}
+
+// EntriesFitting's page fits in max, and one entry more would not but
+// for its margin: for entries of uneven sizes, in both encodings, at
+// every max.
+func TestEntriesFitting(t *testing.T) {
+	at := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+	var entries []Entry
+	for i := range 40 {
+		e := Entry{Seq: uint64(i + 1), At: at, Type: TypeSettled, RequestID: "s", HoldID: "h", Amount: int64(i)}
+		for k := range i * i % 23 {
+			e.Allocations = append(e.Allocations, actors.Allocation{Grant: "grant-" + strconv.Itoa(k), Amount: 1})
+		}
+		entries = append(entries, e)
+	}
+	for _, enc := range []Encoding{JSON, Msgpack} {
+		whole := len(AppendHistory(nil, enc, entries, 0))
+		for max := 0; max <= whole+10; max += 37 {
+			n := EntriesFitting(enc, entries, max)
+			if n > 0 {
+				if got := len(AppendHistory(nil, enc, entries[:n], entries[n-1].Seq)); got > max {
+					t.Fatalf("%s, max %d: %d entries take %d bytes", enc, max, n, got)
+				}
+			}
+			if n < len(entries) {
+				// The count is conservative by at most the frame and a
+				// separator an entry.
+				if got := len(AppendHistory(nil, enc, entries[:n+1], entries[n].Seq)); got+historyFrame+n+1 <= max {
+					t.Fatalf("%s, max %d: %d entries, though %d take only %d bytes", enc, max, n, n+1, got)
+				}
+			}
+		}
+		if max := whole + historyFrame + len(entries); EntriesFitting(enc, entries, max) != len(entries) {
+			t.Fatalf("%s: not every entry fits in %d bytes", enc, max)
 		}
 	}
 }
