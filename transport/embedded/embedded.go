@@ -120,6 +120,7 @@ const DefaultMaxPayload = 8 << 20
 type Server struct {
 	ns      *server.Server
 	dataDir string
+	lock    *os.File // the data dir's, held until Shutdown
 }
 
 // Start starts a server and waits until it accepts clients.
@@ -128,6 +129,16 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			lock.Close()
+		}
+	}()
 	opts := &server.Options{
 		ServerName: cfg.ServerName,
 		Host:       cfg.Host,
@@ -176,7 +187,8 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	return &Server{ns: ns, dataDir: cfg.DataDir}, nil
+	started = true
+	return &Server{ns: ns, dataDir: cfg.DataDir, lock: lock}, nil
 }
 
 // stageBatches makes <stream dir>/batches a link to stagingDir/<stream>.
@@ -235,6 +247,7 @@ func (s *Server) NATS() *server.Server { return s.ns }
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
+	s.lock.Close() // the data dir is free once the store is closed
 }
 
 // zapLogger adapts zap to nats-server's Logger. Debug and trace are off

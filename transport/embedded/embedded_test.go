@@ -5,6 +5,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -188,4 +189,29 @@ func TestBatchStaging(t *testing.T) {
 	if err := (&Config{DataDir: dir, StagedStreams: []string{"J"}}).validate(); err == nil {
 		t.Fatal("StagedStreams without BatchStagingDir accepted")
 	}
+}
+
+// One server a data dir: a second one is refused while the first runs
+// (both would write the same block files and lose each other's
+// writes), and starts once the first has shut down.
+func TestADataDirTakesOneServer(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Start(Config{DataDir: dir, Port: RandomPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Start(Config{DataDir: dir, Port: RandomPort}); !errors.Is(err, ErrDataDirInUse) {
+		if s != nil {
+			s.Shutdown()
+		}
+		t.Fatalf("a second server on the same data dir: %v", err)
+	} else if !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("the refusal does not name the holder: %v", err)
+	}
+	first.Shutdown()
+	again, err := Start(Config{DataDir: dir, Port: RandomPort})
+	if err != nil {
+		t.Fatalf("after the first shut down: %v", err)
+	}
+	again.Shutdown()
 }

@@ -92,10 +92,13 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Runtime.Log == nil {
 		cfg.Runtime.Log = cfg.Log
 	}
-	n = &Node{cfg: cfg, log: cfg.Log}
+	// A failed start closes what it opened. Its returns set n to nil, so
+	// the deferred close works on its own copy.
+	node := &Node{cfg: cfg, log: cfg.Log}
+	n = node
 	defer func() {
 		if err != nil {
-			n.Close(context.Background())
+			node.Close(context.Background())
 		}
 	}()
 	url := cfg.NATSURL

@@ -254,3 +254,26 @@ func TestBadInputGetsItsCodeAndChangesNothing(t *testing.T) {
 		t.Fatal("wallet changed")
 	}
 }
+
+// A node that cannot start says why and leaves nothing running: a bad
+// listen address, a data dir another node holds, an unreachable NATS.
+func TestAFailedStartIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	held := startNode(t, dir)
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"bad port", Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:99999"}, "99999"},
+		{"data dir in use", Config{DataDir: dir, NATSListen: "127.0.0.1:0"}, "in use"},
+		{"no NATS there", Config{NATSURL: "nats://127.0.0.1:1"}, "127.0.0.1:1"},
+	} {
+		n, err := Start(context.Background(), c.cfg)
+		if err == nil || n != nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, %v; want an error naming %q", c.name, n, err, c.want)
+		}
+	}
+	// The node holding the dir still serves.
+	client{t: t, nc: connect(t, held)}.ok("purser.admin.v1.grant.acme", map[string]any{"id": "g1", "amount": 5, "kind": "paid"})
+}
