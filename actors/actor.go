@@ -121,6 +121,9 @@ func (a *actor) run() {
 		if wakes&wakeIdle != 0 && a.idled() {
 			return
 		}
+		if wakes&wakeResumed != 0 && a.passivate() {
+			return
+		}
 		a.batch = a.mailbox.drain(a.batch[:0], a.sys.cfg.MaxBatch)
 		if wakes&wakeDue != 0 {
 			a.dueAt = 0
@@ -144,6 +147,10 @@ const (
 	wakeDue uint32 = 1 << iota
 	wakeIdle
 	wakeQuit
+	// wakeResumed: System.Resume activated the wallet only to apply and
+	// arm its time-driven changes; it leaves memory at once unless it has
+	// open holds (or requests came meanwhile).
+	wakeResumed
 )
 
 // wake records why and makes sure the actor looks (a pending signal will do).
@@ -163,18 +170,27 @@ func (a *actor) idled() bool {
 		a.idle.Reset(rest)
 		return false
 	}
-	// Open holds keep the actor (and its timer) in memory; a grant change
-	// due later is left to the node's wake-up list.
-	if a.w.OpenHolds() == 0 && a.sys.remove(a, false) {
-		if due := a.w.nextDue(); due != 0 {
-			a.sys.wake.add(a.wallet, due)
-		}
-		a.snapshotFinal(false)
-		a.sys.stats.passivations.Add(1)
+	if a.passivate() {
 		return true
 	}
 	a.idle.Reset(a.sys.cfg.IdleAfter)
 	return false
+}
+
+// passivate takes the actor out of memory and reports true, unless it has
+// open holds or queued requests.
+func (a *actor) passivate() bool {
+	// Open holds keep the actor (and its timer) in memory; a grant change
+	// due later is left to the node's wake-up list.
+	if a.w.OpenHolds() != 0 || !a.sys.remove(a, false) {
+		return false
+	}
+	if due := a.w.nextDue(); due != 0 {
+		a.sys.wake.add(a.wallet, due)
+	}
+	a.snapshotFinal(false)
+	a.sys.stats.passivations.Add(1)
+	return true
 }
 
 // finish serves what is queued at shutdown, then stops.

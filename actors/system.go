@@ -147,6 +147,33 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 	}
 }
 
+// Resume applies what is due on wallet and arms what will be. A node's
+// timers live in memory only: after a restart a wallet nobody sends a
+// request would keep its expired holds open and its grants unexpired
+// (SPEC §3: the runtime applies them itself, within a second). Resume
+// activates the wallet with a Tick; a wallet that no open hold keeps in
+// memory then leaves it at once, its next grant change on the node's
+// wake-up list. A live wallet is left alone: its timers run.
+func (s *System) Resume(ctx context.Context, wallet string) error {
+	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
+	sh.mu.RLock()
+	live := sh.actors[wallet] != nil
+	sh.mu.RUnlock()
+	if live {
+		return nil
+	}
+	if _, err := s.Ask(ctx, wallet, Tick{}); err != nil {
+		return err
+	}
+	sh.mu.RLock()
+	a := sh.actors[wallet]
+	sh.mu.RUnlock()
+	if a != nil {
+		a.wake(wakeResumed)
+	}
+	return nil
+}
+
 // Ask sends cmd and waits for its answer: for tests, tools and the
 // in-process API, not for the network path (which must not block).
 func (s *System) Ask(ctx context.Context, wallet string, cmd Command) (Reply, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -204,4 +205,20 @@ func (j *Journal) deliver(wallet, subject string, last uint64, subj string, seq 
 		return fmt.Errorf("journal: wallet %s seq %d: %w", wallet, seq, err)
 	}
 	return fn(seq, evs)
+}
+
+// Wallets lists every wallet the journal has a subject for, from the
+// stream's subject counts (the server pages them).
+func (j *Journal) Wallets(ctx context.Context) ([]string, error) {
+	info, err := j.stream.Info(ctx, jetstream.WithSubjectFilter(j.cfg.Prefix+".*.*"))
+	if err != nil {
+		return nil, fmt.Errorf("journal: list wallets: %w", err)
+	}
+	wallets := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		if i := strings.LastIndexByte(subj, '.'); i >= 0 && subj != j.Subject(probeWallet) {
+			wallets = append(wallets, subj[i+1:])
+		}
+	}
+	return wallets, nil
 }

@@ -72,6 +72,9 @@ type Node struct {
 	sys     *actors.System
 	api     *api.Service
 	log     *zap.Logger
+	// The start-up sweep (resume.go).
+	stopResume context.CancelFunc
+	resumed    chan struct{}
 }
 
 // Start brings a node up and returns once it answers requests.
@@ -168,6 +171,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.log.Info("purser node ready", zap.String("nats", url), zap.Bool("embedded", n.server != nil),
 		zap.String("fsync", fsync))
+	n.resume()
 	return n, nil
 }
 
@@ -234,6 +238,10 @@ func (n *Node) Journal() *journal.Journal { return n.journal }
 // journal, then the connection and the embedded server.
 func (n *Node) Close(ctx context.Context) error {
 	var errs []error
+	if n.stopResume != nil {
+		n.stopResume()
+		<-n.resumed
+	}
 	if n.api != nil {
 		errs = append(errs, n.api.Stop())
 	}

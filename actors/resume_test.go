@@ -1,0 +1,55 @@
+package actors
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// After a restart no timer runs until something activates a wallet:
+// Resume applies what fell due meanwhile (journaled before it returns),
+// keeps a wallet with open holds in memory with its timer, lets one with
+// nothing open go at once, its grant expiry on the wake-up list, and
+// leaves a live wallet alone (and one that never was, nothing).
+func TestResumeBringsTimersBackAfterARestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		first := newTestSystem(t, j, nil)
+		for _, w := range []string{"lapsed", "open", "grant", "live"} {
+			ask(t, first, w, Grant{ID: "g", Amount: 100, Kind: "paid"})
+		}
+		ask(t, first, "lapsed", Reserve{ID: "r", Amount: 30, TTLms: 1_000})
+		ask(t, first, "open", Reserve{ID: "r", Amount: 30, TTLms: 60_000})
+		ask(t, first, "grant", Grant{ID: "soon", Amount: 5, Kind: "promotional", ExpiresAt: time.Now().Add(10 * time.Minute)})
+		if err := first.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+
+		time.Sleep(30 * time.Second) // the node is down; "lapsed" falls due
+		s := newTestSystem(t, j, nil)
+		ask(t, s, "live", Balance{})
+		for _, w := range []string{"lapsed", "open", "grant", "live", "never-was"} {
+			if err := s.Resume(context.Background(), w); err != nil {
+				t.Fatalf("Resume(%s): %v", w, err)
+			}
+		}
+		if n := countEvents[*HoldExpired](j.Events("lapsed")); n != 1 {
+			t.Fatalf("the hold that fell due while the node was down: %d hold_expired once resumed", n)
+		}
+		synctest.Wait()
+		if got := s.Live(); got != 2 { // "open", kept by its hold, and "live"
+			t.Fatalf("%d wallets live after Resume, want 2", got)
+		}
+		time.Sleep(61 * time.Second) // "open" expires with no request
+		synctest.Wait()
+		if n := countEvents[*HoldExpired](j.Events("open")); n != 1 {
+			t.Fatalf("the resumed wallet's hold: %d hold_expired at its time", n)
+		}
+		time.Sleep(10 * time.Minute) // "grant"'s promotional grant expires, from the wake-up list
+		synctest.Wait()
+		if n := countEvents[*GrantExpired](j.Events("grant")); n != 1 {
+			t.Fatalf("the resumed wallet's grant: %d grant_expired at its time", n)
+		}
+	})
+}
