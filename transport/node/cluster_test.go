@@ -17,9 +17,9 @@ import (
 	"github.com/purser-dev/purser/transport/natstest"
 )
 
-func startClusterNode(t *testing.T, url string) *Node {
+func startClusterNode(t *testing.T, url string, beside bool) *Node {
 	t.Helper()
-	n, err := Start(context.Background(), Config{NATSURL: url, Replicas: 3})
+	n, err := Start(context.Background(), Config{NATSURL: url, Replicas: 3, BesideAnother: beside})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func awaitResponders(t *testing.T, nc *nats.Conn, subject string) {
 
 func TestClusterNodeRestartsAndFences(t *testing.T) {
 	servers := natstest.Cluster(t, 3)
-	a := startClusterNode(t, servers[0].ClientURL())
+	a := startClusterNode(t, servers[0].ClientURL(), false)
 	nc, err := nats.Connect(servers[1].ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -63,12 +63,12 @@ func TestClusterNodeRestartsAndFences(t *testing.T) {
 
 	// Another node, on another server, takes over from the journal and
 	// the snapshots it finds on the cluster.
-	b := startClusterNode(t, servers[2].ClientURL())
+	b := startClusterNode(t, servers[2].ClientURL(), false)
 	awaitResponders(t, nc, "purser.v1.balance.acme")
 	walletAfterRestart(client{t: t, nc: nc}, first, before)
 
 	// A second live node writing the same wallet fences the first out of
 	// it, and nothing is applied twice.
-	d := startClusterNode(t, servers[0].ClientURL())
+	d := startClusterNode(t, servers[0].ClientURL(), true)
 	secondWriterIsFenced(t, b, d)
 }

@@ -53,10 +53,14 @@ type Config struct {
 	NATSOptions []nats.Option // credentials, nkey, user/password, TLS
 	Replicas    int           // journal stream replicas when created; default 1
 
-	Prefix  string         // API subject prefix; default "purser"
-	Runtime actors.Config  // zero value: actors.DefaultConfig(); else as given (Now, Log default)
-	Journal journal.Config // zero fields: journal defaults
-	Log     *zap.Logger
+	Prefix string // API subject prefix; default "purser"
+	// BesideAnother lets the node start while another Purser node serves
+	// on the same NATS (alone.go): for tests of fencing between two live
+	// nodes, never for serving.
+	BesideAnother bool
+	Runtime       actors.Config  // zero value: actors.DefaultConfig(); else as given (Now, Log default)
+	Journal       journal.Config // zero fields: journal defaults
+	Log           *zap.Logger
 	// ObserveRequest, when set, sees every answered request (metrics).
 	ObserveRequest func(api.Outcome)
 }
@@ -151,6 +155,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
 		return nil, err
+	}
+	if !cfg.BesideAnother {
+		if err := alone(n.nc); err != nil {
+			return nil, err
+		}
 	}
 	if n.api, err = api.Start(n.nc, n.sys, n.journal, api.Config{Prefix: cfg.Prefix, Log: cfg.Log,
 		Observe: cfg.ObserveRequest}); err != nil {

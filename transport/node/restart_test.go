@@ -56,7 +56,15 @@ func walletAfterRestart(c client, first reply, before map[string]any) {
 // succeeds. Nothing is applied twice.
 func TestSecondWriterIsFenced(t *testing.T) {
 	a := startNode(t, t.TempDir())
-	b, err := Start(context.Background(), Config{NATSURL: a.ClientURL()})
+	// A second node is refused unless it is meant to be (docs/operations.md:
+	// one node at a time on a journal stream).
+	if b, err := Start(context.Background(), Config{NATSURL: a.ClientURL()}); !errors.Is(err, ErrAnotherNode) {
+		if b != nil {
+			_ = b.Close(context.Background())
+		}
+		t.Fatalf("a second node beside a live one: %v", err)
+	}
+	b, err := Start(context.Background(), Config{NATSURL: a.ClientURL(), BesideAnother: true})
 	if err != nil {
 		t.Fatal(err)
 	}
