@@ -199,6 +199,10 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{"serve", "--journal-inflight", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--journal-min-batch", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--tick-delay", "600ms", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--shutdown-timeout", "-1s", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--relax-fsync", "--server-fsync", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--prefix", "", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"serve", "--prefix", "a.*", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 	} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			r := cli(t, url, args...).want(t, exitUsage)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/purser-dev/purser/transport/journal"
 	"github.com/purser-dev/purser/transport/metrics"
 	"github.com/purser-dev/purser/transport/node"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
 type serveFlags struct {
@@ -120,8 +122,16 @@ func runServe(ctx context.Context, f serveFlags) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
-	if f.gcPercent < 1 {
+	switch {
+	case f.gcPercent < 1:
 		return usageError{fmt.Errorf("--gc-percent must be positive, got %d", f.gcPercent)}
+	case f.shutdownTimeout <= 0:
+		return usageError{fmt.Errorf("--shutdown-timeout must be positive, got %s", f.shutdownTimeout)}
+	case f.relaxFsync && f.serverFsync:
+		return usageError{errors.New("--relax-fsync and --server-fsync exclude each other")}
+	}
+	if _, err := wire.NewSubjects(f.prefix); err != nil || f.prefix == "" {
+		return usageError{fmt.Errorf("--prefix %q: one or more dot-separated tokens, no wildcards or whitespace", f.prefix)}
 	}
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
