@@ -186,7 +186,11 @@ func runServe(ctx context.Context, f serveFlags) error {
 	ready.set(n.Conn())
 	fmt.Fprintf(os.Stderr, "purser %s serving on %s (prefix %q)\n", version, n.ClientURL(), f.prefix)
 	<-ctx.Done()
-	log.Info("shutting down: draining mailboxes")
+	// A second SIGINT or SIGTERM is the default's again: it ends the
+	// process at once, for an operator who will not wait for the drain
+	// (what is acknowledged is durable either way).
+	stop()
+	log.Info("shutting down: draining mailboxes (a second signal stops at once)")
 	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	if httpSrv != nil {

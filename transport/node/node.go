@@ -171,8 +171,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.nc.FlushTimeout(10 * time.Second); err != nil {
 		return nil, fmt.Errorf("register the purser service: %w", err)
 	}
-	fsync := "server, every write"
+	fsync := "the NATS server's (sync_interval; see docs/operations.md, Durability)"
 	switch {
+	case n.server != nil && cfg.ServerFsync:
+		fsync = "server, every write"
 	case n.sync != nil:
 		fsync = "journal, every group of appends"
 	case n.server != nil && cfg.RelaxFsync:
