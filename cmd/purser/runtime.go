@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/purser-dev/purser/transport/client"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
 func newRuntimeCommands() []*cobra.Command {
@@ -31,6 +32,12 @@ func clientCommand(use, short string, nargs int, flags func(*cobra.Command),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != nargs {
 				return usageError{fmt.Errorf("want %d argument(s), got %d (usage: purser %s)", nargs, len(args), use)}
+			}
+			// Every client command's first argument is the wallet: refuse
+			// a bad one here, rather than let it make a subject NATS
+			// refuses or no node answers.
+			if !wire.ValidWallet(args[0]) {
+				return usageError{fmt.Errorf("WALLET %q: 1 to %d characters of A-Z a-z 0-9 _ -", args[0], wire.MaxWalletLength)}
 			}
 			return nil
 		},
