@@ -199,6 +199,8 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{"serve", "--journal-inflight", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--journal-min-batch", "-1", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"serve", "--tick-delay", "600ms", "--http-listen", "", "--data-dir", "/nonexistent/never"},
+		{"reserve", "acme", "10", "--ttl", "500us"},
+		{"reserve", "acme", "10", "--ttl", "1500us"},
 		{"wallet", "balance", ""},
 		{"wallet", "balance", "a b"},
 		{"reserve", "bad.wallet", "10"},

@@ -141,7 +141,11 @@ func newReserve() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			req := client.ReserveRequest{ID: requestID(id), Amount: amt, TTLms: ms(ttl), OnExpiry: onExpiry,
+			ttlms, err := ttlMS(ttl)
+			if err != nil {
+				return nil, err
+			}
+			req := client.ReserveRequest{ID: requestID(id), Amount: amt, TTLms: ttlms, OnExpiry: onExpiry,
 				Principal: sf.principal, Feature: sf.feature, Meta: meta}
 			return func(s *session) error {
 				r, err := s.c.Reserve(s.ctx, args[0], req)
@@ -169,7 +173,11 @@ func newCheck() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			req := client.CheckRequest{Amount: amt, TTLms: ms(ttl), Principal: sf.principal, Feature: sf.feature}
+			ttlms, err := ttlMS(ttl)
+			if err != nil {
+				return nil, err
+			}
+			req := client.CheckRequest{Amount: amt, TTLms: ttlms, Principal: sf.principal, Feature: sf.feature}
 			return func(s *session) error {
 				r, err := s.c.Check(s.ctx, args[0], req)
 				if err != nil {
@@ -250,7 +258,11 @@ func newExtend() *cobra.Command {
 					return nil, err
 				}
 			}
-			req := client.ExtendRequest{ID: requestID(id), HoldID: args[1], TTLms: ms(ttl), Amount: amt}
+			ttlms, err := ttlMS(ttl)
+			if err != nil {
+				return nil, err
+			}
+			req := client.ExtendRequest{ID: requestID(id), HoldID: args[1], TTLms: ttlms, Amount: amt}
 			return func(s *session) error {
 				r, err := s.c.Extend(s.ctx, args[0], req)
 				if err != nil {

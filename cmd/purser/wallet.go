@@ -152,7 +152,7 @@ func newConfigure() *cobra.Command {
 				req.OverdraftPercent = &percent
 			}
 			if fl.Changed("default-ttl") {
-				ttl := ms(defaultTTL)
+				ttl := defaultTTL.Milliseconds() // out of range: the server's invalid_request
 				req.DefaultTTLms = &ttl
 			}
 			if fl.Changed("suspended") {
