@@ -201,6 +201,7 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{"serve", "--tick-delay", "600ms", "--http-listen", "", "--data-dir", "/nonexistent/never"},
 		{"reserve", "acme", "10", "--ttl", "500us"},
 		{"reserve", "acme", "10", "--ttl", "1500us"},
+		{"wallet", "configure", "acme", "--default-ttl", "1500us"},
 		{"wallet", "balance", ""},
 		{"wallet", "balance", "a b"},
 		{"reserve", "bad.wallet", "10"},

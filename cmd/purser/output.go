@@ -168,12 +168,12 @@ func parseMeta(kvs []string) (map[string]string, error) {
 	return m, nil
 }
 
-// ttlMS converts --ttl to the wire's ttl_ms (0 = absent). A part of a
-// millisecond would be lost on the wire (and 500us would become 0, the
-// wallet's default): it is a usage error instead.
-func ttlMS(d time.Duration) (int64, error) {
+// msFlag converts a duration flag to the wire's _ms integer (0 = absent).
+// A part of a millisecond would be lost on the wire (and --ttl 500us would
+// become 0, the wallet's default): it is a usage error instead.
+func msFlag(flag string, d time.Duration) (int64, error) {
 	if d < 0 || d%time.Millisecond != 0 {
-		return 0, usageError{fmt.Errorf("--ttl %s: a whole number of milliseconds, at least 1ms", d)}
+		return 0, usageError{fmt.Errorf("--%s %s: a whole number of milliseconds, at least 1ms", flag, d)}
 	}
 	return d.Milliseconds(), nil
 }

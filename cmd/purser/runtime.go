@@ -141,7 +141,7 @@ func newReserve() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			ttlms, err := ttlMS(ttl)
+			ttlms, err := msFlag("ttl", ttl)
 			if err != nil {
 				return nil, err
 			}
@@ -173,7 +173,7 @@ func newCheck() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			ttlms, err := ttlMS(ttl)
+			ttlms, err := msFlag("ttl", ttl)
 			if err != nil {
 				return nil, err
 			}
@@ -258,7 +258,7 @@ func newExtend() *cobra.Command {
 					return nil, err
 				}
 			}
-			ttlms, err := ttlMS(ttl)
+			ttlms, err := msFlag("ttl", ttl)
 			if err != nil {
 				return nil, err
 			}

@@ -152,7 +152,10 @@ func newConfigure() *cobra.Command {
 				req.OverdraftPercent = &percent
 			}
 			if fl.Changed("default-ttl") {
-				ttl := defaultTTL.Milliseconds() // out of range: the server's invalid_request
+				ttl, err := msFlag("default-ttl", defaultTTL)
+				if err != nil {
+					return nil, err
+				}
 				req.DefaultTTLms = &ttl
 			}
 			if fl.Changed("suspended") {

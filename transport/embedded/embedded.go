@@ -120,7 +120,7 @@ const DefaultMaxPayload = 8 << 20
 type Server struct {
 	ns      *server.Server
 	dataDir string
-	lock    *os.File // the data dir's, held until Shutdown
+	lock    *os.File // the data dir's, held until Shutdown (nil: the file system has no locks)
 }
 
 // Start starts a server and waits until it accepts clients.
@@ -130,12 +130,17 @@ func Start(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	lock, err := lockDataDir(cfg.DataDir)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoLocks):
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("embedded: the data dir's file system has no locks: nothing stops a second server on it", zap.Error(err))
+		}
+	case err != nil:
 		return nil, err
 	}
 	started := false
 	defer func() {
-		if !started {
+		if !started && lock != nil {
 			lock.Close()
 		}
 	}()
@@ -244,10 +249,23 @@ func (s *Server) NATS() *server.Server { return s.ns }
 
 // Shutdown stops the server and waits until it has closed its store, so
 // a restart on the same DataDir may follow at once.
-func (s *Server) Shutdown() {
+// Shutdown stops the server and frees the data dir.
+func (s *Server) Shutdown() { _ = s.ShutdownWith(nil) }
+
+// ShutdownWith stops the server, runs cleanup (what must be done before
+// another server may use the data dir) if not nil, then frees the data
+// dir. It returns cleanup's error.
+func (s *Server) ShutdownWith(cleanup func() error) error {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
-	s.lock.Close() // the data dir is free once the store is closed
+	var err error
+	if cleanup != nil {
+		err = cleanup()
+	}
+	if s.lock != nil {
+		s.lock.Close() // the data dir is free once the store is closed
+	}
+	return err
 }
 
 // zapLogger adapts zap to nats-server's Logger. Debug and trace are off

@@ -18,6 +18,10 @@ const lockName = "purser.lock"
 // other's writes: acknowledged changes would be gone after a restart.
 var ErrDataDirInUse = errors.New("embedded: the data dir is in use by another process")
 
+// errNoLocks: the data dir's file system does not lock (some FUSE and NFS
+// mounts). The server starts without the guard, with a warning.
+var errNoLocks = errors.New("embedded: the data dir's file system does not support locks")
+
 // lockDataDir takes an exclusive lock on dir (created if need be) for as
 // long as the returned file stays open. The lock is the kernel's (flock):
 // it goes with the process, so a crash never leaves the dir locked.
@@ -32,8 +36,11 @@ func lockDataDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(f.Name())
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		switch {
+		case errors.Is(err, syscall.EWOULDBLOCK):
 			return nil, fmt.Errorf("%w: %s (%s)", ErrDataDirInUse, dir, holderOf(holder))
+		case errors.Is(err, syscall.ENOLCK), errors.Is(err, syscall.EOPNOTSUPP), errors.Is(err, syscall.ENOSYS):
+			return nil, fmt.Errorf("%w: %s: %v", errNoLocks, dir, err)
 		}
 		return nil, fmt.Errorf("embedded: data dir lock: %w", err)
 	}

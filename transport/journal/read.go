@@ -207,17 +207,20 @@ func (j *Journal) deliver(wallet, subject string, last uint64, subj string, seq 
 	return fn(seq, evs)
 }
 
-// Wallets lists every wallet the journal has a subject for, from the
-// stream's subject counts (the server pages them).
-func (j *Journal) Wallets(ctx context.Context) ([]string, error) {
-	info, err := j.stream.Info(ctx, jetstream.WithSubjectFilter(j.cfg.Prefix+".*.*"))
+// Wallets lists the wallets of partition p (those the journal has a
+// subject for), from the stream's subject counts. A partition at a time:
+// the server builds and sorts the whole list for every page it sends, so
+// one listing of a million wallets took longer than a request may.
+func (j *Journal) Wallets(ctx context.Context, p uint32) ([]string, error) {
+	prefix := j.cfg.Prefix + "." + strconv.FormatUint(uint64(p), 10) + "."
+	info, err := j.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+"*"))
 	if err != nil {
-		return nil, fmt.Errorf("journal: list wallets: %w", err)
+		return nil, fmt.Errorf("journal: list the wallets of partition %d: %w", p, err)
 	}
 	wallets := make([]string, 0, len(info.State.Subjects))
 	for subj := range info.State.Subjects {
-		if i := strings.LastIndexByte(subj, '.'); i >= 0 && subj != j.Subject(probeWallet) {
-			wallets = append(wallets, subj[i+1:])
+		if w, ok := strings.CutPrefix(subj, prefix); ok && w != probeWallet {
+			wallets = append(wallets, w)
 		}
 	}
 	return wallets, nil

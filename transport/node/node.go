@@ -119,6 +119,12 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.nc, err = nats.Connect(url, opts...); err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
+	// Before anything is created or changed on the shared JetStream.
+	if !cfg.BesideAnother {
+		if err := alone(n.nc, n.log); err != nil {
+			return nil, err
+		}
+	}
 	js, err := jetstream.New(n.nc)
 	if err != nil {
 		return nil, err
@@ -155,11 +161,6 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
 		return nil, err
-	}
-	if !cfg.BesideAnother {
-		if err := alone(n.nc); err != nil {
-			return nil, err
-		}
 	}
 	if n.api, err = api.Start(n.nc, n.sys, n.journal, api.Config{Prefix: cfg.Prefix, Log: cfg.Log,
 		Observe: cfg.ObserveRequest}); err != nil {
@@ -272,12 +273,16 @@ func (n *Node) Close(ctx context.Context) error {
 		errs = append(errs, n.sync.Close())
 	}
 	if n.server != nil {
-		n.server.Shutdown()
 		// After a clean shutdown no batch is staged: the tmpfs copy is
-		// spent. (After a crash it stays, for the server's repair.)
-		if n.cfg.BatchStagingDir != "" {
-			errs = append(errs, os.RemoveAll(n.cfg.BatchStagingDir))
-		}
+		// spent. (After a crash it stays, for the server's repair.) It
+		// goes before the data dir's lock does: a node starting on the
+		// same dir stages in the same place.
+		errs = append(errs, n.server.ShutdownWith(func() error {
+			if n.cfg.BatchStagingDir != "" {
+				return os.RemoveAll(n.cfg.BatchStagingDir)
+			}
+			return nil
+		}))
 	}
 	return errors.Join(errs...)
 }

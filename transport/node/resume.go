@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,12 +13,23 @@ import (
 // few enough to leave the cores to requests.
 const resumeWorkers = 4
 
+// The sweep's patience: one listing of a partition, how many times one is
+// tried, and the rounds of retries for wallets that failed (overloaded:
+// the node's wallet table full of held wallets; a journal or snapshot
+// read that failed).
+const (
+	listTimeout  = 30 * time.Second
+	listAttempts = 5
+	resumeRounds = 6
+)
+
 // resume activates every wallet the journal knows, in the background, so
 // that time-driven changes come back after a restart (actors.System.Resume):
 // timers live in memory, and without this a hold orphaned before a crash,
 // or one open at a restart, would stay open until a request touched its
 // wallet (SPEC §3: orphaned holds never leak). Wallets with nothing open
-// leave memory again at once. Resumed is closed when it is done.
+// leave memory again at once. It goes a partition at a time; a wallet that
+// fails is tried again, with backoff. Resumed is closed when it is done.
 func (n *Node) resume() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stopResume = cancel
@@ -27,40 +37,93 @@ func (n *Node) resume() {
 	go func() {
 		defer close(n.resumed)
 		start := time.Now()
-		wallets, err := n.journal.Wallets(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				n.log.Error("resume: listing the journal's wallets failed; their expiries wait for a request", zap.Error(err))
-			}
-			return
+		var total int
+		var failed []string
+		for p := range n.journal.Partitions() {
+			wallets := n.listPartition(ctx, p)
+			total += len(wallets)
+			failed = append(failed, n.resumeAll(ctx, wallets)...)
 		}
-		next := make(chan string)
-		var failed atomic.Int64
-		var wg sync.WaitGroup
-		for range resumeWorkers {
-			wg.Go(func() {
-				for w := range next {
-					if err := n.sys.Resume(ctx, w); err != nil && ctx.Err() == nil && failed.Add(1) == 1 {
-						n.log.Warn("resume: a wallet failed to activate; its expiries wait for a request",
-							zap.String("wallet", w), zap.Error(err))
-					}
-				}
-			})
+		wait := time.Second
+		for round := 1; round <= resumeRounds && len(failed) > 0 && sleep(ctx, wait); round++ {
+			failed, wait = n.resumeAll(ctx, failed), 2*wait
 		}
-	feed:
-		for _, w := range wallets {
-			select {
-			case next <- w:
-			case <-ctx.Done():
-				break feed
-			}
+		log := n.log.Info
+		if len(failed) > 0 && ctx.Err() == nil {
+			log = n.log.Error // their expiries wait for a request
 		}
-		close(next)
-		wg.Wait()
-		n.log.Info("resume: wallets activated for their time-driven changes",
-			zap.Int("wallets", len(wallets)), zap.Int64("failed", failed.Load()),
+		log("resume: wallets activated for their time-driven changes",
+			zap.Int("wallets", total), zap.Int("failed", len(failed)), zap.Strings("failed_first", failed[:min(len(failed), 10)]),
 			zap.Duration("took", time.Since(start)), zap.Bool("stopped", ctx.Err() != nil))
 	}()
+}
+
+// listPartition lists partition p's wallets, trying again with backoff;
+// nil once it gave up (logged) or the node closes.
+func (n *Node) listPartition(ctx context.Context, p uint32) []string {
+	wait := time.Second
+	for attempt := 1; ; attempt++ {
+		lctx, cancel := context.WithTimeout(ctx, listTimeout)
+		wallets, err := n.journal.Wallets(lctx, p)
+		cancel()
+		switch {
+		case err == nil:
+			return wallets
+		case ctx.Err() != nil:
+			return nil
+		case attempt == listAttempts:
+			n.log.Error("resume: gave up listing a partition's wallets; their expiries wait for a request",
+				zap.Uint32("partition", p), zap.Error(err))
+			return nil
+		}
+		if !sleep(ctx, wait) {
+			return nil
+		}
+		wait *= 2
+	}
+}
+
+// resumeAll resumes wallets, resumeWorkers at a time, and returns those
+// that failed.
+func (n *Node) resumeAll(ctx context.Context, wallets []string) (failed []string) {
+	next := make(chan string)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range resumeWorkers {
+		wg.Go(func() {
+			for w := range next {
+				if err := n.sys.Resume(ctx, w); err != nil && ctx.Err() == nil {
+					mu.Lock()
+					failed = append(failed, w)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, w := range wallets {
+		select {
+		case next <- w:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	return failed
+}
+
+// sleep waits d, or until ctx ends (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // Resumed is closed once the start-up sweep has activated every wallet
