@@ -69,13 +69,15 @@ func startServe(t *testing.T, dir string, extra ...string) *server {
 		_ = os.RemoveAll(stagingDir("auto", dir))
 	})
 	lines := bufio.NewScanner(stderr)
+	var said []string // what it said before it exited, for the failure
 	for lines.Scan() {
 		if strings.Contains(lines.Text(), "serving on") {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
 			return &server{cmd: cmd, url: "nats://127.0.0.1:" + strconv.Itoa(port)}
 		}
+		said = append(said[max(0, len(said)-9):], lines.Text())
 	}
-	t.Fatalf("purser serve exited before serving: %v", lines.Err())
+	t.Fatalf("purser serve exited before serving (%v):\n%s", lines.Err(), strings.Join(said, "\n"))
 	return nil
 }
 
