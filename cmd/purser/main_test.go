@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -51,8 +50,10 @@ type server struct {
 // serving (it prints that line only after the node answers requests).
 func startServe(t *testing.T, dir string, extra ...string) *server {
 	t.Helper()
-	port := freePort(t)
-	args := append([]string{"serve", "--data-dir", dir, "--nats-listen", "127.0.0.1:" + strconv.Itoa(port),
+	// Port 0: the server binds a free port itself and serve says which
+	// (a port found free beforehand can be taken by then: the other
+	// packages' tests run beside these).
+	args := append([]string{"serve", "--data-dir", dir, "--nats-listen", "127.0.0.1:0",
 		"--http-listen", "", "--log-level", "warn"}, extra...)
 	cmd := purserCmd(args...)
 	stderr, err := cmd.StderrPipe()
@@ -71,9 +72,10 @@ func startServe(t *testing.T, dir string, extra ...string) *server {
 	lines := bufio.NewScanner(stderr)
 	var said []string // what it said before it exited, for the failure
 	for lines.Scan() {
-		if strings.Contains(lines.Text(), "serving on") {
+		if _, rest, ok := strings.Cut(lines.Text(), " serving on "); ok {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return &server{cmd: cmd, url: "nats://127.0.0.1:" + strconv.Itoa(port)}
+			url, _, _ := strings.Cut(rest, " ")
+			return &server{cmd: cmd, url: url}
 		}
 		said = append(said[max(0, len(said)-9):], lines.Text())
 	}
