@@ -247,9 +247,8 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 // monitoring.
 func (s *Server) NATS() *server.Server { return s.ns }
 
-// Shutdown stops the server and waits until it has closed its store, so
-// a restart on the same DataDir may follow at once.
-// Shutdown stops the server and frees the data dir.
+// Shutdown stops the server, waits until it has closed its store and
+// frees the data dir, so a restart on the same DataDir may follow at once.
 func (s *Server) Shutdown() { _ = s.ShutdownWith(nil) }
 
 // ShutdownWith stops the server, runs cleanup (what must be done before

@@ -44,5 +44,5 @@ func alone(nc *nats.Conn, log *zap.Logger) error {
 		ID string `json:"id"`
 	}
 	_ = json.Unmarshal(m.Data, &who)
-	return fmt.Errorf("%w (service instance %s): stop it first, or run this one as its standby", ErrAnotherNode, who.ID)
+	return fmt.Errorf("%w (service instance %s): stop it first; one node at a time serves a journal (docs/operations.md)", ErrAnotherNode, who.ID)
 }
