@@ -47,6 +47,9 @@ func loadSettings(cmd *cobra.Command) error {
 		if f.Changed || s.key == "config" {
 			continue
 		}
+		if t := f.Value.Type(); len(s.values) != 1 && !strings.HasSuffix(t, "Slice") && !strings.HasSuffix(t, "Array") {
+			return usageError{fmt.Errorf("%s: %s takes one value, not a list of %d", path, s.key, len(s.values))}
+		}
 		for _, v := range s.values {
 			if err := cmd.Flags().Set(s.key, v); err != nil {
 				return usageError{fmt.Errorf("%s: %s: %w", path, s.key, err)}

@@ -92,6 +92,7 @@ func TestConfigFileMistakesAreUsageErrors(t *testing.T) {
 		"not a map":    "- alpha\n",
 		"nested value": "alpha: {x: 1}\n",
 		"bad yaml":     "alpha: [unclosed\n",
+		"list for one": "alpha: [a, b]\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, code, msg := probe(t, "--config", writeConfig(t, body)); code != exitUsage {
