@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"github.com/nats-io/nats.go"
 	"io"
 	"slices"
 	"strings"
@@ -38,10 +39,13 @@ func unknownScenario(name string) error {
 // Config is one scenario run. Zero fields take the scenario's default
 // (see withDefaults), so a CLI flag left unset means "the usual shape".
 type Config struct {
-	URL      string        // NATS URL of the Purser deployment
-	Prefix   string        // API subject prefix; default "purser"
-	Scenario string        // one of Scenarios()
-	Duration time.Duration // how long new work is started; default 5s
+	URL string // NATS URL of the Purser deployment
+	// NATSOptions authenticate to NATS (credentials, nkey, user/password,
+	// TLS), as the other client commands do.
+	NATSOptions []nats.Option
+	Prefix      string        // API subject prefix; default "purser"
+	Scenario    string        // one of Scenarios()
+	Duration    time.Duration // how long new work is started; default 5s
 
 	// Clients is the closed-loop concurrency: workers (burst: agents, each
 	// fanning out Width requests at once).

@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.runID = fmt.Sprintf("lt%x", uint32(time.Now().UnixNano()^int64(r.seed)))
 	defer r.close()
 	for range cfg.Conns {
-		nc, err := nats.Connect(cfg.URL, nats.Name("purser-loadtest"), nats.MaxReconnects(-1))
+		nc, err := nats.Connect(cfg.URL, append([]nats.Option{nats.Name("purser-loadtest"), nats.MaxReconnects(-1)}, cfg.NATSOptions...)...)
 		if err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", cfg.URL, err)
 		}
@@ -85,7 +85,7 @@ func (r *run) close() {
 // so the echo path is client → server → responder → server → client, the
 // same hops as a Purser request minus the node's work.
 func (r *run) startEcho() error {
-	nc, err := nats.Connect(r.cfg.URL, nats.Name("purser-loadtest-echo"))
+	nc, err := nats.Connect(r.cfg.URL, append([]nats.Option{nats.Name("purser-loadtest-echo")}, r.cfg.NATSOptions...)...)
 	if err != nil {
 		return err
 	}

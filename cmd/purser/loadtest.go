@@ -18,6 +18,7 @@ import (
 )
 
 type loadtestFlags struct {
+	natsFlags
 	natsURL, dataDir, scenarios, suite, out string
 	cpuProfile                              string
 	embedded, json, progress                bool
@@ -44,6 +45,7 @@ func newLoadtest() *cobra.Command {
 	fl := cmd.Flags()
 	c := &f.cfg
 	fl.StringVar(&f.natsURL, "nats-url", defaultNATSURL, "NATS URL of the Purser node to load")
+	f.natsFlags.register(fl)
 	fl.BoolVar(&f.embedded, "embedded", false, "start an in-process node on a temp data dir instead (durable as `purser serve`: every append fsynced before its reply)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "with --embedded: data dir to use (default: a temp dir, removed after)")
 	fl.StringVar(&f.scenarios, "scenario", "mixed", "comma-separated scenarios: "+strings.Join(loadtest.Scenarios(), ", "))
@@ -78,6 +80,11 @@ type loadtestReport struct {
 func runLoadtest(ctx context.Context, cmd *cobra.Command, f loadtestFlags) error {
 	base := f.cfg
 	base.URL = f.natsURL
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	base.NATSOptions = opts
 	if f.progress {
 		base.Progress, base.ProgressTTY = os.Stderr, isTerminal(os.Stderr)
 	}

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"github.com/purser-dev/purser/loadtest"
 )
@@ -86,5 +89,37 @@ func TestLoadtestCommandLineMistakesAreUsageErrors(t *testing.T) {
 				t.Fatalf("the run started before its command line was checked: %s", r.stderr)
 			}
 		})
+	}
+}
+
+// Against a NATS that wants a password, the load tester takes the same
+// credential flags as the other commands (and fails without them).
+func TestLoadtestAuthenticatesLikeTheOtherCommands(t *testing.T) {
+	opts := &natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true,
+		JetStream: true, StoreDir: t.TempDir(), Username: "ops", Password: "s3cret"}
+	s, err := natsserver.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	url := s.ClientURL()
+	startServe(t, t.TempDir(), "--nats-url", url, "--user", "ops", "--password", "s3cret")
+
+	args := []string{"loadtest", "--nats-url", url, "--scenario", "uniform", "--wallets", "5", "--clients", "2",
+		"--duration", "300ms", "--progress=false", "--json"}
+	if out, err := purserCmd(args...).CombinedOutput(); err == nil || !strings.Contains(string(out), "uthoriz") {
+		t.Fatalf("without credentials: %v\n%s", err, out)
+	}
+	out, err := purserCmd(append(args, "--user", "ops", "--password", "s3cret")...).Output()
+	if err != nil {
+		t.Fatalf("with credentials: %v\n%s", err, out)
+	}
+	var report map[string]any
+	if err := json.Unmarshal(out, &report); err != nil || report["passed"] != true || !containsPassedAudit(report) {
+		t.Fatalf("no passed audit in the report (%v): %s", err, out)
 	}
 }
