@@ -22,9 +22,14 @@ import (
 // startNATS runs an in-process NATS server (JetStream on a temp dir when
 // js) on a random port and returns its URL.
 func startNATS(t *testing.T, js bool) string {
+	return startNATSWith(t, &natsserver.Options{JetStream: js})
+}
+
+// startNATSWith starts a NATS server with opts (users, say) on a random
+// loopback port and a temp dir, for the rest of the test.
+func startNATSWith(t *testing.T, opts *natsserver.Options) string {
 	t.Helper()
-	opts := &natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true,
-		JetStream: js, StoreDir: t.TempDir()}
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs, opts.StoreDir = "127.0.0.1", natsserver.RANDOM_PORT, true, true, t.TempDir()
 	s, err := natsserver.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
@@ -95,18 +94,7 @@ func TestLoadtestCommandLineMistakesAreUsageErrors(t *testing.T) {
 // Against a NATS that wants a password, the load tester takes the same
 // credential flags as the other commands (and fails without them).
 func TestLoadtestAuthenticatesLikeTheOtherCommands(t *testing.T) {
-	opts := &natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir(), Username: "ops", Password: "s3cret"}
-	s, err := natsserver.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	url := s.ClientURL()
+	url := startNATSWith(t, &natsserver.Options{JetStream: true, Username: "ops", Password: "s3cret"})
 	startServe(t, t.TempDir(), "--nats-url", url, "--user", "ops", "--password", "s3cret")
 
 	args := []string{"loadtest", "--nats-url", url, "--scenario", "uniform", "--wallets", "5", "--clients", "2",
