@@ -1,9 +1,10 @@
 package node
 
 // BenchmarkRestart100kWallets (issue 5): a node holding 100,000 wallets
-// restarts on its data dir; the figure is the time until it has answered
-// a balance for every one of them (64 concurrent askers), i.e. until every
-// wallet was activated from its snapshot or journal. Run it alone:
+// restarts on its data dir; the figures are the time until its start-up
+// sweep has resumed every wallet, then until it has answered a balance
+// for every one (64 concurrent askers), i.e. every wallet activated again
+// from its snapshot or journal. Run it alone:
 //
 //	go test -run '^$' -bench Restart100k -benchtime 1x ./transport/node/
 
@@ -55,13 +56,20 @@ func BenchmarkRestart100kWallets(b *testing.B) {
 			b.Fatal(err)
 		}
 		up := time.Since(start)
+		// The start-up sweep (resume.go) activates every wallet once, in
+		// the background; its time is the second figure. Then every
+		// wallet answers a balance: each is activated again (the sweep let
+		// those with nothing open go).
+		<-n.Resumed()
+		swept := time.Since(start) - up
 		all := each(n, func(int) actors.Command { return actors.Balance{} })
 		b.ReportMetric(up.Seconds(), "s-to-start")
-		b.ReportMetric((up + all).Seconds(), "s-to-all-answered")
+		b.ReportMetric(swept.Seconds(), "s-to-resume-all")
+		b.ReportMetric(all.Seconds(), "s-to-answer-all")
 		b.ReportMetric(float64(wallets)/all.Seconds(), "activations/s")
 		st := n.System().SnapshotStats()
-		b.Logf("restart: node up in %s, all %d wallets answered %s later; snapshots loaded %d, rejected %d",
-			up, wallets, all, st.Loaded, st.Rejected)
+		b.Logf("restart: node up in %s, every wallet resumed %s later, all %d answered in %s; snapshots loaded %d, rejected %d",
+			up, swept, wallets, all, st.Loaded, st.Rejected)
 		b.StopTimer()
 		_ = n.Close(ctx)
 		b.StartTimer()
