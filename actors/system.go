@@ -98,7 +98,7 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		return
 	}
 	req := request{cmd: cmd, reply: reply}
-	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
+	sh := s.shardOf(wallet)
 	sh.mu.RLock()
 	if a := sh.actors[wallet]; a != nil {
 		ok := a.offer(req)
@@ -155,23 +155,29 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 // memory then leaves it at once, its next grant change on the node's
 // wake-up list. A live wallet is left alone: its timers run.
 func (s *System) Resume(ctx context.Context, wallet string) error {
-	sh := &s.shards[maphash.String(s.seed, wallet)%registryShards]
-	sh.mu.RLock()
-	live := sh.actors[wallet] != nil
-	sh.mu.RUnlock()
-	if live {
+	if s.actorOf(wallet) != nil {
 		return nil
 	}
 	if _, err := s.Ask(ctx, wallet, Tick{}); err != nil {
 		return err
 	}
-	sh.mu.RLock()
-	a := sh.actors[wallet]
-	sh.mu.RUnlock()
-	if a != nil {
+	if a := s.actorOf(wallet); a != nil {
 		a.wake(wakeResumed)
 	}
 	return nil
+}
+
+// shardOf is the registry shard wallet's actor is in.
+func (s *System) shardOf(wallet string) *registryShard {
+	return &s.shards[maphash.String(s.seed, wallet)%registryShards]
+}
+
+// actorOf is wallet's actor, or nil when it is not in memory.
+func (s *System) actorOf(wallet string) *actor {
+	sh := s.shardOf(wallet)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.actors[wallet]
 }
 
 // Ask sends cmd and waits for its answer: for tests, tools and the
