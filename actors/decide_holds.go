@@ -5,20 +5,21 @@ import "strconv"
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // findHold returns the open hold, or the code for a closed or unknown one.
-// lapsed reports a hold that expired and was released: its first settle is
-// a late settle. Callers refuse an invalid id first, before the idempotency
-// lookup, like every other invalid field.
-func (w *Wallet) findHold(id string) (hd *hold, lapsed bool, err *Error) {
+// lapsed is the record of a hold that expired and was released: its first
+// settle is a late settle, which counts where the record's Attr says.
+// Callers refuse an invalid id first, before the idempotency lookup, like
+// every other invalid field.
+func (w *Wallet) findHold(id string) (hd *hold, lapsed *record, err *Error) {
 	if r := w.ids.find(id); r != nil && r.hold != noHold {
 		switch r.hold {
 		case holdOpen:
-			return w.holdSlab.at(r.pos), false, nil
+			return w.holdSlab.at(r.pos), nil, nil
 		case holdLapsed:
-			return nil, true, nil
+			return nil, r, nil
 		}
-		return nil, false, fail(ErrHoldClosed, "hold "+id+" is closed (settled, released, captured or expired)")
+		return nil, nil, fail(ErrHoldClosed, "hold "+id+" is closed (settled, released, captured or expired)")
 	}
-	return nil, false, fail(ErrHoldNotFound, "no hold "+id+" in this wallet")
+	return nil, nil, fail(ErrHoldNotFound, "no hold "+id+" in this wallet")
 }
 
 func settleHash(c Settle) uint64 {
@@ -42,15 +43,16 @@ func (w *Wallet) decideSettle(c Settle, at int64, evs []Event) ([]Event, Reply, 
 	if a, err := w.lookup(c.ID, opSettle, hash, at); a != nil || err != nil {
 		return evs, firstReply(a, c), err
 	}
-	hd, lapsed, err := w.findHold(c.HoldID)
+	hd, lapsedRec, err := w.findHold(c.HoldID)
 	if err != nil {
 		return evs, nil, err
 	}
+	lapsed := lapsedRec != nil
 	d := w.draft(at, evs)
 	e := &Settled{Head: d.head(), Hold: c.HoldID, Late: lapsed, Answer: Answer{ID: c.ID, Op: opSettle, Hash: hash}}
 	var overage, released, forfeited int64
 	if lapsed {
-		if a := w.ids.find(c.HoldID).answer.Attr; a != nil {
+		if a := lapsedRec.answer.Attr; a != nil {
 			e.Principal, e.Feature = a.Principal, a.Feature
 		}
 		if err := w.consumeBeyond(&d, e, c.Actual); err != nil {
@@ -118,7 +120,7 @@ func (w *Wallet) decideRelease(c Release, at int64, evs []Event) ([]Event, Reply
 	if err != nil {
 		return evs, nil, err
 	}
-	if lapsed {
+	if lapsed != nil {
 		return evs, nil, fail(ErrHoldClosed, "hold "+c.HoldID+" expired and was released")
 	}
 	d := w.draft(at, evs)
@@ -158,7 +160,7 @@ func (w *Wallet) decideExtend(c Extend, at int64, evs []Event) ([]Event, Reply, 
 	if err != nil {
 		return evs, nil, err
 	}
-	if lapsed {
+	if lapsed != nil {
 		return evs, nil, fail(ErrHoldClosed, "hold "+c.HoldID+" expired and was released")
 	}
 	if c.Amount != 0 && c.Amount < hd.amount {
