@@ -43,6 +43,16 @@ func startJetStream(t testing.TB) jetstream.JetStream {
 	return js
 }
 
+// openStore opens the JetStream store on js with the default config.
+func openStore(t *testing.T, ctx context.Context, js jetstream.JetStream) *Store {
+	t.Helper()
+	store, err := OpenJetStream(ctx, js, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -52,10 +62,7 @@ func ctxT(t *testing.T) context.Context {
 func TestJetStreamStoreRoundTrips(t *testing.T) {
 	js := startJetStream(t)
 	ctx := ctxT(t)
-	store, err := OpenJetStream(ctx, js, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t, ctx, js)
 	if img, err := store.Load(ctx, "nobody"); img != nil || err != nil {
 		t.Fatalf("a wallet without a snapshot: %v, %v", img, err)
 	}
@@ -64,10 +71,7 @@ func TestJetStreamStoreRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second open binds to the existing bucket (another node).
-	again, err := OpenJetStream(ctx, js, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := openStore(t, ctx, js)
 	got, err := again.Load(ctx, img.Wallet)
 	if err != nil || !reflect.DeepEqual(norm(got), norm(img)) {
 		t.Fatalf("round trip: %v", err)
@@ -164,10 +168,7 @@ func TestJetStreamStoreKeepsAHugeSnapshot(t *testing.T) {
 	img := w.Image(1)
 	js := startJetStream(t)
 	ctx := ctxT(t)
-	store, err := OpenJetStream(ctx, js, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t, ctx, js)
 	start := time.Now()
 	if err := store.Save(ctx, img); err != nil {
 		t.Fatal(err)
@@ -211,10 +212,7 @@ func TestRuntimeOnJetStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer jr.Close(context.Background())
-	store, err := OpenJetStream(ctx, js, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t, ctx, js)
 	store.segRows, store.minSegmented = 4, 4 // segments from the fourth queued id on
 	s := newSystem(t, jr, store, func(c *actors.Config) { c.SnapshotEvery = 9 })
 	history(t, s, "w", 0, 40)
@@ -262,10 +260,7 @@ func TestRuntimeOnJetStream(t *testing.T) {
 func TestJetStreamSegmentsAreKeysOfTheirWallet(t *testing.T) {
 	js := startJetStream(t)
 	ctx := ctxT(t)
-	store, err := OpenJetStream(ctx, js, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t, ctx, js)
 	b := store.blobs
 	if err := b.Put(ctx, "w", []byte("image")); err != nil {
 		t.Fatal(err)
