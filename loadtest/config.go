@@ -11,7 +11,7 @@ import (
 )
 
 // scenarios, in the order `purser loadtest --help` lists them.
-var scenarios = [...]string{"burst", "burst-reserve", "uniform", "stream", "orphans", "mixed", "echo"}
+var scenarios = [...]string{"burst", "burst-reserve", "uniform", "stream", "orphans", "mixed", "echo", "journal-echo"}
 
 // Scenarios returns the scenario names, in the order `purser loadtest
 // --help` lists them (a copy: the set is not the caller's to change).
@@ -87,6 +87,7 @@ func (c Config) withDefaults() Config {
 	shapes := map[string]shape{
 		"burst": {4, 2}, "burst-reserve": {4, 2}, "uniform": {64, 1000}, "stream": {16, 100},
 		"orphans": {16, 50}, "mixed": {32, 200}, "echo": {64, 0},
+		"journal-echo": {64, 10_000},
 	}
 	s := shapes[c.Scenario]
 	orDefault(&c.Clients, s.clients)
@@ -105,11 +106,15 @@ func (c Config) withDefaults() Config {
 	if c.Prefix == "" {
 		c.Prefix = "purser"
 	}
-	if c.Scenario == "echo" {
+	if floor(c.Scenario) {
 		c.NoAudit = true
 	}
 	return c
 }
+
+// floor tells the scenarios that measure NATS rather than Purser: they
+// create no wallets and have nothing to audit.
+func floor(scenario string) bool { return scenario == "echo" || scenario == "journal-echo" }
 
 // orDefault sets *v to d unless it is positive.
 func orDefault[T int | int64 | float64 | time.Duration](v *T, d T) {

@@ -14,8 +14,13 @@
 // wallet), stream (reserve, partial captures, an extend that raises the
 // hold, a final settle), orphans (a share of holds with a short ttl is
 // never settled; half ask to be captured on expiry), mixed (all of those
-// plus release, debit and check), and echo (a plain NATS responder: the
-// floor every Purser figure is compared with). Closed loop runs Clients
+// plus release, debit and check), echo (a plain NATS responder: the
+// floor every Purser figure is compared with), and journal-echo (a random
+// one of Wallets keys, answered by a node started with
+// `--bench-journal-echo` once the request is journaled as a wallet's
+// append is, fenced on its key's subject and fsynced: the floor of any
+// design that journals each request; transport/node/journalecho.go).
+// Closed loop runs Clients
 // workers back to back; open loop starts Rate units per second whatever
 // the node does, and measures each op from the unit's due time, so
 // queueing shows in the latency instead of being hidden (coordinated

@@ -20,11 +20,12 @@ import (
 	"github.com/purser-dev/purser/transport/node"
 )
 
-// startNode runs one node for the test and returns its NATS URL.
+// startNode runs one node for the test, the journal echo on, and returns
+// its NATS URL.
 func startNode(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	n, err := node.Start(ctx, node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
+	n, err := node.Start(ctx, node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0", JournalEcho: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +53,12 @@ func TestScenariosPassTheirAudit(t *testing.T) {
 			if res.Total == 0 {
 				t.Fatal("no request was answered")
 			}
-			if sc == "echo" {
+			if floor(sc) {
 				if res.Audit != nil {
-					t.Fatal("echo has nothing to audit")
+					t.Fatalf("%s has nothing to audit", sc)
+				}
+				if o := res.Op(sc); o.Count == 0 || o.Errors != 0 {
+					t.Fatalf("%s: %d answered, %d errors", sc, o.Count, o.Errors)
 				}
 				return
 			}
@@ -68,6 +72,21 @@ func TestScenariosPassTheirAudit(t *testing.T) {
 				t.Fatalf("%s left no orphan", sc)
 			}
 		})
+	}
+}
+
+// A node started without the journal echo makes that scenario an error
+// that says what to do, not a run of timeouts.
+func TestJournalEchoNeedsTheNodesFlag(t *testing.T) {
+	ctx := context.Background()
+	n, err := node.Start(ctx, node.Config{DataDir: t.TempDir(), NATSListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(ctx)
+	_, err = Run(t.Context(), small(n.ClientURL(), "journal-echo"))
+	if err == nil || !strings.Contains(err.Error(), "--bench-journal-echo") {
+		t.Fatalf("got %v, want an error naming --bench-journal-echo", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -200,6 +201,20 @@ func (w *worker) check(wl *wallet, amount int64, start time.Time) {
 	rep, err := w.c.Check(w.r.ctx, wl.name, client.CheckRequest{Amount: amount})
 	if w.done("check", wl, "check", start, err, func(context.Context) error { return nil }) {
 		w.r.led.checked(wl, amount, rep)
+	}
+}
+
+// journalEcho is one request to the node's journal echo, on a random key.
+func (w *worker) journalEcho(start time.Time) {
+	subject := w.r.keySubjects[w.rng.IntN(len(w.r.keySubjects))]
+	m, err := w.nc.Request(subject, w.r.echoBody, w.r.cfg.Timeout)
+	switch {
+	case err != nil:
+		w.rec.failure("journal-echo", "no_reply")
+	case !bytes.Equal(m.Data, w.r.echoBody):
+		w.rec.failure("journal-echo", "not_journaled")
+	default:
+		w.rec.latency("journal-echo", start)
 	}
 }
 

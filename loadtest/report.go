@@ -36,6 +36,9 @@ func (r *run) result(started time.Time, elapsed time.Duration) *Result {
 	if r.cfg.Rate > 0 {
 		res.Loop, res.Rate, res.Clients = "open", r.cfg.Rate, 0
 	}
+	if r.keySubjects != nil {
+		res.Wallets = len(r.keySubjects) // the journal echo's keys: one journal subject each
+	}
 	if r.cfg.Scenario == "burst" || r.cfg.Scenario == "burst-reserve" || r.cfg.Scenario == "mixed" {
 		res.Width = r.cfg.Width
 	}

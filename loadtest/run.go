@@ -1,7 +1,9 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/purser-dev/purser/transport/client"
+	"github.com/purser-dev/purser/transport/wire"
 )
 
 // run is one scenario in progress.
@@ -27,6 +30,7 @@ type run struct {
 
 	echoSubject string
 	echoBody    []byte
+	keySubjects []string // journal-echo's, one a key
 }
 
 // Run drives one scenario against the Purser deployment at cfg.URL, then
@@ -58,8 +62,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.conns = append(r.conns, nc)
 		r.clients = append(r.clients, client.New(nc, client.WithPrefix(cfg.Prefix), client.WithTimeout(cfg.Timeout)))
 	}
-	if cfg.Scenario == "echo" {
+	switch cfg.Scenario {
+	case "echo":
 		if err := r.startEcho(); err != nil {
+			return nil, err
+		}
+	case "journal-echo":
+		if err := r.findJournalEcho(); err != nil {
 			return nil, err
 		}
 	}
@@ -99,13 +108,38 @@ func (r *run) startEcho() error {
 	return nc.Flush()
 }
 
+// findJournalEcho names the journal echo's keys, Wallets of them, and
+// checks that the node serves it: only a node started with
+// `--bench-journal-echo` does.
+func (r *run) findJournalEcho() error {
+	subjects, err := wire.NewSubjects(r.cfg.Prefix)
+	if err != nil {
+		return err
+	}
+	r.echoBody = []byte(`{"id":"lt0000000-0000000","amount":500,"ttl_ms":60000}`)
+	r.keySubjects = make([]string, r.cfg.Wallets)
+	for i := range r.keySubjects {
+		r.keySubjects[i] = subjects.JournalEcho(fmt.Sprintf("%s-k%d", r.runID, i))
+	}
+	m, err := r.conns[0].Request(r.keySubjects[0], r.echoBody, r.cfg.Timeout)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return fmt.Errorf("nothing answers %s: the journal echo needs `purser serve --bench-journal-echo`", r.keySubjects[0])
+	case err != nil:
+		return fmt.Errorf("journal echo: %w", err)
+	case !bytes.Equal(m.Data, r.echoBody):
+		return fmt.Errorf("journal echo: %s", m.Data)
+	}
+	return nil
+}
+
 // setup creates the wallets with their first grant, 64 at a time.
 func (r *run) setup() error {
 	names := make([]string, r.cfg.Wallets)
 	for i := range names {
 		names[i] = fmt.Sprintf("%s-w%d", r.runID, i)
 	}
-	if r.cfg.Scenario == "echo" {
+	if floor(r.cfg.Scenario) {
 		names = nil
 	}
 	r.led = newLedger(names)
@@ -196,8 +230,8 @@ func (r *run) showProgress(start time.Time) (stop func()) {
 		return func() {}
 	}
 	op := "reserve"
-	if r.cfg.Scenario == "echo" {
-		op = "echo"
+	if floor(r.cfg.Scenario) {
+		op = r.cfg.Scenario
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup

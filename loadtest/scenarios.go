@@ -27,6 +27,8 @@ func (r *run) unit() unit {
 		return r.orphans
 	case "mixed":
 		return r.mixed
+	case "journal-echo":
+		return func(w *worker, _ uint64, start time.Time) { w.journalEcho(start) }
 	default:
 		return func(w *worker, _ uint64, start time.Time) { w.echo(start) }
 	}

@@ -200,7 +200,7 @@ func startEmbeddedNode(ctx context.Context, dir string) (stop func(), url string
 	// The collector as `purser serve` sets it (the load generator in this
 	// process runs under it too).
 	tuneGC(defaultGCPercent, false, zap.NewNop())
-	n, err := node.Start(ctx, node.Config{DataDir: dir, NATSListen: "127.0.0.1:0"})
+	n, err := node.Start(ctx, node.Config{DataDir: dir, NATSListen: "127.0.0.1:0", JournalEcho: true})
 	if err != nil {
 		cleanup()
 		return nil, "", fmt.Errorf("start the embedded node: %w", err)

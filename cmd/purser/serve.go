@@ -26,7 +26,7 @@ import (
 
 type serveFlags struct {
 	dataDir, natsListen, natsURL, httpListen, prefix string
-	relaxFsync, serverFsync                          bool
+	relaxFsync, serverFsync, journalEcho             bool
 	batchStaging                                     string
 	journalInflight, journalMinBatch                 int
 	replicas                                         int
@@ -69,6 +69,9 @@ func newServe() *cobra.Command {
 	fl.IntVar(&f.journalInflight, "journal-inflight", 0, "journal publishes (or atomic batches) awaiting their JetStream ack at once (0: the mode's default)")
 	fl.IntVar(&f.journalMinBatch, "journal-min-batch", journal.DefaultMinBatch, "fewest appends worth an atomic batch (fewer go as plain fenced publishes)")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the journal stream when Purser creates it (with --nats-url)")
+	fl.BoolVar(&f.journalEcho, "bench-journal-echo", false, "for benchmarks only: also answer <prefix>.bench.v1.journal-echo.<key> by journaling "+
+		"each request as the wallets' appends are and echoing it once durable (`purser loadtest --scenario journal-echo`; anyone who can "+
+		"reach the API can make it write)")
 	f.natsFlags.register(fl)
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (no line per request at info)")
 	fl.StringVar(&f.logFormat, "log-format", "auto", "json, console, or auto: console when stderr is a terminal, else json")
@@ -171,7 +174,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 		BatchStagingDir: stagingDir(f.batchStaging, f.dataDir),
 		Journal:         jc,
 		NATSURL:         f.natsURL, NATSOptions: natsOpts, Replicas: f.replicas, Prefix: f.prefix, Runtime: rt, Log: log,
-		ObserveRequest: m.Request})
+		ObserveRequest: m.Request, JournalEcho: f.journalEcho})
 	if err != nil {
 		if httpSrv != nil {
 			_ = httpSrv.Close()

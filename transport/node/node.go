@@ -63,6 +63,10 @@ type Config struct {
 	Log           *zap.Logger
 	// ObserveRequest, when set, sees every answered request (metrics).
 	ObserveRequest func(api.Outcome)
+	// JournalEcho also serves the load test's second floor
+	// (journalecho.go). For benchmarks only: anyone who can publish to
+	// the API can make it write.
+	JournalEcho bool
 }
 
 // Node is a running node.
@@ -75,6 +79,7 @@ type Node struct {
 	snaps   *snapshot.Store // nil when Config.Runtime brought its own store
 	sys     *actors.System
 	api     *api.Service
+	echo    *journalEcho // nil unless Config.JournalEcho
 	log     *zap.Logger
 	// The start-up sweep (resume.go).
 	stopResume context.CancelFunc
@@ -166,6 +171,11 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		Observe: cfg.ObserveRequest}); err != nil {
 		return nil, fmt.Errorf("register the purser service: %w", err)
 	}
+	if cfg.JournalEcho {
+		if err := n.startJournalEcho(ctx, js, jcfg); err != nil {
+			return nil, fmt.Errorf("start the journal echo: %w", err)
+		}
+	}
 	// The service's subscriptions reach the server asynchronously; a
 	// round trip makes sure the server routes requests to them before this
 	// node says it is ready (else a first request may find no responders).
@@ -256,6 +266,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.api != nil {
 		errs = append(errs, n.api.Stop())
+	}
+	if n.echo != nil {
+		errs = append(errs, n.echo.close(ctx))
 	}
 	if n.sys != nil {
 		errs = append(errs, n.sys.Close(ctx))

@@ -124,6 +124,15 @@ func (s Subjects) RuntimeWildcard() string { return s.Prefix() + ".v1.>" }
 // AdminWildcard is the subscription subject of the admin ops.
 func (s Subjects) AdminWildcard() string { return s.Prefix() + ".admin.v1.>" }
 
+// JournalEcho is the subject on which a node started with
+// `--bench-journal-echo` answers for key: the load test's second floor
+// (transport/node/journalecho.go). Not part of the API.
+func (s Subjects) JournalEcho(key string) string { return s.Prefix() + ".bench.v1.journal-echo." + key }
+
+// JournalEchoError starts every reply of the journal echo that could not
+// journal its request.
+const JournalEchoError = "journal-echo error: "
+
 // Subject builds the subject of op on wallet (clients, tests).
 func (s Subjects) Subject(op Op, wallet string) string {
 	if op.Admin() {
