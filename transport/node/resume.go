@@ -23,6 +23,10 @@ const (
 	resumeRounds = 6
 )
 
+// resumeBackoff is the wait before the first round of retries; it doubles
+// each round. A variable so that tests need not wait a minute of rounds.
+var resumeBackoff = time.Second
+
 // resume activates every wallet the journal knows, in the background, so
 // that time-driven changes come back after a restart (actors.System.Resume):
 // timers live in memory, and without this a hold orphaned before a crash,
@@ -44,7 +48,7 @@ func (n *Node) resume() {
 			total += len(wallets)
 			failed = append(failed, n.resumeAll(ctx, wallets)...)
 		}
-		wait := time.Second
+		wait := resumeBackoff
 		for round := 1; round <= resumeRounds && len(failed) > 0 && sleep(ctx, wait); round++ {
 			failed, wait = n.resumeAll(ctx, failed), 2*wait
 		}
