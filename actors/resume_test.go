@@ -53,3 +53,36 @@ func TestResumeBringsTimersBackAfterARestart(t *testing.T) {
 		}
 	})
 }
+
+// Resume leaves the last eighth of the wallet table to requests: with it
+// full of wallets kept by their holds, a resume is refused (and counted
+// as the sweep's, not as an overloaded request) while a request for a new
+// wallet still gets a slot.
+func TestResumeLeavesTheTablesLastSlotsToRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		first := newTestSystem(t, j, nil)
+		ask(t, first, "asleep", Grant{ID: "g", Amount: 100, Kind: "paid"})
+		if err := first.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		s := newTestSystem(t, j, func(c *Config) { c.MaxActors = 8 })
+		for i := range 7 {
+			w := string(rune('a' + i))
+			ask(t, s, w, Grant{ID: "g", Amount: 100, Kind: "paid"})
+			ask(t, s, w, Reserve{ID: "r", Amount: 1, TTLms: 60_000})
+		}
+		err := s.Resume(context.Background(), "asleep")
+		if e, ok := err.(*Error); !ok || e.Code != ErrOverloaded {
+			t.Fatalf("Resume with 7 of 8 slots taken: %v, want overloaded", err)
+		}
+		ask(t, s, "new", Grant{ID: "g", Amount: 100, Kind: "paid"})
+		st := s.Stats()
+		if st.ResumeDeferred != 1 || st.Overloaded != 0 {
+			t.Fatalf("resumes deferred %d, requests overloaded %d; want 1 and 0", st.ResumeDeferred, st.Overloaded)
+		}
+		if got := s.Live(); got != 8 {
+			t.Fatalf("%d live, want 8", got)
+		}
+	})
+}

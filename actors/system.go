@@ -72,6 +72,7 @@ var (
 	errPanic      = &Error{Code: ErrUnavailable, Message: "internal error deciding this wallet; nothing was applied"}
 	errNotOwner   = &Error{Code: ErrNotOwner, Message: "the wallet is owned by another node; retry"}
 	errLoadFailed = &Error{Code: ErrUnavailable, Message: "the wallet could not be loaded from the journal; nothing was applied"}
+	errNoRoom     = &Error{Code: ErrOverloaded, Message: "the wallet table's last free slots are kept for requests; resume later"}
 )
 
 // creates reports whether cmd may bring a wallet into being (SPEC §8).
@@ -157,6 +158,14 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 func (s *System) Resume(ctx context.Context, wallet string) error {
 	if s.actorOf(wallet) != nil {
 		return nil
+	}
+	// A resumed wallet holds its slot until its actor has run, and one
+	// with open holds keeps it: a restart into a nearly full table must not
+	// refuse requests for the sweep's sake, so an eighth of the table is
+	// theirs. These refusals are not requests', and are counted apart.
+	if s.live.Load() >= int64(s.cfg.MaxActors-s.cfg.MaxActors/8) {
+		s.stats.resumeDeferred.Add(1)
+		return errNoRoom
 	}
 	if _, err := s.Ask(ctx, wallet, Tick{}); err != nil {
 		return err

@@ -39,9 +39,9 @@ func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
 	// No event marks the end of the first pass; the runtime's count of
 	// refusals does, so it is polled.
 	deadline := time.Now().Add(30 * time.Second)
-	for n.System().Stats().Overloaded < uint64(len(due)) {
+	for n.System().Stats().ResumeDeferred < uint64(len(due)) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the sweep's first pass: %d refusals, want %d", n.System().Stats().Overloaded, len(due))
+			t.Fatalf("the sweep's first pass: %d refusals, want %d", n.System().Stats().ResumeDeferred, len(due))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -78,8 +78,12 @@ func TestResumeLogsAnErrorForWalletsStillRefusedAfterEveryRound(t *testing.T) {
 	now.Add(int64(2 * time.Minute))
 	logs, n := restartWithRoomFor(t, dir, &now, len(held))
 	awaitResumed(t, n)
-	if got, want := n.System().Stats().Overloaded, uint64(len(due)*(1+resumeRounds)); got != want {
+	st := n.System().Stats()
+	if got, want := st.ResumeDeferred, uint64(len(due)*(1+resumeRounds)); got != want {
 		t.Fatalf("%d refusals, want %d: each due wallet on the first pass and in each of %d rounds", got, want, resumeRounds)
+	}
+	if st.Overloaded != 0 {
+		t.Fatalf("%d refusals counted as requests' (overloaded); the sweep's are its own", st.Overloaded)
 	}
 	e := sweepLog(t, logs)
 	m := e.ContextMap()
