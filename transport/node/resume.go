@@ -41,10 +41,13 @@ func (n *Node) resume() {
 	go func() {
 		defer close(n.resumed)
 		start := time.Now()
-		var total int
+		var total, unlisted int
 		var failed []string
 		for p := range n.journal.Partitions() {
-			wallets := n.listPartition(ctx, p)
+			wallets, ok := n.listPartition(ctx, p)
+			if !ok && ctx.Err() == nil {
+				unlisted++
+			}
 			total += len(wallets)
 			failed = append(failed, n.resumeAll(ctx, wallets)...)
 		}
@@ -53,18 +56,19 @@ func (n *Node) resume() {
 			failed, wait = n.resumeAll(ctx, failed), 2*wait
 		}
 		log := n.log.Info
-		if len(failed) > 0 && ctx.Err() == nil {
+		if (len(failed) > 0 || unlisted > 0) && ctx.Err() == nil {
 			log = n.log.Error // their expiries wait for a request
 		}
 		log("resume: wallets activated for their time-driven changes",
 			zap.Int("wallets", total), zap.Int("failed", len(failed)), zap.Strings("failed_first", failed[:min(len(failed), 10)]),
+			zap.Int("partitions_unlisted", unlisted),
 			zap.Duration("took", time.Since(start)), zap.Bool("stopped", ctx.Err() != nil))
 	}()
 }
 
 // listPartition lists partition p's wallets, trying again with backoff;
-// nil once it gave up (logged) or the node closes.
-func (n *Node) listPartition(ctx context.Context, p uint32) []string {
+// false once it gave up (logged) or the node closes.
+func (n *Node) listPartition(ctx context.Context, p uint32) ([]string, bool) {
 	wait := time.Second
 	for attempt := 1; ; attempt++ {
 		lctx, cancel := context.WithTimeout(ctx, listTimeout)
@@ -72,16 +76,16 @@ func (n *Node) listPartition(ctx context.Context, p uint32) []string {
 		cancel()
 		switch {
 		case err == nil:
-			return wallets
+			return wallets, true
 		case ctx.Err() != nil:
-			return nil
+			return nil, false
 		case attempt == listAttempts:
 			n.log.Error("resume: gave up listing a partition's wallets; their expiries wait for a request",
 				zap.Uint32("partition", p), zap.Error(err))
-			return nil
+			return nil, false
 		}
 		if !sleep(ctx, wait) {
-			return nil
+			return nil, false
 		}
 		wait *= 2
 	}
