@@ -294,10 +294,10 @@ func (w *Wallet) overdraftLimit() int64 {
 		return w.settings.OverdraftLimit
 	}
 	base := w.spentOriginal
-	for _, g := range w.grants { // a saturating sum: order-independent
+	for _, g := range w.grants {
 		if g.state == grantActive {
-			base = saturatingAdd(base, g.amount)
+			base = base.add(g.amount)
 		}
 	}
-	return percentOf(base, w.settings.OverdraftPercent)
+	return base.percent(w.settings.OverdraftPercent)
 }

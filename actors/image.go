@@ -35,7 +35,7 @@ type Image struct {
 	Free          int64    `msgpack:"f"`
 	Held          int64    `msgpack:"hd"`
 	Total         int64    `msgpack:"t"`
-	SpentOriginal int64    `msgpack:"so"`
+	SpentOriginal Sum128   `msgpack:"so"`
 
 	Grants []GrantImage `msgpack:"g"` // by id
 	Holds  []HoldImage  `msgpack:"h"` // open holds, in no particular order

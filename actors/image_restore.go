@@ -42,8 +42,8 @@ func FromImage(img *Image, limits Limits) (w *Wallet, pos uint64, err error) {
 	if img.Pos == 0 {
 		return nil, 0, badImage("position 0 covers no journal")
 	}
-	if img.Settings.Mode > Optimistic || img.Debt < 0 || img.SpentOriginal < 0 {
-		return nil, 0, badImage("bad settings, debt or spent total")
+	if img.Settings.Mode > Optimistic || img.Debt < 0 {
+		return nil, 0, badImage("bad settings or debt")
 	}
 	ids := img.IDRows().records() // IDs, or the records a lazy image refers to
 	w = NewWallet(img.Wallet, limits)

@@ -17,20 +17,21 @@ import (
 // (nil and empty are the same; heaps as sorted sets) so that a wallet and
 // its replay compare equal exactly when they hold the same state.
 type walletSnap struct {
-	Exists                         bool
-	Seq                            uint64
-	Clock                          int64
-	Settings                       Settings
-	Debt, Free, Held, Total, Spent int64
-	Grants                         map[string]grantSnap
-	Order                          []string
-	Timers                         []string
-	Holds                          map[string]holdSnap
-	Expiries                       []string
-	IDs                            map[string]recSnap
-	Queue                          []string
-	EvictedYoung                   uint64
-	Gov                            string
+	Exists                  bool
+	Seq                     uint64
+	Clock                   int64
+	Settings                Settings
+	Debt, Free, Held, Total int64
+	Spent                   Sum128
+	Grants                  map[string]grantSnap
+	Order                   []string
+	Timers                  []string
+	Holds                   map[string]holdSnap
+	Expiries                []string
+	IDs                     map[string]recSnap
+	Queue                   []string
+	EvictedYoung            uint64
+	Gov                     string
 }
 
 type grantSnap struct {

@@ -28,10 +28,10 @@ type Wallet struct {
 	free  int64
 	held  int64
 	total int64
-	// spentOriginal is Σ original amounts of spent non-expiring grants,
-	// saturating: they are active forever, so they count toward an
-	// overdraft percent forever, without being kept.
-	spentOriginal int64
+	// spentOriginal is Σ original amounts of spent non-expiring grants:
+	// they are active forever, so they count toward an overdraft percent
+	// forever, without being kept.
+	spentOriginal Sum128
 
 	grants   map[string]*grant
 	order    burnOrder // active grants with remaining > 0, in burn-down order
@@ -436,7 +436,7 @@ func (w *Wallet) dropIfSpent(id string) {
 		if g.expiresAt != 0 {
 			return
 		}
-		w.spentOriginal = saturatingAdd(w.spentOriginal, g.amount)
+		w.spentOriginal = w.spentOriginal.add(g.amount)
 	}
 	if g.timer >= 0 {
 		heap.Remove(&w.timers, g.timer)

@@ -13,7 +13,7 @@ import (
 // keeping this decoder for v1 files (testdata/v1.snap proves it).
 //
 //	image   [pos, maxIDs, idRetentionNs, exists, seq, clock, settings,
-//	         debt, free, held, total, spentOriginal,
+//	         debt, free, held, total, spentOriginal (or [hi, lo] past int64),
 //	         [grant…], [hold…], [record…], evictedYoung]
 //	settings [mode, overdraftLimit, overdraftPercent, percentSet, defaultTTLms, suspended]
 //	grant   [id, kind, priority, amount, remaining, earmarked, effectiveAt, expiresAt, state, meta|nil]
@@ -52,9 +52,10 @@ func appendBody(b []byte, img *actors.Image, c *actors.IDColumns, rows actors.ID
 	b = mpack.AppendBool(b, s.PercentSet)
 	b = mpack.AppendInt(b, s.DefaultTTLms)
 	b = mpack.AppendBool(b, s.Suspended)
-	for _, v := range []int64{img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal} {
+	for _, v := range []int64{img.Debt, img.Free, img.Held, img.Total} {
 		b = mpack.AppendInt(b, v)
 	}
+	b = appendSum128(b, img.SpentOriginal)
 	b = mpack.AppendArrayLen(b, len(img.Grants))
 	for i := range img.Grants {
 		b = appendGrant(b, &img.Grants[i])
@@ -123,6 +124,35 @@ func appendAnswerTail(b []byte, a *actors.Answer) []byte {
 }
 
 // v2 is whether the body being read has format v2's extra fields.
+// appendSum128 writes a sum within int64 as the int every format had
+// there, and one past it as [hi, lo]: no format version for a field only
+// a wallet granted more than 2⁶³−1 in all ever needs. A build before it
+// refuses such a snapshot as corrupt and replays the wallet's journal.
+func appendSum128(b []byte, s actors.Sum128) []byte {
+	if s.Hi == 0 && s.Lo <= math.MaxInt64 {
+		return mpack.AppendInt(b, int64(s.Lo))
+	}
+	b = mpack.AppendArrayLen(b, 2)
+	b = mpack.AppendUint(b, s.Hi)
+	return mpack.AppendUint(b, s.Lo)
+}
+
+func readSum128(r *reader) actors.Sum128 {
+	if r.Left() > 0 && r.B[r.Off] == 0x92 { // fixarray of 2
+		r.Off++
+		s := actors.Sum128{Hi: r.uint(), Lo: r.uint()}
+		if s.Hi == 0 && s.Lo <= math.MaxInt64 {
+			r.Failf("sum %d written as [hi, lo]", s.Lo)
+		}
+		return s
+	}
+	v := r.int()
+	if v < 0 {
+		r.Failf("negative sum %d", v)
+	}
+	return actors.Sum128Of(max(v, 0))
+}
+
 func (r *reader) v2() int {
 	if r.version >= 2 {
 		return 1
@@ -170,7 +200,8 @@ func readBody(r *reader, img *actors.Image) (sg *segmentedIDs) {
 		s.DefaultTTLms = r.int()
 		s.Suspended = r.bool()
 	}
-	img.Debt, img.Free, img.Held, img.Total, img.SpentOriginal = r.int(), r.int(), r.int(), r.int(), r.int()
+	img.Debt, img.Free, img.Held, img.Total = r.int(), r.int(), r.int(), r.int()
+	img.SpentOriginal = readSum128(r)
 	if n := r.arrayLen(minGrant, "grants"); n > 0 {
 		img.Grants = make([]actors.GrantImage, n)
 		for i := 0; i < n && r.Err == nil; i++ {

@@ -158,7 +158,8 @@ func genImage(t *rapid.T) *actors.Image {
 			OverdraftPercent: rapid.Int64().Draw(t, "op"), PercentSet: rapid.Bool().Draw(t, "ps"),
 			DefaultTTLms: rapid.Int64().Draw(t, "ttl"), Suspended: rapid.Bool().Draw(t, "su")},
 		Debt: rapid.Int64().Draw(t, "debt"), Free: rapid.Int64().Draw(t, "free"), Held: rapid.Int64().Draw(t, "held"),
-		Total: rapid.Int64().Draw(t, "total"), SpentOriginal: rapid.Int64().Draw(t, "spent"),
+		Total: rapid.Int64().Draw(t, "total"), SpentOriginal: actors.Sum128{Hi: rapid.OneOf(rapid.Just[uint64](0), rapid.Uint64()).Draw(t, "spenthi"),
+			Lo: rapid.Uint64().Draw(t, "spentlo")},
 		EvictedYoung: rapid.Uint64().Draw(t, "ey"), Gov: genGovImage(t)}
 	img.Grants = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) actors.GrantImage {
 		g := actors.GrantImage{ID: genStr(t, "id"), Kind: genStr(t, "kind"), Priority: rapid.Int64().Draw(t, "p"),
