@@ -9,8 +9,9 @@ package actors
 // the figures must match exactly.
 //
 // The model shares these choices of the implementation (the spec leaves them
-// open): time-driven changes due at once run earliest first, a hold before a
-// grant on a tie, ids in byte order after that; an id is forgotten only by
+// open): time-driven changes due at once run earliest first, a grant before
+// a hold on a tie (the spec's "active while now < expires_at" decides what a
+// hold frees at its grant's expiry), ids in byte order after that; an id is forgotten only by
 // count here (sequences span minutes; retention has scenarios); a grant id
 // stays taken while the grant is kept (remaining > 0, or active, expiring
 // and spent).
@@ -290,7 +291,7 @@ func (m *model) due(at int64) {
 			}
 		}
 		switch {
-		case h != nil && (g == nil || h.exp <= gd):
+		case h != nil && (g == nil || h.exp < gd):
 			if h.capture {
 				consume(h.earmarks)
 				h.earmarks = nil
