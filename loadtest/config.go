@@ -166,12 +166,14 @@ func (c Config) validateSettings() error {
 // suites are named sequences of runs on one deployment.
 //
 //	issue4: the figures of issue 4's Speed section, in one run — the echo
-//	        floor (64 clients), 50-wide bursts on one wallet, 10,000
+//	        floor (64 clients), the journal echo (64 clients, 10,000 keys;
+//	        skipped unless the node serves it), 50-wide bursts on one wallet, 10,000
 //	        wallets × 64 clients, and uniform reserves open loop at
 //	        20,000/s on the same 10,000 wallets' shape; then the two closed
 //	        loop shapes with reserves only (holds left to expire), the shape
 //	        of a check-and-decrement elsewhere.
-//	bench:  `make bench`'s short standard suite, burst and uniform.
+//	bench:  `make bench`'s short standard suite: the two floors, burst and
+//	        uniform.
 var suites = [...]string{"issue4", "bench"}
 
 // Suites returns the suite names (a copy).
@@ -195,6 +197,7 @@ func Suite(name string, base Config) ([]Config, error) {
 	case "issue4":
 		return []Config{
 			with("echo", 64, 0, 0, 0),
+			with("journal-echo", 64, 10_000, 0, 0),
 			with("burst", 1, 1, 50, 0),
 			with("uniform", 64, 10_000, 0, 0),
 			with("uniform", 0, 10_000, 0, 20_000),
@@ -202,7 +205,7 @@ func Suite(name string, base Config) ([]Config, error) {
 			reservesOnly(with("orphans", 64, 10_000, 0, 0)),
 		}, nil
 	case "bench":
-		return []Config{with("burst", 0, 0, 0, 0), with("uniform", 0, 0, 0, 0)}, nil
+		return []Config{with("echo", 0, 0, 0, 0), with("journal-echo", 0, 0, 0, 0), with("burst", 0, 0, 0, 0), with("uniform", 0, 0, 0, 0)}, nil
 	}
 	return nil, fmt.Errorf("unknown suite %q: valid suites are %s", name, strings.Join(suites[:], ", "))
 }

@@ -11,23 +11,25 @@ import (
 
 // Result is one scenario's figures and audit, as printed and as --json.
 type Result struct {
-	Scenario  string           `json:"scenario"`
-	Loop      string           `json:"loop"`                   // "closed" or "open"
-	Rate      float64          `json:"rate,omitempty"`         // open loop: units per second asked for
-	Clients   int              `json:"clients"`                // closed loop: workers (burst: agents)
-	Wallets   int              `json:"wallets"`                // wallets used
-	Width     int              `json:"width,omitempty"`        // burst fan-out
-	Seed      uint64           `json:"seed"`                   // repeat the workload with --seed
-	RunID     string           `json:"run_id"`                 // prefix of its wallets and request ids
-	Started   time.Time        `json:"started"`                // wall clock
-	Elapsed   float64          `json:"elapsed_s"`              // load phase, until the last unit finished
-	Ops       []OpReport       `json:"ops"`                    // per op, by name
-	Total     int64            `json:"total_ops"`              // answered requests
-	PerSecond float64          `json:"ops_per_second"`         // Total / Elapsed
-	FloorPct  float64          `json:"floor_percent,omitzero"` // PerSecond as % of the echo floor's, when one ran
-	Decisions map[string]int64 `json:"decisions"`              // "allowed" or the denial reason
-	Errors    map[string]int64 `json:"errors"`                 // by code; "no_reply" for timeouts
-	Audit     *AuditReport     `json:"audit,omitempty"`
+	Scenario  string     `json:"scenario"`
+	Loop      string     `json:"loop"`                   // "closed" or "open"
+	Rate      float64    `json:"rate,omitempty"`         // open loop: units per second asked for
+	Clients   int        `json:"clients"`                // closed loop: workers (burst: agents)
+	Wallets   int        `json:"wallets"`                // wallets used
+	Width     int        `json:"width,omitempty"`        // burst fan-out
+	Seed      uint64     `json:"seed"`                   // repeat the workload with --seed
+	RunID     string     `json:"run_id"`                 // prefix of its wallets and request ids
+	Started   time.Time  `json:"started"`                // wall clock
+	Elapsed   float64    `json:"elapsed_s"`              // load phase, until the last unit finished
+	Ops       []OpReport `json:"ops"`                    // per op, by name
+	Total     int64      `json:"total_ops"`              // answered requests
+	PerSecond float64    `json:"ops_per_second"`         // Total / Elapsed
+	FloorPct  float64    `json:"floor_percent,omitzero"` // PerSecond as % of the echo floor's, when one ran
+	// JournalFloorPct is PerSecond as % of the journal echo's, when one ran.
+	JournalFloorPct float64          `json:"journal_floor_percent,omitzero"`
+	Decisions       map[string]int64 `json:"decisions"` // "allowed" or the denial reason
+	Errors          map[string]int64 `json:"errors"`    // by code; "no_reply" for timeouts
+	Audit           *AuditReport     `json:"audit,omitempty"`
 }
 
 func (r *run) result(started time.Time, elapsed time.Duration) *Result {
@@ -70,20 +72,25 @@ func Passed(results []*Result) bool {
 	return true
 }
 
-// CompareToFloor sets FloorPct of every result from the echo result among
-// them, if there is one.
+// CompareToFloor sets FloorPct and JournalFloorPct of every result from
+// the echo and journal-echo results among them, if there are.
 func CompareToFloor(results []*Result) {
-	var floor float64
+	var echo, journal float64
 	for _, res := range results {
-		if res.Scenario == "echo" {
-			floor = res.PerSecond
+		switch res.Scenario {
+		case "echo":
+			echo = res.PerSecond
+		case "journal-echo":
+			journal = res.PerSecond
 		}
 	}
-	if floor == 0 {
-		return
-	}
 	for _, res := range results {
-		res.FloorPct = 100 * res.PerSecond / floor
+		if echo > 0 {
+			res.FloorPct = 100 * res.PerSecond / echo
+		}
+		if journal > 0 && res.Scenario != "echo" {
+			res.JournalFloorPct = 100 * res.PerSecond / journal
+		}
 	}
 }
 
@@ -106,8 +113,15 @@ func WriteText(out io.Writer, res *Result) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(out, "total %d ops, %.0f ops/s", res.Total, res.PerSecond)
+	var of []string
 	if res.FloorPct > 0 && res.Scenario != "echo" {
-		fmt.Fprintf(out, " (%.0f%% of the echo floor)", res.FloorPct)
+		of = append(of, fmt.Sprintf("%.0f%% of the echo floor", res.FloorPct))
+	}
+	if res.JournalFloorPct > 0 && res.Scenario != "journal-echo" {
+		of = append(of, fmt.Sprintf("%.0f%% of the journal echo", res.JournalFloorPct))
+	}
+	if len(of) > 0 {
+		fmt.Fprintf(out, " (%s)", strings.Join(of, ", "))
 	}
 	fmt.Fprintln(out)
 	if len(res.Decisions) > 0 {

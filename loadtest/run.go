@@ -108,6 +108,10 @@ func (r *run) startEcho() error {
 	return nc.Flush()
 }
 
+// ErrNoJournalEcho: the node does not serve the journal echo. A suite
+// skips that floor; asked for alone, it is an error.
+var ErrNoJournalEcho = errors.New("the journal echo needs `purser serve --bench-journal-echo`")
+
 // findJournalEcho names the journal echo's keys, Wallets of them, and
 // checks that the node serves it: only a node started with
 // `--bench-journal-echo` does.
@@ -124,7 +128,7 @@ func (r *run) findJournalEcho() error {
 	m, err := r.conns[0].Request(r.keySubjects[0], r.echoBody, r.cfg.Timeout)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
-		return fmt.Errorf("nothing answers %s: the journal echo needs `purser serve --bench-journal-echo`", r.keySubjects[0])
+		return fmt.Errorf("nothing answers %s: %w", r.keySubjects[0], ErrNoJournalEcho)
 	case err != nil:
 		return fmt.Errorf("journal echo: %w", err)
 	case !bytes.Equal(m.Data, r.echoBody):

@@ -111,3 +111,56 @@ func TestLoadtestAuthenticatesLikeTheOtherCommands(t *testing.T) {
 		t.Fatalf("no passed audit in the report (%v): %s", err, out)
 	}
 }
+
+// The floors in a suite: a node serving no journal echo has that floor
+// skipped with a note, and every result is compared with the echo; one
+// serving it (--bench-journal-echo) has every result compared with both.
+// Asked for alone, the journal echo of such a node is an error.
+func TestLoadtestSuiteComparesWithTheFloorsItCanRun(t *testing.T) {
+	plain := startServe(t, t.TempDir())
+	bench := startServe(t, t.TempDir(), "--bench-journal-echo")
+	for _, tc := range []struct {
+		url     string
+		skipped bool
+	}{{plain.url, true}, {bench.url, false}} {
+		cmd := purserCmd("loadtest", "--nats-url", tc.url, "--suite", "bench", "--duration", "300ms", "--progress=false", "--json")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("--suite bench: %v\n%s%s", err, out, stderr.String())
+		}
+		if got := strings.Contains(stderr.String(), "skipped journal-echo"); got != tc.skipped {
+			t.Fatalf("journal-echo skipped %v, want %v: %s", got, tc.skipped, stderr.String())
+		}
+		var report struct {
+			Passed  bool               `json:"passed"`
+			Results []*loadtest.Result `json:"results"`
+		}
+		if err := json.Unmarshal(out, &report); err != nil || !report.Passed {
+			t.Fatalf("report (%v): %s", err, out)
+		}
+		var scenarios []string
+		for _, res := range report.Results {
+			scenarios = append(scenarios, res.Scenario)
+			if res.Scenario != "echo" && res.FloorPct <= 0 {
+				t.Errorf("%s not compared with the echo floor", res.Scenario)
+			}
+			if compared := res.JournalFloorPct > 0; res.Scenario != "echo" && res.Scenario != "journal-echo" && compared == tc.skipped {
+				t.Errorf("%s compared with the journal echo: %v, want %v", res.Scenario, compared, !tc.skipped)
+			}
+		}
+		want := "echo journal-echo burst uniform"
+		if tc.skipped {
+			want = "echo burst uniform"
+		}
+		if got := strings.Join(scenarios, " "); got != want {
+			t.Fatalf("scenarios run %q, want %q", got, want)
+		}
+	}
+	out, err := purserCmd("loadtest", "--nats-url", plain.url, "--scenario", "journal-echo", "--duration", "300ms",
+		"--progress=false").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--bench-journal-echo") {
+		t.Fatalf("journal-echo alone against a node without it: %v\n%s", err, out)
+	}
+}
