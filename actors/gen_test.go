@@ -156,6 +156,11 @@ func (g *genState) command(t *rapid.T) Command {
 		}
 		if uniform(t, 0, 3, "has priority") == 0 {
 			p := uniform64(t, 0, 100, "priority")
+			if uniform(t, 0, 3, "extreme priority") == 0 {
+				// The ends of int64, where a comparison by subtraction
+				// wraps.
+				p = sampled(t, []int64{math.MinInt64, -1, math.MaxInt64}, "extreme priority value")
+			}
 			c.Priority = &p
 		}
 		if uniform(t, 0, 3, "pending") == 0 {

@@ -5,6 +5,7 @@ package actors
 // written from SPEC §3–4 and §6.
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
@@ -380,10 +381,7 @@ func (m *model) balance() Reply {
 		}
 	}
 	slices.SortFunc(pending, func(a, b *mGrant) int {
-		if a.eff != b.eff {
-			return int(sign(a.eff - b.eff))
-		}
-		return strings.Compare(a.id, b.id)
+		return cmp.Or(cmp.Compare(a.eff, b.eff), strings.Compare(a.id, b.id))
 	})
 	for _, g := range pending {
 		r.Grants = append(r.Grants, m.view(g))

@@ -17,6 +17,7 @@ package actors
 // and spent).
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"reflect"
@@ -105,30 +106,22 @@ func (m *model) free(g *mGrant) int64 {
 	return g.remaining - m.earmarked(g)
 }
 
+// mBurnCmp is SPEC §2's burn-down order. cmp.Compare, not a subtraction:
+// priorities span int64, and MinInt64 − 1 wraps to the wrong sign.
 func mBurnCmp(a, b *mGrant) int {
 	switch {
 	case a.priority != b.priority:
-		return int(sign(a.priority - b.priority))
+		return cmp.Compare(a.priority, b.priority)
 	case a.exp != b.exp && a.exp == 0:
 		return 1
 	case a.exp != b.exp && b.exp == 0:
 		return -1
 	case a.exp != b.exp:
-		return int(sign(a.exp - b.exp))
+		return cmp.Compare(a.exp, b.exp)
 	case a.eff != b.eff:
-		return int(sign(a.eff - b.eff))
+		return cmp.Compare(a.eff, b.eff)
 	}
 	return strings.Compare(a.id, b.id)
-}
-
-func sign(x int64) int64 {
-	switch {
-	case x < 0:
-		return -1
-	case x > 0:
-		return 1
-	}
-	return 0
 }
 
 func (m *model) sorted(keep func(*mGrant) bool) []*mGrant {
