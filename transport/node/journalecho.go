@@ -7,7 +7,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
 
 	"github.com/purser-dev/purser/actors"
 	"github.com/purser-dev/purser/transport/embedded"
@@ -34,7 +33,6 @@ type journalEcho struct {
 	j    *journal.Journal
 	sync *embedded.StreamSync // nil unless group sync
 	sub  *nats.Subscription
-	log  *zap.Logger
 
 	mu   sync.Mutex
 	keys map[string]*echoKey
@@ -50,7 +48,7 @@ type echoKey struct {
 }
 
 func (n *Node) startJournalEcho(ctx context.Context, js jetstream.JetStream, mode journal.Config) (err error) {
-	e := &journalEcho{js: js, log: n.log, keys: make(map[string]*echoKey)}
+	e := &journalEcho{js: js, keys: make(map[string]*echoKey)}
 	jcfg := journal.Config{Stream: journalEchoStream, Prefix: journalEchoPrefix, Replicas: mode.Replicas,
 		Mode: mode.Mode, Logger: n.log}
 	if n.sync != nil {
