@@ -352,7 +352,7 @@ func TestWriteFuzzDecodeEventsSeeds(t *testing.T) {
 // together, as an actor batch is.
 func genRealBatches(t *rapid.T) [][]Event {
 	w := NewWallet("w1", genLimits(t))
-	g := &genState{now: genStart, gov: true}
+	g := newGen(t, true)
 	var out [][]Event
 	var batch []Event
 	for range rapid.IntRange(1, 60).Draw(t, "commands") {

@@ -3,8 +3,10 @@ package actors
 // Random command sequences for the property and model tests. Ids come from
 // small pools so that retries, conflicts and settles of real holds are
 // common; amounts are small so that credits run out, and rarely huge so
-// that overflow paths run too. Time only moves forward and a sequence spans
-// well under a day (the 24 h retention has its own scenarios).
+// that overflow paths run too. In some runs every amount is scaled up
+// (genState.scale), so that the wallet's sums live next to int64's end.
+// Time only moves forward and a sequence spans well under a day (the 24 h
+// retention has its own scenarios).
 
 import (
 	"fmt"
@@ -25,6 +27,29 @@ type genState struct {
 	// gov adds principals, features and governance configuration to the
 	// commands (the model test leaves governance out of its scope).
 	gov bool
+	// scale multiplies every amount drawn (credits, usage, limits and
+	// caps alike, so their proportions stay: credits still run out, debt
+	// still happens). It is 1 in most runs; in the others a few grants
+	// fill int64, and totals, debt, window counts and an overdraft
+	// percent's base reach its end. An odd scale keeps amounts off powers
+	// of two, where percent rounding would always be exact.
+	scale int64
+}
+
+func newGen(t *rapid.T, gov bool) *genState {
+	g := &genState{now: genStart, gov: gov, scale: 1}
+	if uniform(t, 0, 3, "large amounts") == 0 {
+		g.scale = sampled(t, []int64{1 << 55, 1<<55 - 1, 1<<53 + 1}, "scale")
+	}
+	return g
+}
+
+// scaled is x·scale, saturated at MaxInt64 (a cap that big is no cap).
+func scaled(x, scale int64) int64 {
+	if x > math.MaxInt64/scale {
+		return math.MaxInt64
+	}
+	return x * scale
 }
 
 // genPrincipals are nested paths, so that policies on prefixes apply to
@@ -42,18 +67,18 @@ func (g *genState) principal(t *rapid.T) (string, string) {
 
 // genPolicies draws caps and rates on a few levels (windows short enough
 // for a sequence of minutes to roll them over).
-func genPolicies(t *rapid.T) map[string]Policy {
+func genPolicies(t *rapid.T, scale int64) map[string]Policy {
 	ps := map[string]Policy{}
 	for range uniform(t, 0, 4, "policies") {
 		var p Policy
 		for _, w := range []Window{WindowMinute, WindowHour, WindowDay} {
 			if uniform(t, 0, 2, "has cap") == 0 {
-				p.Caps = append(p.Caps, Cap{Window: w, Limit: uniform64(t, 1, 300, "cap")})
+				p.Caps = append(p.Caps, Cap{Window: w, Limit: scaled(uniform64(t, 1, 300, "cap"), scale)})
 			}
 		}
 		for _, w := range []Window{WindowSecond, WindowMinute} {
 			if uniform(t, 0, 3, "has rate") == 0 {
-				r := Rate{Window: w, Requests: uniform64(t, 0, 6, "requests"), Credits: uniform64(t, 0, 200, "credits")}
+				r := Rate{Window: w, Requests: uniform64(t, 0, 6, "requests"), Credits: scaled(uniform64(t, 0, 200, "credits"), scale)}
 				if r.Requests == 0 && r.Credits == 0 {
 					r.Requests = 1
 				}
@@ -68,14 +93,14 @@ func genPolicies(t *rapid.T) map[string]Policy {
 	return ps
 }
 
-func genFeatureSet(t *rapid.T) map[string]Feature {
+func genFeatureSet(t *rapid.T, scale int64) map[string]Feature {
 	fs := map[string]Feature{}
 	for _, name := range genFeatures[1:] {
 		switch uniform(t, 0, 3, "feature") {
 		case 1:
 			fs[name] = Feature{Enabled: true}
 		case 2:
-			fs[name] = Feature{Enabled: true, Limit: &FeatureLimit{Window: WindowMinute, Amount: uniform64(t, 1, 200, "flimit")}}
+			fs[name] = Feature{Enabled: true, Limit: &FeatureLimit{Window: WindowMinute, Amount: scaled(uniform64(t, 1, 200, "flimit"), scale)}}
 		case 3:
 			fs[name] = Feature{}
 		}
@@ -114,11 +139,13 @@ func sampled[T any](t *rapid.T, xs []T, label string) T { return xs[uniform(t, 0
 // (rapid favours small draws, so those are not left to ranges).
 func rare(t *rapid.T, label string) bool { return uniform(t, 0, 19, label) == 0 }
 
-func genAmount(t *rapid.T, hi int64, label string) int64 {
+// amount draws a request's amount: up to hi (scaled), or rarely an edge
+// value, which the scale leaves alone.
+func (g *genState) amount(t *rapid.T, hi int64, label string) int64 {
 	if rare(t, label+" edge") {
 		return sampled(t, []int64{0, -1, math.MaxInt64, math.MaxInt64 - 1}, label+" edge value")
 	}
-	return uniform64(t, 1, hi, label)
+	return scaled(uniform64(t, 1, hi, label), g.scale)
 }
 
 // placed records a hold the wallet placed, for later settles to name.
@@ -149,7 +176,7 @@ func (g *genState) command(t *rapid.T) Command {
 	switch {
 	case op < 10:
 		c := Grant{ID: fmt.Sprintf("g%d", uniform(t, 0, 11, "gid")),
-			Amount: genAmount(t, 200, "gamount"),
+			Amount: g.amount(t, 200, "gamount"),
 			Kind:   sampled(t, []string{"promotional", "paid", "included"}, "kind")}
 		if rare(t, "bad kind") {
 			c.Kind = "Bad"
@@ -174,7 +201,7 @@ func (g *genState) command(t *rapid.T) Command {
 		}
 		return c
 	case op < 35:
-		c := Reserve{ID: g.reqID(t), Amount: genAmount(t, 60, "ramount")}
+		c := Reserve{ID: g.reqID(t), Amount: g.amount(t, 60, "ramount")}
 		switch {
 		case rare(t, "bad ttl"):
 			c.TTLms = sampled(t, []int64{-1, MaxTTL.Milliseconds() + 1}, "bad ttl value")
@@ -187,7 +214,7 @@ func (g *genState) command(t *rapid.T) Command {
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	case op < 55:
-		c := Settle{ID: g.reqID(t), HoldID: g.holdID(t), Actual: uniform64(t, 0, 80, "actual"),
+		c := Settle{ID: g.reqID(t), HoldID: g.holdID(t), Actual: scaled(uniform64(t, 0, 80, "actual"), g.scale),
 			Final: uniform(t, 0, 3, "final") > 0}
 		if rare(t, "bad actual") {
 			c.Actual = -1
@@ -201,14 +228,14 @@ func (g *genState) command(t *rapid.T) Command {
 			c.TTLms = sampled(t, []int64{0, -1, MaxTTL.Milliseconds() + 1}, "bad ettl value")
 		}
 		if uniform(t, 0, 1, "eamount") == 1 {
-			c.Amount = uniform64(t, 1, 100, "extend amount")
+			c.Amount = scaled(uniform64(t, 1, 100, "extend amount"), g.scale)
 			if rare(t, "bad eamount") {
 				c.Amount = -1
 			}
 		}
 		return c
 	case op < 82:
-		c := Debit{ID: g.reqID(t), Amount: genAmount(t, 40, "damount")}
+		c := Debit{ID: g.reqID(t), Amount: g.amount(t, 40, "damount")}
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	case op < 85:
@@ -224,7 +251,7 @@ func (g *genState) command(t *rapid.T) Command {
 		}
 		switch uniform(t, 0, 3, "overdraft") {
 		case 1:
-			n := uniform64(t, 0, 100, "limit")
+			n := scaled(uniform64(t, 0, 100, "limit"), g.scale)
 			c.OverdraftLimit = &n
 		case 2:
 			n := uniform64(t, 0, 150, "percent")
@@ -243,14 +270,14 @@ func (g *genState) command(t *rapid.T) Command {
 			c.Suspended = &b
 		}
 		if g.gov && uniform(t, 0, 2, "set policies") == 0 {
-			c.Policies = genPolicies(t)
+			c.Policies = genPolicies(t, g.scale)
 		}
 		if g.gov && uniform(t, 0, 3, "set features") == 0 {
-			c.Features = genFeatureSet(t)
+			c.Features = genFeatureSet(t, g.scale)
 		}
 		return c
 	case op < 95:
-		c := Check{Amount: genAmount(t, 60, "camount")}
+		c := Check{Amount: g.amount(t, 60, "camount")}
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	}

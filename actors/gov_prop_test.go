@@ -21,7 +21,8 @@ import (
 )
 
 // capsHold checks every cap along principal's path and feature's limit:
-// consumed + held within the limit now.
+// consumed + held within the limit now (a sum past int64 is past any
+// limit: the property tests scale amounts up to int64's end).
 func capsHold(w *Wallet, principal, feature string) error {
 	if w.gov == nil {
 		return nil
@@ -33,14 +34,14 @@ func capsHold(w *Wallet, principal, feature string) error {
 			continue
 		}
 		for _, c := range ls.policy.Caps {
-			if used := ls.consumedIn(c.Window, w.clock) + ls.held; used > c.Limit {
+			if used, ok := addOK(ls.consumedIn(c.Window, w.clock), ls.held); !ok || used > c.Limit {
 				return fmt.Errorf("level %q %s: consumed+held %d over cap %d", k, c.Window, used, c.Limit)
 			}
 		}
 	}
 	if fs := w.gov.feats[feature]; fs != nil && feature != "" {
 		lim := w.gov.cfg.Features[feature].Limit
-		if used := fs.consumedIn(lim.Window, w.clock) + fs.held; used > lim.Amount {
+		if used, ok := addOK(fs.consumedIn(lim.Window, w.clock), fs.held); !ok || used > lim.Amount {
 			return fmt.Errorf("feature %q: consumed+held %d over limit %d", feature, used, lim.Amount)
 		}
 	}
@@ -69,9 +70,9 @@ func TestGovernanceProperties(t *testing.T) {
 			rt.Fatal(err)
 		}
 		g := &genState{gov: true}
-		cfg := Configure{ID: "c", Policies: genPolicies(rt)}
+		cfg := Configure{ID: "c", Policies: genPolicies(rt, 1)}
 		if uniform(rt, 0, 1, "features") == 0 {
-			cfg.Features = genFeatureSet(rt)
+			cfg.Features = genFeatureSet(rt, 1)
 		}
 		if _, err := run(cfg); err != nil {
 			rt.Skip("invalid configuration drawn")

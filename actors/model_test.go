@@ -416,7 +416,7 @@ func TestWalletMatchesModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		limits := genLimits(rt)
 		w, m := NewWallet("w1", limits), newModel(limits)
-		g := &genState{now: genStart}
+		g := newGen(rt, false)
 		var evs []Event
 		var sent []Command
 		for i := 0; i < stepsPerRun; i++ {

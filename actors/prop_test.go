@@ -46,7 +46,7 @@ func TestWalletProperties(t *testing.T) {
 		w.ids.prefetchAny = true // the prefetch below runs on this small index
 		books := newAccountant("w1", limits)
 		decoded := NewWallet("w1", limits)
-		g := &genState{now: genStart, gov: true}
+		g := newGen(rt, true)
 		var all, evs []Event
 		var accepted []executed
 

@@ -333,7 +333,9 @@ func countDue(w *Wallet) int {
 // books the spec promises: every granted credit is remaining, consumed or
 // forfeited, per grant and in total; debt is exactly what no credit paid
 // minus what was repaid. It also checks burn-down order of each event
-// against a shadow wallet that applies the events one by one.
+// against a shadow wallet that applies the events one by one. The running
+// totals may pass int64 in a long run of large amounts and wrap: the
+// identities still hold modulo 2^64, far beyond any error they catch.
 type accountant struct {
 	shadow              *Wallet
 	granted             map[string]int64 // by grant id (ids are unique while live)
