@@ -357,10 +357,8 @@ func genRealBatches(t *rapid.T) [][]Event {
 	var batch []Event
 	for range rapid.IntRange(1, 60).Draw(t, "commands") {
 		g.advance(t)
-		evs, r, err := w.Execute(g.command(t), g.now, nil)
-		if err == nil {
-			g.placed(r)
-		}
+		evs, _, _ := w.Execute(g.command(t, w.Figures()), g.now, nil)
+		g.observe(evs)
 		batch = append(batch, evs...)
 		if rapid.IntRange(0, 3).Draw(t, "batch ends") > 0 {
 			out, batch = append(out, batch), nil

@@ -11,6 +11,7 @@ package actors
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
@@ -22,8 +23,12 @@ const stepsPerRun = 100
 var genStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type genState struct {
-	now     time.Time
-	reserve []string // holds placed, for settles to name
+	now time.Time
+	// open are the wallet's open holds with their amounts, followed from
+	// its events (observe); placed is every hold it placed, closed ones
+	// too, for settles, releases and extends to name.
+	open   []genHold
+	placed []string
 	// gov adds principals, features and governance configuration to the
 	// commands (the model test leaves governance out of its scope).
 	gov bool
@@ -112,11 +117,76 @@ func (g *genState) reqID(t *rapid.T) string {
 	return fmt.Sprintf("i%d", uniform(t, 0, 199, "id"))
 }
 
-func (g *genState) holdID(t *rapid.T) string {
-	if len(g.reserve) > 0 && !rare(t, "unknown hold") {
-		return g.reserve[len(g.reserve)-1-uniform(t, 0, min(len(g.reserve)-1, 5), "hold")]
+type genHold struct {
+	id     string
+	amount int64
+}
+
+// hold names the hold a settle, release or extend acts on: an open one
+// most of the time (zero overdraft's edges are only there), else a recent
+// one that may be closed, rarely any id. amount is the hold's if it is
+// open, else -1.
+func (g *genState) hold(t *rapid.T) (string, int64) {
+	if len(g.open) > 0 && uniform(t, 0, 3, "open hold") > 0 {
+		h := g.open[uniform(t, 0, len(g.open)-1, "which open hold")]
+		return h.id, h.amount
 	}
-	return g.reqID(t)
+	id := g.reqID(t)
+	if len(g.placed) > 0 && !rare(t, "unknown hold") {
+		id = g.placed[len(g.placed)-1-uniform(t, 0, min(len(g.placed)-1, 5), "hold")]
+	}
+	if i := g.openHold(id); i >= 0 {
+		return id, g.open[i].amount
+	}
+	return id, -1
+}
+
+func (g *genState) openHold(id string) int {
+	return slices.IndexFunc(g.open, func(h genHold) bool { return h.id == id })
+}
+
+// observe follows the holds through the wallet's events.
+func (g *genState) observe(evs []Event) {
+	grow := func(id string, by int64) {
+		if i := g.openHold(id); i >= 0 {
+			g.open[i].amount += by
+		}
+	}
+	closed := func(id string) {
+		if i := g.openHold(id); i >= 0 {
+			g.open = slices.Delete(g.open, i, i+1)
+		}
+	}
+	for _, e := range evs {
+		switch e := e.(type) {
+		case *HoldPlaced:
+			g.open = append(g.open, genHold{e.Hold, e.Amount})
+			g.placed = append(g.placed, e.Hold)
+		case *HoldExtended:
+			grow(e.Hold, sumAllocations(e.Earmarks))
+		case *Settled:
+			if e.Closes {
+				closed(e.Hold)
+			} else {
+				grow(e.Hold, -sumAllocations(e.FromHold))
+			}
+		case *Released:
+			closed(e.Hold)
+		case *HoldExpired:
+			closed(e.Hold)
+		}
+	}
+}
+
+// addSat is a + b, saturated at int64's ends.
+func addSat(a, b int64) int64 {
+	if s, ok := addOK(a, b); ok {
+		return s
+	}
+	if b > 0 {
+		return math.MaxInt64
+	}
+	return math.MinInt64
 }
 
 // uniform draws from [lo, hi] without rapid's strong bias toward small
@@ -148,13 +218,6 @@ func (g *genState) amount(t *rapid.T, hi int64, label string) int64 {
 	return scaled(uniform64(t, 1, hi, label), g.scale)
 }
 
-// placed records a hold the wallet placed, for later settles to name.
-func (g *genState) placed(r Reply) {
-	if x, ok := r.(ReserveReply); ok && x.HoldID != "" {
-		g.reserve = append(g.reserve, x.HoldID)
-	}
-}
-
 func genLimits(t *rapid.T) Limits {
 	l := DefaultLimits()
 	if uniform(t, 0, 2, "small limits") == 0 {
@@ -171,8 +234,17 @@ func (g *genState) advance(t *rapid.T) {
 	g.now = g.now.Add(time.Duration(secs) * time.Second)
 }
 
-func (g *genState) command(t *rapid.T) Command {
+// command draws the next command; f is the wallet's figures it will be
+// decided on (with what is due applied), for amounts at available's edge.
+func (g *genState) command(t *rapid.T, f Figures) Command {
 	op := uniform(t, 0, 99, "op")
+	if op >= 35 && op < 72 && len(g.open) == 0 && uniform(t, 0, 1, "reserve instead") == 0 {
+		// A settle, release or extend with no hold open: a reserve half
+		// the time instead, or holds are open only a fifth of the time
+		// (they expire, close, or are denied), and zero overdraft's
+		// edges at an open hold are seldom reached.
+		op = 10
+	}
 	switch {
 	case op < 10:
 		c := Grant{ID: fmt.Sprintf("g%d", uniform(t, 0, 11, "gid")),
@@ -202,11 +274,20 @@ func (g *genState) command(t *rapid.T) Command {
 		return c
 	case op < 35:
 		c := Reserve{ID: g.reqID(t), Amount: g.amount(t, 60, "ramount")}
+		if f.Available > 0 && uniform(t, 0, 3, "ramount at available") == 0 {
+			// Zero overdraft's edge: all of available, or one more.
+			c.Amount = addSat(f.Available, int64(uniform(t, 0, 1, "past available")))
+		}
 		switch {
 		case rare(t, "bad ttl"):
 			c.TTLms = sampled(t, []int64{-1, MaxTTL.Milliseconds() + 1}, "bad ttl value")
 		case uniform(t, 0, 1, "own ttl") == 1:
 			c.TTLms = uniform64(t, 1, 180, "ttl") * 1000
+			if uniform(t, 0, 1, "long ttl") == 1 {
+				// The clock moves ~25 s a step: a hold that outlives a few
+				// steps is there for settles and extends to find.
+				c.TTLms *= 20
+			}
 		}
 		if uniform(t, 0, 3, "capture") == 0 {
 			c.OnExpiry = ExpireCapture
@@ -214,21 +295,35 @@ func (g *genState) command(t *rapid.T) Command {
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	case op < 55:
-		c := Settle{ID: g.reqID(t), HoldID: g.holdID(t), Actual: scaled(uniform64(t, 0, 80, "actual"), g.scale),
+		hold, amount := g.hold(t)
+		c := Settle{ID: g.reqID(t), HoldID: hold, Actual: scaled(uniform64(t, 0, 80, "actual"), g.scale),
 			Final: uniform(t, 0, 3, "final") > 0}
+		if amount > 0 && uniform(t, 0, 2, "actual at edge") == 0 {
+			// The hold's amount, and where free credits run out and debt
+			// begins.
+			past := addSat(amount, f.Available)
+			c.Actual = max(0, sampled(t, []int64{amount - 1, amount, amount + 1, past, addSat(past, 1)}, "actual edge"))
+		}
 		if rare(t, "bad actual") {
 			c.Actual = -1
 		}
 		return c
 	case op < 62:
-		return Release{ID: g.reqID(t), HoldID: g.holdID(t)}
+		hold, _ := g.hold(t)
+		return Release{ID: g.reqID(t), HoldID: hold}
 	case op < 72:
-		c := Extend{ID: g.reqID(t), HoldID: g.holdID(t), TTLms: uniform64(t, 1, 120, "ettl") * 1000}
+		hold, amount := g.hold(t)
+		c := Extend{ID: g.reqID(t), HoldID: hold, TTLms: uniform64(t, 1, 120, "ettl") * 1000}
 		if rare(t, "bad ettl") {
 			c.TTLms = sampled(t, []int64{0, -1, MaxTTL.Milliseconds() + 1}, "bad ettl value")
 		}
 		if uniform(t, 0, 1, "eamount") == 1 {
 			c.Amount = scaled(uniform64(t, 1, 100, "extend amount"), g.scale)
+			if amount > 0 && uniform(t, 0, 2, "eamount at available") > 0 {
+				// A new total that raises the hold by all of available, one
+				// less, or one more.
+				c.Amount = max(0, addSat(addSat(amount, f.Available), int64(uniform(t, -1, 1, "past available"))))
+			}
 			if rare(t, "bad eamount") {
 				c.Amount = -1
 			}
@@ -243,7 +338,8 @@ func (g *genState) command(t *rapid.T) Command {
 	case op < 90:
 		c := Configure{ID: g.reqID(t)}
 		if uniform(t, 0, 1, "set mode") == 1 {
-			m := Mode(uniform(t, 0, 1, "mode"))
+			// Strict mostly: holds live only there.
+			m := Mode(b2i(uniform(t, 0, 3, "mode") == 3))
 			if rare(t, "bad mode") {
 				m = 2
 			}
@@ -278,6 +374,9 @@ func (g *genState) command(t *rapid.T) Command {
 		return c
 	case op < 95:
 		c := Check{Amount: g.amount(t, 60, "camount")}
+		if f.Available > 0 && uniform(t, 0, 3, "camount at available") == 0 {
+			c.Amount = addSat(f.Available, int64(uniform(t, 0, 1, "past available")))
+		}
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	}

@@ -421,7 +421,14 @@ func TestWalletMatchesModel(t *testing.T) {
 		var sent []Command
 		for i := 0; i < stepsPerRun; i++ {
 			g.advance(rt)
-			c := g.command(rt)
+			if uniform(rt, 0, 1, "tick first") == 0 {
+				// What is due first, so that the figures amounts are drawn
+				// from are those the command is decided on.
+				evs, _, _ = w.Execute(Tick{}, g.now, evs[:0])
+				m.exec(Tick{}, g.now.UnixNano())
+				g.observe(evs)
+			}
+			c := g.command(rt, w.Figures())
 			if len(sent) > 0 && uniform(rt, 0, 5, "resend") == 0 {
 				c = sent[len(sent)-1-uniform(rt, 0, min(len(sent)-1, 8), "resend of")]
 			}
@@ -430,7 +437,7 @@ func TestWalletMatchesModel(t *testing.T) {
 			var err *Error
 			evs, reply, err = w.Execute(c, g.now, evs[:0])
 			want, wantCode := m.exec(c, g.now.UnixNano())
-			g.placed(reply)
+			g.observe(evs)
 			gotCode := OK
 			if err != nil {
 				gotCode = err.Code

@@ -20,15 +20,19 @@ package actors
 //     changes nothing;
 //   - prefetching a request's ids (the actor does it one request ahead)
 //     changes nothing: the wallet that did stays equal to its replay;
+//   - a check decides as a reserve of the same request on a copy of the
+//     wallet would: allowed, reason, denied_by, retry_after_ms;
 //   - governance (principals, features, policies drawn at random): an
 //     allowed strict reserve leaves consumed + held within every cap along
 //     its path and its feature's limit, and each governed level holds
 //     exactly its open holds (checkGovernance).
 
 import (
+	"fmt"
 	"reflect"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -39,7 +43,7 @@ type executed struct {
 }
 
 func TestWalletProperties(t *testing.T) {
-	var steps atomic.Int64
+	var steps, checks atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {
 		limits := genLimits(rt)
 		w := NewWallet("w1", limits)
@@ -87,6 +91,7 @@ func TestWalletProperties(t *testing.T) {
 			// Apply what is due first, so the command's own events can be
 			// told apart (Execute does the same in one call).
 			evs, _, _ = w.Execute(Tick{}, g.now, evs[:0])
+			g.observe(evs)
 			book(evs)
 			check("tick")
 
@@ -97,9 +102,13 @@ func TestWalletProperties(t *testing.T) {
 				first = sampled(rt, accepted, "retry of")
 				c = first.cmd
 			} else {
-				c = g.command(rt)
+				c = g.command(rt, w.Figures())
 			}
 			before := snapshot(w)
+			var probe *Wallet // a copy, for a check's decision to be compared with a reserve's
+			if _, ok := c.(Check); ok {
+				probe = copyWallet(rt, w, limits)
+			}
 			pre := w.Figures()
 			preDebt, mode := w.debt, w.settings.Mode
 			var preHold int64
@@ -120,7 +129,10 @@ func TestWalletProperties(t *testing.T) {
 			}
 			evs, reply, err := w.Execute(c, g.now, evs[:0])
 			what := c.Op()
-			g.placed(reply)
+			g.observe(evs)
+			if ch, ok := c.(Check); ok && checkLikeReserve(rt, probe, ch, g.now, reply, err) {
+				checks.Add(1)
+			}
 			refused := err != nil || isDenial(reply)
 			if refused || retry {
 				if len(evs) != 0 {
@@ -183,7 +195,50 @@ func TestWalletProperties(t *testing.T) {
 			rt.Fatalf("full replay through the codec differs: %s", d)
 		}
 	})
-	t.Logf("%d steps", steps.Load())
+	t.Logf("%d steps, %d checks decided as a reserve", steps.Load(), checks.Load())
+}
+
+func decision(r ReserveReply) string {
+	s := fmt.Sprintf("allowed %v reason %q retry_after %d", r.Allowed, r.Reason, r.RetryAfterMs)
+	if r.DeniedBy != nil {
+		s += fmt.Sprintf(" denied_by %+v", *r.DeniedBy)
+	}
+	return s
+}
+
+func copyWallet(t *rapid.T, w *Wallet, limits Limits) *Wallet {
+	cp, _, err := FromImage(w.Image(1), limits)
+	if err != nil {
+		t.Fatalf("copy of the wallet: %v", err)
+	}
+	return cp
+}
+
+// checkLikeReserve compares a check's decision with a reserve's of the same
+// request on a copy of the wallet it was decided on (SPEC §8: a check is
+// "as reserve"): allowed, reason, denied_by and retry_after_ms, or the error
+// code. A check ignores the bound on open holds (it places none), so a
+// reserve refused for it is no difference. It reports whether the two were
+// compared.
+func checkLikeReserve(t *rapid.T, cp *Wallet, c Check, now time.Time, reply Reply, err *Error) bool {
+	res := Reserve{ID: "probe", Amount: c.Amount, TTLms: c.TTLms, OnExpiry: c.OnExpiry,
+		Principal: c.Principal, Feature: c.Feature, Meta: c.Meta}
+	_, rr, rerr := cp.Execute(res, now, nil)
+	if err == nil && reply.(ReserveReply).Allowed && rerr != nil && rerr.Code == ErrLimitExceeded {
+		return false
+	}
+	if err != nil || rerr != nil {
+		if err == nil || rerr == nil || err.Code != rerr.Code {
+			t.Fatalf("%#v: check %+v (err %v), reserve %+v (err %v)", c, reply, err, rr, rerr)
+		}
+		return true
+	}
+	a, b := reply.(ReserveReply), rr.(ReserveReply)
+	if a.Allowed != b.Allowed || a.Reason != b.Reason || !reflect.DeepEqual(a.DeniedBy, b.DeniedBy) ||
+		a.RetryAfterMs != b.RetryAfterMs {
+		t.Fatalf("%#v: check decided %s, reserve %s", c, decision(a), decision(b))
+	}
+	return true
 }
 
 func replyFigures(r Reply) (Figures, bool) {
