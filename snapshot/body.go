@@ -123,13 +123,15 @@ func appendAnswerTail(b []byte, a *actors.Answer) []byte {
 	return appendGovernance(b, a.Gov)
 }
 
-// v2 is whether the body being read has format v2's extra fields.
-// appendSum128 writes a sum within int64 as the int every format had
-// there, and one past it as [hi, lo]: no format version for a field only
-// a wallet granted more than 2⁶³−1 in all ever needs. A build before it
+// appendSum128 writes a sum below 2⁶³−1 as the int every format had
+// there, and any other as [hi, lo]: no format version for a field only a
+// wallet granted 2⁶³−1 or more in all ever needs. A build before it
 // refuses such a snapshot as corrupt and replays the wallet's journal.
+// Before it, the sum saturated at 2⁶³−1: an int of that value may be a
+// cut sum, so readSum128 refuses it, and the wallet is rebuilt from its
+// journal, where the sum is exact.
 func appendSum128(b []byte, s actors.Sum128) []byte {
-	if s.Hi == 0 && s.Lo <= math.MaxInt64 {
+	if s.Hi == 0 && s.Lo < math.MaxInt64 {
 		return mpack.AppendInt(b, int64(s.Lo))
 	}
 	b = mpack.AppendArrayLen(b, 2)
@@ -141,18 +143,23 @@ func readSum128(r *reader) actors.Sum128 {
 	if r.Left() > 0 && r.B[r.Off] == 0x92 { // fixarray of 2
 		r.Off++
 		s := actors.Sum128{Hi: r.uint(), Lo: r.uint()}
-		if s.Hi == 0 && s.Lo <= math.MaxInt64 {
+		if s.Hi == 0 && s.Lo < math.MaxInt64 {
 			r.Failf("sum %d written as [hi, lo]", s.Lo)
 		}
 		return s
 	}
-	v := r.int()
-	if v < 0 {
+	switch v := r.int(); {
+	case v < 0:
 		r.Failf("negative sum %d", v)
+	case v == math.MaxInt64:
+		r.Failf("a sum of 2^63-1 written as an int: cut at int64 by an older build")
+	default:
+		return actors.Sum128Of(v)
 	}
-	return actors.Sum128Of(max(v, 0))
+	return actors.Sum128{}
 }
 
+// v2 is whether the body being read has format v2's extra fields.
 func (r *reader) v2() int {
 	if r.version >= 2 {
 		return 1
