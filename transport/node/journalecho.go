@@ -47,10 +47,15 @@ type echoKey struct {
 	queue []*nats.Msg
 }
 
-func (n *Node) startJournalEcho(ctx context.Context, js jetstream.JetStream, mode journal.Config) (err error) {
+// startJournalEcho starts the responder with the wallets' journal
+// configuration (jcfg: mode, in-flight bound, batch sizes) on a stream of
+// its own. A key's chain does not recover from a failed append (a fence
+// by another writer, an unknown outcome): its later requests get errors.
+// The load test's keys are new for every run, and a key lives as long as
+// the node: a floor for benchmarks, not a service.
+func (n *Node) startJournalEcho(ctx context.Context, js jetstream.JetStream, jcfg journal.Config) (err error) {
 	e := &journalEcho{js: js, keys: make(map[string]*echoKey)}
-	jcfg := journal.Config{Stream: journalEchoStream, Prefix: journalEchoPrefix, Replicas: mode.Replicas,
-		Mode: mode.Mode, Logger: n.log}
+	jcfg.Stream, jcfg.Prefix, jcfg.Logger, jcfg.Sync = journalEchoStream, journalEchoPrefix, n.log, nil
 	if n.sync != nil {
 		e.sync = n.server.StreamSync(journalEchoStream)
 		jcfg.Sync = e.sync.Sync
