@@ -233,19 +233,22 @@ func (g *grant) view() GrantView {
 		Active: g.state == grantActive, Meta: g.meta}
 }
 
-// decideDue decides the earliest time-driven change due at at; at the same
-// instant a grant's activation or expiry comes before a hold's expiry: a
+// decideDue decides the earliest time-driven change due at at. At one
+// instant: grant expiries, then hold expiries, then grant activations. A
 // grant is active while effective_at <= now < expires_at (SPEC §2), so an
 // earmark a hold frees at its grant's expires_at is forfeited, never paid
-// to debt. Execute calls it until nothing is due, applying each before
-// deciding the next.
+// to debt; and what holds free at an instant repays debt before a grant
+// activating then does, which keeps a promotional earmark ahead of a paid
+// grant (burn-down order) in the common case. Execute calls it until
+// nothing is due, applying each before deciding the next.
 func (w *Wallet) decideDue(at int64, evs []Event) []Event {
 	d := w.draft(at, evs)
 	var g *grant
 	if len(w.timers) > 0 && w.timers[0].dueAt() <= at {
 		g = w.timers[0]
 	}
-	if len(w.expiries) > 0 && w.expiries[0].at <= at && (g == nil || w.expiries[0].at < g.dueAt()) {
+	if len(w.expiries) > 0 && w.expiries[0].at <= at &&
+		(g == nil || w.expiries[0].at < g.dueAt() || w.expiries[0].at == g.dueAt() && g.state == grantPending) {
 		hd := w.expiries.top(&w.holdSlab)
 		// The events copy the earmarks: the hold's slot is reused.
 		if hd.onExpiry == ExpireCapture {

@@ -234,6 +234,10 @@ func (t grantTimers) Less(i, j int) bool {
 	if a != b {
 		return a < b
 	}
+	// At one instant expiries come before activations (decideDue).
+	if pi, pj := t[i].state == grantPending, t[j].state == grantPending; pi != pj {
+		return pj
+	}
 	return t[i].id < t[j].id
 }
 func (t grantTimers) Swap(i, j int) {

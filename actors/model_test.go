@@ -9,9 +9,10 @@ package actors
 // the figures must match exactly.
 //
 // The model shares these choices of the implementation (the spec leaves them
-// open): time-driven changes due at once run earliest first, a grant before
-// a hold on a tie (the spec's "active while now < expires_at" decides what a
-// hold frees at its grant's expiry), ids in byte order after that; an id is forgotten only by
+// open): time-driven changes due at once run earliest first; at one instant
+// grant expiries, then hold expiries, then activations (the spec's "active
+// while now < expires_at" decides what a hold frees at its grant's expiry),
+// ids in byte order after that; an id is forgotten only by
 // count here (sequences span minutes; retention has scenarios); a grant id
 // stays taken while the grant is kept (remaining > 0, or active, expiring
 // and spent).
@@ -278,12 +279,13 @@ func (m *model) due(at int64) {
 			default:
 				continue
 			}
-			if d <= at && (g == nil || d < gd || d == gd && x.id < g.id) {
+			// At one instant expiries come before activations.
+			if d <= at && (g == nil || d < gd || d == gd && (x.state != g.state && g.state == mPending || x.state == g.state && x.id < g.id)) {
 				g, gd = x, d
 			}
 		}
 		switch {
-		case h != nil && (g == nil || h.exp < gd):
+		case h != nil && (g == nil || h.exp < gd || h.exp == gd && g.state == mPending):
 			if h.capture {
 				consume(h.earmarks)
 				h.earmarks = nil
