@@ -29,6 +29,8 @@ type genState struct {
 	// too, for settles, releases and extends to name.
 	open   []genHold
 	placed []string
+	// granted is every grant id the wallet took, for revokes to name.
+	granted []string
 	// gov adds principals, features and governance configuration to the
 	// commands (the model test leaves governance out of its scope).
 	gov bool
@@ -117,6 +119,23 @@ func (g *genState) reqID(t *rapid.T) string {
 	return fmt.Sprintf("i%d", uniform(t, 0, 199, "id"))
 }
 
+// grantID is mostly from the grants' own pool, sometimes from the other
+// requests': all ops share one key space (SPEC §6), and a grant's id stays
+// taken while the grant lives, after its request is forgotten.
+func (g *genState) grantID(t *rapid.T) string {
+	if uniform(t, 0, 3, "grant id from requests") == 0 {
+		return g.reqID(t)
+	}
+	return fmt.Sprintf("g%d", uniform(t, 0, 11, "gid"))
+}
+
+func (g *genState) revokeID(t *rapid.T) string {
+	if len(g.granted) > 0 && uniform(t, 0, 1, "revoke a grant made") == 0 {
+		return g.granted[len(g.granted)-1-uniform(t, 0, min(len(g.granted)-1, 7), "revoked")]
+	}
+	return fmt.Sprintf("g%d", uniform(t, 0, 12, "rgid"))
+}
+
 type genHold struct {
 	id     string
 	amount int64
@@ -162,6 +181,8 @@ func (g *genState) observe(evs []Event) {
 		case *HoldPlaced:
 			g.open = append(g.open, genHold{e.Hold, e.Amount})
 			g.placed = append(g.placed, e.Hold)
+		case *GrantCreated:
+			g.granted = append(g.granted, e.Grant)
 		case *HoldExtended:
 			grow(e.Hold, sumAllocations(e.Earmarks))
 		case *Settled:
@@ -247,7 +268,7 @@ func (g *genState) command(t *rapid.T, f Figures) Command {
 	}
 	switch {
 	case op < 10:
-		c := Grant{ID: fmt.Sprintf("g%d", uniform(t, 0, 11, "gid")),
+		c := Grant{ID: g.grantID(t),
 			Amount: g.amount(t, 200, "gamount"),
 			Kind:   sampled(t, []string{"promotional", "paid", "included"}, "kind")}
 		if rare(t, "bad kind") {
@@ -334,7 +355,7 @@ func (g *genState) command(t *rapid.T, f Figures) Command {
 		c.Principal, c.Feature = g.principal(t)
 		return c
 	case op < 85:
-		return Revoke{ID: g.reqID(t), GrantID: fmt.Sprintf("g%d", uniform(t, 0, 12, "rgid"))}
+		return Revoke{ID: g.reqID(t), GrantID: g.revokeID(t)}
 	case op < 90:
 		c := Configure{ID: g.reqID(t)}
 		if uniform(t, 0, 1, "set mode") == 1 {

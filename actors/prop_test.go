@@ -16,8 +16,11 @@ package actors
 //   - replay determinism: the events folded into a fresh wallet, directly and
 //     through AppendEvents/DecodeEvents, give an equal state;
 //   - a refused command (error or denial) emits nothing and changes nothing;
-//   - a retry of an accepted command returns the identical first reply and
-//     changes nothing;
+//   - a retry of an accepted command (whose id the wallet still remembers)
+//     returns the identical first reply and changes nothing;
+//   - its id with another op or other content (any one field) is
+//     idempotency_conflict, and changes nothing; so is a grant of a live
+//     grant's id, once its request is forgotten;
 //   - prefetching a request's ids (the actor does it one request ahead)
 //     changes nothing: the wallet that did stays equal to its replay;
 //   - a check decides as a reserve of the same request on a copy of the
@@ -42,8 +45,43 @@ type executed struct {
 	reply Reply
 }
 
+// accepted keeps the last accepted request of each id, for retries and
+// conflicts to send again.
+type accepted struct {
+	list []executed
+	at   map[string]int
+}
+
+func (a *accepted) add(e executed) {
+	id := RequestID(e.cmd)
+	if i, ok := a.at[id]; ok {
+		a.list[i] = e
+		return
+	}
+	if a.at == nil {
+		a.at = map[string]int{}
+	}
+	a.at[id] = len(a.list)
+	a.list = append(a.list, e)
+}
+
+// remembered splits the requests w remembers the ids of (a retry of
+// another would be a new request) from the grants it forgot the requests
+// of but keeps: a live grant's id stays taken (docs/semantics.md, Grants).
+func (a *accepted) remembered(w *Wallet, now time.Time) (known, grants []executed) {
+	for _, e := range a.list {
+		id := RequestID(e.cmd)
+		if w.ids.lookup(id, now.UnixNano(), int64(w.limits.IDRetention)) != nil {
+			known = append(known, e)
+		} else if _, ok := e.cmd.(Grant); ok && w.grants[id] != nil {
+			grants = append(grants, e)
+		}
+	}
+	return known, grants
+}
+
 func TestWalletProperties(t *testing.T) {
-	var steps, checks atomic.Int64
+	var steps, retries, checks, conflicts atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {
 		limits := genLimits(rt)
 		w := NewWallet("w1", limits)
@@ -52,7 +90,7 @@ func TestWalletProperties(t *testing.T) {
 		decoded := NewWallet("w1", limits)
 		g := newGen(rt, true)
 		var all, evs []Event
-		var accepted []executed
+		var sent accepted
 
 		book := func(evs []Event) {
 			for _, e := range evs {
@@ -95,13 +133,33 @@ func TestWalletProperties(t *testing.T) {
 			book(evs)
 			check("tick")
 
+			// A step retries an accepted request, sends its id with other
+			// content, or sends a new request.
 			var c Command
-			retry := len(accepted) > 0 && uniform(rt, 0, 5, "retry") == 0
 			var first executed
-			if retry {
-				first = sampled(rt, accepted, "retry of")
+			var known, grants []executed
+			step := uniform(rt, 0, 7, "step")
+			if step < 2 {
+				known, grants = sent.remembered(w, g.now)
+			}
+			retry := step == 0 && len(known) > 0
+			conflict := step == 1 && len(known)+len(grants) > 0
+			switch {
+			case retry:
+				first = sampled(rt, known, "retry of")
 				c = first.cmd
-			} else {
+			case conflict && len(grants) > 0 && (len(known) == 0 || uniform(rt, 0, 3, "live grant") == 0):
+				// The same grant again, or changed: its request is
+				// forgotten, but the grant holds its id.
+				first = sampled(rt, grants, "grant again")
+				c = first.cmd
+				if uniform(rt, 0, 1, "grant changed") == 0 {
+					c = g.changed(rt, c)
+				}
+			case conflict:
+				first = sampled(rt, known, "conflict with")
+				c = g.conflicting(rt, first.cmd)
+			default:
 				c = g.command(rt, w.Figures())
 			}
 			before := snapshot(w)
@@ -123,8 +181,8 @@ func TestWalletProperties(t *testing.T) {
 			case 1:
 				w.prefetch(c)
 			case 2:
-				if len(accepted) > 0 {
-					w.prefetch(sampled(rt, accepted, "prefetch of").cmd)
+				if len(sent.list) > 0 {
+					w.prefetch(sampled(rt, sent.list, "prefetch of").cmd)
 				}
 			}
 			evs, reply, err := w.Execute(c, g.now, evs[:0])
@@ -132,6 +190,9 @@ func TestWalletProperties(t *testing.T) {
 			g.observe(evs)
 			if ch, ok := c.(Check); ok && checkLikeReserve(rt, probe, ch, g.now, reply, err) {
 				checks.Add(1)
+			}
+			if conflict && (err == nil || err.Code != ErrIdempotencyConflict) {
+				rt.Fatalf("%#v after %#v was accepted: %+v (err %v), want idempotency_conflict", c, first.cmd, reply, err)
 			}
 			refused := err != nil || isDenial(reply)
 			if refused || retry {
@@ -143,13 +204,18 @@ func TestWalletProperties(t *testing.T) {
 				}
 			}
 			if retry {
+				retries.Add(1)
 				if err != nil || !reflect.DeepEqual(normReply(reply), normReply(first.reply)) {
 					rt.Fatalf("retry of %#v replied %+v (err %v), first reply %+v", c, reply, err, first.reply)
 				}
 				continue
 			}
-			if err == nil && !refused && RequestID(c) != "" && limits.MaxRememberedIDs >= 1000 {
-				accepted = append(accepted, executed{c, reply})
+			if conflict {
+				conflicts.Add(1)
+				continue
+			}
+			if err == nil && !refused && RequestID(c) != "" {
+				sent.add(executed{c, reply})
 			}
 			// A replayed reply (accepted, no events) is the first one's.
 			replayed := !refused && len(evs) == 0 && RequestID(c) != ""
@@ -195,7 +261,8 @@ func TestWalletProperties(t *testing.T) {
 			rt.Fatalf("full replay through the codec differs: %s", d)
 		}
 	})
-	t.Logf("%d steps, %d checks decided as a reserve", steps.Load(), checks.Load())
+	t.Logf("%d steps: %d retries, %d idempotency conflicts, %d checks decided as a reserve",
+		steps.Load(), retries.Load(), conflicts.Load(), checks.Load())
 }
 
 func decision(r ReserveReply) string {
