@@ -78,11 +78,40 @@ func TestResumeLeavesTheTablesLastSlotsToRequests(t *testing.T) {
 		}
 		ask(t, s, "new", Grant{ID: "g", Amount: 100, Kind: "paid"})
 		st := s.Stats()
-		if st.ResumeDeferred != 1 || st.Overloaded != 0 {
-			t.Fatalf("resumes deferred %d, requests overloaded %d; want 1 and 0", st.ResumeDeferred, st.Overloaded)
+		if st.TicksRefused != 1 || st.Overloaded != 0 {
+			t.Fatalf("resumes deferred %d, requests overloaded %d; want 1 and 0", st.TicksRefused, st.Overloaded)
 		}
 		if got := s.Live(); got != 8 {
 			t.Fatalf("%d live, want 8", got)
+		}
+	})
+}
+
+// A wake-up refused because the wallet table is full is sent again: the
+// passivated wallet's grant expires once there is room, with no request.
+// Until then the refusals are the runtime's, not requests'.
+func TestAWakeupRefusedForAFullTableIsSentAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.MaxActors, c.IdleAfter = 1, time.Minute })
+		ask(t, s, "asleep", Grant{ID: "g", Amount: 10, Kind: "promotional", ExpiresAt: time.Now().Add(time.Hour)})
+		time.Sleep(2 * time.Minute) // "asleep" leaves memory, its expiry on the wake-up list
+		synctest.Wait()
+		ask(t, s, "busy", Grant{ID: "g", Amount: 10, Kind: "paid"})
+		ask(t, s, "busy", Reserve{ID: "r", Amount: 1, TTLms: 2 * 3_600_000})
+		time.Sleep(time.Hour) // the expiry is due: the table is full
+		synctest.Wait()
+		if n := countEvents[*GrantExpired](j.Events("asleep")); n != 0 || s.Stats().TicksRefused == 0 {
+			t.Fatalf("with the table full: %d grant_expired, %d ticks refused", n, s.Stats().TicksRefused)
+		}
+		ask(t, s, "busy", Release{ID: "x", HoldID: "r"})
+		time.Sleep(2 * time.Minute) // "busy" leaves memory; a retry finds room
+		synctest.Wait()
+		if n := countEvents[*GrantExpired](j.Events("asleep")); n != 1 {
+			t.Fatalf("%d grant_expired once there was room, want 1", n)
+		}
+		if st := s.Stats(); st.Overloaded != 0 {
+			t.Fatalf("%d refusals counted as requests'", st.Overloaded)
 		}
 	})
 }

@@ -9,7 +9,7 @@ type counters struct {
 	batches, appends, events       atomic.Uint64
 	appendFailures, fenced, panics atomic.Uint64
 	overloaded, notFoundCached     atomic.Uint64
-	resumeDeferred                 atomic.Uint64
+	ticksRefused                   atomic.Uint64
 }
 
 // Stats is a snapshot of the runtime's counters since start.
@@ -25,7 +25,7 @@ type Stats struct {
 	Panics         uint64
 	Overloaded     uint64 // requests refused: mailbox full or too many wallets
 	NotFoundCached uint64 // wallet_not_found answered from the negative cache
-	ResumeDeferred uint64 // System.Resume calls refused for room kept for requests
+	TicksRefused   uint64 // the runtime's own Ticks (Resume, the wake-up list) refused for a full table; retried
 }
 
 // Stats returns the runtime's counters.
@@ -34,5 +34,5 @@ func (s *System) Stats() Stats {
 	return Stats{Live: s.Live(), Activations: c.activations.Load(), Passivations: c.passivations.Load(),
 		Batches: c.batches.Load(), Appends: c.appends.Load(), Events: c.events.Load(),
 		AppendFailures: c.appendFailures.Load(), Fenced: c.fenced.Load(), Panics: c.panics.Load(),
-		Overloaded: c.overloaded.Load(), NotFoundCached: c.notFoundCached.Load(), ResumeDeferred: c.resumeDeferred.Load()}
+		Overloaded: c.overloaded.Load(), NotFoundCached: c.notFoundCached.Load(), TicksRefused: c.ticksRefused.Load()}
 }

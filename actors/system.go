@@ -105,7 +105,7 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		ok := a.offer(req)
 		sh.mu.RUnlock()
 		if !ok {
-			s.stats.overloaded.Add(1)
+			s.refused(cmd)
 			reply(nil, errMailbox)
 		}
 		return
@@ -130,7 +130,7 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 		}
 		if s.live.Load() >= int64(s.cfg.MaxActors) {
 			sh.mu.Unlock()
-			s.stats.overloaded.Add(1)
+			s.refused(cmd)
 			reply(nil, errTooMany)
 			return
 		}
@@ -143,9 +143,19 @@ func (s *System) Send(wallet string, cmd Command, reply ReplyFunc) {
 	ok := a.offer(req)
 	sh.mu.Unlock()
 	if !ok {
-		s.stats.overloaded.Add(1)
+		s.refused(cmd)
 		reply(nil, errMailbox)
 	}
+}
+
+// refused counts an overloaded refusal: a request's, or one of the
+// runtime's own Ticks, which no client sent and which are retried.
+func (s *System) refused(cmd Command) {
+	if _, ok := cmd.(Tick); ok {
+		s.stats.ticksRefused.Add(1)
+		return
+	}
+	s.stats.overloaded.Add(1)
 }
 
 // Resume applies what is due on wallet and arms what will be. A node's
@@ -161,10 +171,11 @@ func (s *System) Resume(ctx context.Context, wallet string) error {
 	}
 	// A resumed wallet holds its slot until its actor has run, and one
 	// with open holds keeps it: a restart into a nearly full table must not
-	// refuse requests for the sweep's sake, so an eighth of the table is
-	// theirs. These refusals are not requests', and are counted apart.
-	if s.live.Load() >= int64(s.cfg.MaxActors-s.cfg.MaxActors/8) {
-		s.stats.resumeDeferred.Add(1)
+	// refuse requests for the sweep's sake, so an eighth of the table (at
+	// least one slot) is theirs. The sweep's workers can still pass the
+	// mark by a few between this check and the activation.
+	if s.live.Load() >= int64(s.cfg.MaxActors-max(s.cfg.MaxActors/8, 1)) {
+		s.stats.ticksRefused.Add(1)
 		return errNoRoom
 	}
 	if _, err := s.Ask(ctx, wallet, Tick{}); err != nil {

@@ -67,6 +67,21 @@ func (k *wakeups) add(wallet string, at int64) {
 	}
 }
 
+// wakeRetry is how long a wake-up refused for a full wallet table (or
+// mailbox) waits before it is sent again.
+const wakeRetry = time.Second
+
+// retryIfRefused is a wake-up Tick's reply: refused as overloaded, it goes
+// back on the list, so that the change is still applied with no traffic
+// once there is room (until then a request applies it before its own).
+func (k *wakeups) retryIfRefused(s *System, wallet string) ReplyFunc {
+	return func(_ Reply, err *Error) {
+		if err != nil && err.Code == ErrOverloaded {
+			k.add(wallet, s.cfg.Now().Add(wakeRetry).UnixNano())
+		}
+	}
+}
+
 func (k *wakeups) run(s *System) {
 	defer close(k.done)
 	t := time.NewTimer(time.Hour)
@@ -88,7 +103,7 @@ func (k *wakeups) run(s *System) {
 		}
 		k.mu.Unlock()
 		for _, w := range ready {
-			s.Send(w, Tick{}, nil)
+			s.Send(w, Tick{}, k.retryIfRefused(s, w))
 		}
 		if next >= 0 {
 			t.Reset(time.Duration(next))

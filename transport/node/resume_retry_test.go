@@ -39,9 +39,9 @@ func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
 	// No event marks the end of the first pass; the runtime's count of
 	// refusals does, so it is polled.
 	deadline := time.Now().Add(30 * time.Second)
-	for n.System().Stats().ResumeDeferred < uint64(len(due)) {
+	for n.System().Stats().TicksRefused < uint64(len(due)) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the sweep's first pass: %d refusals, want %d", n.System().Stats().ResumeDeferred, len(due))
+			t.Fatalf("the sweep's first pass: %d refusals, want %d", n.System().Stats().TicksRefused, len(due))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -79,7 +79,7 @@ func TestResumeLogsAnErrorForWalletsStillRefusedAfterEveryRound(t *testing.T) {
 	logs, n := restartWithRoomFor(t, dir, &now, len(held))
 	awaitResumed(t, n)
 	st := n.System().Stats()
-	if got, want := st.ResumeDeferred, uint64(len(due)*(1+resumeRounds)); got != want {
+	if got, want := st.TicksRefused, uint64(len(due)*(1+resumeRounds)); got != want {
 		t.Fatalf("%d refusals, want %d: each due wallet on the first pass and in each of %d rounds", got, want, resumeRounds)
 	}
 	if st.Overloaded != 0 {
@@ -150,14 +150,15 @@ func seedHeldAndDue(t *testing.T, dir string, now *atomic.Int64, nHeld, nDue int
 	return held, due
 }
 
-// restartWithRoomFor starts a node on dir whose wallet table holds max
-// wallets, logging to the returned observer. Wallets with nothing open
-// leave memory a moment after their last request.
+// restartWithRoomFor starts a node on dir whose wallet table lets the
+// start-up sweep hold max wallets (one slot more is kept for requests, as
+// in any table of fewer than 16), logging to the returned observer.
+// Wallets with nothing open leave memory a moment after their last request.
 func restartWithRoomFor(t *testing.T, dir string, now *atomic.Int64, max int) (*observer.ObservedLogs, *Node) {
 	t.Helper()
 	rt := actors.DefaultConfig()
 	rt.Now = func() time.Time { return time.Unix(0, now.Load()) }
-	rt.MaxActors = max
+	rt.MaxActors = max + 1
 	rt.IdleAfter = 10 * time.Millisecond
 	core, logs := observer.New(zapcore.InfoLevel)
 	n, err := Start(context.Background(), Config{DataDir: dir, NATSListen: "127.0.0.1:0", Runtime: rt, Log: zap.New(core)})
