@@ -143,8 +143,14 @@ func (g *genState) changedGrant(t *rapid.T, c Grant) Grant {
 	default:
 		c.Meta = otherMeta(c.Meta)
 	}
+	return g.validGrant(c)
+}
+
+// validGrant is c, without its expires_at if that has passed since: such
+// a grant is invalid_request, which a wallet may answer before it looks at
+// the id.
+func (g *genState) validGrant(c Grant) Grant {
 	if !c.ExpiresAt.IsZero() && !c.ExpiresAt.After(g.now) {
-		// Expired since: a new expiry, or the grant would be invalid.
 		c.ExpiresAt = time.Time{}
 	}
 	return c

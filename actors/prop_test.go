@@ -152,7 +152,7 @@ func TestWalletProperties(t *testing.T) {
 				// The same grant again, or changed: its request is
 				// forgotten, but the grant holds its id.
 				first = sampled(rt, grants, "grant again")
-				c = first.cmd
+				c = g.validGrant(first.cmd.(Grant))
 				if uniform(rt, 0, 1, "grant changed") == 0 {
 					c = g.changed(rt, c)
 				}
