@@ -3,9 +3,11 @@ package actors
 // Requests that reuse an accepted request's id with other content, for the
 // property test's idempotency conflicts (SPEC §6: "the same id with another
 // op or different content is idempotency_conflict"). Every field stays
-// valid, so that no other refusal can come first, whatever order a wallet
-// checks in; and no change is one the wire could not tell apart (nil and
-// empty meta, an absent principal and "*").
+// valid on its own, so that no field's refusal can come first, whatever
+// order a wallet checks fields in; what the hold or grant a request names
+// allows is looked at only after its id (docs/semantics.md, Idempotency).
+// No change is one the wire could not tell apart (nil and empty meta, an
+// absent principal and "*").
 
 import (
 	"maps"
