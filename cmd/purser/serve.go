@@ -186,6 +186,7 @@ func runServe(ctx context.Context, f serveFlags) error {
 		metrics.SnapshotStore(reg, s.Stats)
 	}
 	metrics.Journal(reg, n.Journal().Stats)
+	metrics.Runtime(reg, n.System().Stats)
 	ready.set(n.Conn())
 	fmt.Fprintf(os.Stderr, "purser %s serving on %s (prefix %q)\n", version, n.ClientURL(), f.prefix)
 	<-ctx.Done()

@@ -52,6 +52,17 @@ func TestJournalCountersReadAtScrape(t *testing.T) {
 	checkCounters(t, reg, want)
 }
 
+// And the runtime's refusals of its own Ticks.
+func TestRuntimeCountersReadAtScrape(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	st := actors.Stats{TicksRefused: 4, Overloaded: 9}
+	metrics.Runtime(reg, func() actors.Stats { return st })
+	want := map[string]float64{"purser_runtime_ticks_refused_total": 4}
+	checkCounters(t, reg, want)
+	st.TicksRefused, want["purser_runtime_ticks_refused_total"] = 6, 6
+	checkCounters(t, reg, want)
+}
+
 // So are the snapshot workers' and the snapshot store's.
 func TestSnapshotCountersReadAtScrape(t *testing.T) {
 	reg := prometheus.NewRegistry()

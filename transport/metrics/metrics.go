@@ -213,6 +213,15 @@ func Snapshots(reg prometheus.Registerer, stats func() actors.SnapshotStats) {
 		func() float64 { return stats().SaveTime.Seconds() }))
 }
 
+// Runtime exports the runtime's own refusals, read at scrape time: Ticks
+// the runtime sent itself (the start-up sweep, the wake-up list) and a full
+// wallet table refused. Requests refused show in purser_requests_total.
+func Runtime(reg prometheus.Registerer, stats func() actors.Stats) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_runtime_ticks_refused_total",
+		Help: "Time-driven activations (start-up sweep, wake-ups of wallets out of memory) refused for a full wallet table; retried."},
+		func() float64 { return float64(stats().TicksRefused) }))
+}
+
 // SnapshotStore exports what the snapshot store wrote, read at scrape time.
 func SnapshotStore(reg prometheus.Registerer, stats func() snapshot.StoreStats) {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "purser_snapshot_bytes_total",
