@@ -101,7 +101,7 @@ func validPrincipal(p string) *Error {
 	}
 	for seg := range strings.SplitSeq(p, "/") {
 		if seg == "" || seg == "*" {
-			return fail(ErrInvalidRequest, "principal segments must be non-empty, like team:research/user:alice")
+			return fail(ErrInvalidRequest, "principal segments must be non-empty and not \"*\" (the root is \"*\" alone), like team:research/user:alice")
 		}
 	}
 	return nil
