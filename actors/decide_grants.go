@@ -191,7 +191,7 @@ func (w *Wallet) decideConfigure(c Configure, at int64, evs []Event) ([]Event, R
 	}
 	d := w.draft(at, evs)
 	d.add(&Configured{Head: d.head(), Settings: s, Governance: gov,
-		Answer: Answer{ID: c.ID, Op: opConfigure, Hash: h.h, N: s.answer()}})
+		Answer: Answer{ID: c.ID, Op: opConfigure, Hash: h.h, N: s.answer()}, RescaleRates: true})
 	return d.evs, s.reply(gov), nil
 }
 

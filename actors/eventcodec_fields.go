@@ -19,7 +19,7 @@ var (
 	debitedKeys        = []string{"s", "t", "m", "ff", "d", "pr", "f", "md", "r"}
 	grantExpiredKeys   = []string{"s", "t", "g", "m", "c"}
 	revokedKeys        = []string{"s", "t", "g", "m", "c", "r"}
-	configuredKeys     = []string{"s", "t", "st", "gv", "r"}
+	configuredKeys     = []string{"s", "t", "st", "gv", "r", "rs"}
 	settingsKeys       = []string{"mo", "ol", "op", "ps", "tt", "su"}
 	governanceKeys     = []string{"p", "f"}
 	policyKeys         = []string{"c", "r"}

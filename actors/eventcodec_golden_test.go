@@ -18,17 +18,25 @@ import (
 //
 //	v1  every field up to 2026-11-27 14:00 UTC
 //	v2  Settled.Principal and Feature (a late settle's attribution)
+//	v3  Configured.RescaleRates
 func TestGoldenJournalBatch(t *testing.T) {
-	v1 := goldenEvents()
+	v1, v2 := goldenEvents(), goldenEvents()
 	for _, e := range v1 {
 		if s, ok := e.(*Settled); ok {
 			s.Principal, s.Feature = "", ""
 		}
 	}
+	for _, evs := range [][]Event{v1, v2} {
+		for _, e := range evs {
+			if c, ok := e.(*Configured); ok {
+				c.RescaleRates = false
+			}
+		}
+	}
 	for _, g := range []struct {
 		file string
 		evs  []Event
-	}{{"v1.batch", v1}, {"v2.batch", goldenEvents()}} {
+	}{{"v1.batch", v1}, {"v2.batch", v2}, {"v3.batch", goldenEvents()}} {
 		t.Run(g.file, func(t *testing.T) { checkGoldenBatch(t, g.file, g.evs) })
 	}
 }

@@ -17,6 +17,8 @@ func (r *evReader) configured() Event {
 			r.governance(&e.Governance)
 		case 4:
 			r.answer(&e.Answer)
+		case 5:
+			e.RescaleRates = r.bool()
 		default:
 			r.skip()
 		}

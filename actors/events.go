@@ -208,6 +208,11 @@ type Configured struct {
 	Settings   Settings    `msgpack:"st"`
 	Governance *Governance `msgpack:"gv,omitempty"`
 	Answer     Answer      `msgpack:"r"`
+	// RescaleRates: a rate whose window stays keeps its usage, in units,
+	// under its new limit (gcra.rescale). Configures journaled before it
+	// existed kept the bucket's time backlog instead, and replay keeps
+	// deciding them so.
+	RescaleRates bool `msgpack:"rs,omitempty"`
 }
 
 // Settings are a wallet's policy settings (the reply of configure).

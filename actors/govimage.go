@@ -96,7 +96,7 @@ func (w *Wallet) restoreGov(gi *GovImage) error {
 	if _, err := w.limits.buildGovernance(nil, cfg.Policies, cfg.Features); err != nil {
 		return badImage("governance configuration: %v", err)
 	}
-	w.setGovernance(cfg) // attributes the open holds afresh
+	w.setGovernance(cfg, 0, false) // attributes the open holds afresh
 	g := w.gov
 	if len(gi.Levels) != len(g.levels) || len(gi.Features) != len(g.feats) {
 		return badImage("governance has %d levels and %d features, its configuration %d and %d",

@@ -123,11 +123,12 @@ func (it *levelIter) next() (string, bool) {
 	return it.p[:it.i-1], true
 }
 
-// setGovernance installs a new configuration (Apply of Configured). Levels
-// and features that stay governed keep their counters and buckets (a rate
-// keeps its bucket when its window stays); new ones start with the open
-// holds attributed to them and no consumption.
-func (w *Wallet) setGovernance(cfg *Governance) {
+// setGovernance installs a new configuration (Apply of Configured, at at).
+// Levels and features that stay governed keep their counters and buckets (a
+// rate keeps its bucket when its window stays, rescaled to its new limits
+// when rescale is set); new ones start with the open holds attributed to
+// them and no consumption.
+func (w *Wallet) setGovernance(cfg *Governance, at int64, rescale bool) {
 	if cfg.empty() {
 		w.gov = nil
 		return
@@ -149,6 +150,11 @@ func (w *Wallet) setGovernance(cfg *Governance) {
 				for j, or := range o.policy.Rates {
 					if or.Window == r.Window {
 						ls.buckets[i] = o.buckets[j]
+						if rescale {
+							t := r.Window.length()
+							ls.buckets[i].req = ls.buckets[i].req.rescale(r.Requests, t, at)
+							ls.buckets[i].cred = ls.buckets[i].cred.rescale(r.Credits, t, at)
+						}
 					}
 				}
 			}

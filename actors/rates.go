@@ -57,6 +57,33 @@ func (b gcra) advance(cost, n, t, at int64) gcra {
 	return s
 }
 
+// rescale is the bucket under a new limit n (of the same window t) at at:
+// the units it is short of full stay short, so a limit raised after two of
+// two were taken has its new limit less two, and one lowered below what
+// was taken is empty. TAT − at = backlog·t/n, so the backlog time scales
+// by the old limit over the new, in exact integers, capped at the window
+// (an empty bucket). n <= 0 (no such limit) leaves a full bucket.
+func (b gcra) rescale(n, t, at int64) gcra {
+	if b.n == n || b.n == 0 || b.tat < at || b.tat == at && b.frac == 0 {
+		return b
+	}
+	if n <= 0 {
+		return gcra{}
+	}
+	// ((tat − at)·n_old + frac) / n, in units of 1/n ns.
+	hi, lo := bits.Mul64(uint64(b.tat-at), uint64(b.n))
+	lo, carry := bits.Add64(lo, uint64(b.frac), 0)
+	hi += carry
+	if hi >= uint64(n) { // the quotient passes 2^64: far past the window
+		return gcra{tat: at + t, n: n}
+	}
+	q, r := bits.Div64(hi, lo, uint64(n))
+	if q >= uint64(t) {
+		return gcra{tat: at + t, n: n}
+	}
+	return gcra{tat: at + int64(q), frac: int64(r), n: n}
+}
+
 // start is the bucket as of at under limit n: a TAT in the past is now (a
 // full bucket). A changed limit rescales nothing but drops the fraction,
 // moving TAT back by under 1/n ns.

@@ -210,7 +210,7 @@ func (w *Wallet) Apply(ev Event) {
 	case *Configured:
 		w.exists = true
 		w.settings = e.Settings
-		w.setGovernance(e.Governance)
+		w.setGovernance(e.Governance, h.At, e.RescaleRates)
 		if e.Answer.Op != opNone {
 			r := w.ids.newRecord()
 			r.answer = e.Answer
