@@ -115,3 +115,32 @@ func TestAWakeupRefusedForAFullTableIsSentAgain(t *testing.T) {
 		}
 	})
 }
+
+// A wallet out of memory that the wake-up list activates for a grant
+// change leaves memory again at once (it has nothing open): wake-ups do
+// not hold the table's slots for IdleAfter.
+func TestAWokenWalletLeavesMemoryAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.IdleAfter = time.Minute })
+		for _, w := range []string{"a", "b", "c"} {
+			ask(t, s, w, Grant{ID: "g", Amount: 10, Kind: "promotional", ExpiresAt: time.Now().Add(time.Hour)})
+		}
+		time.Sleep(2 * time.Minute) // all three leave memory, their expiry on the wake-up list
+		synctest.Wait()
+		if got := s.Live(); got != 0 {
+			t.Fatalf("%d live before the expiry, want 0", got)
+		}
+		// The expiries fall due: woken, applied, gone well before IdleAfter.
+		time.Sleep(58*time.Minute + 5*time.Second)
+		synctest.Wait()
+		for _, w := range []string{"a", "b", "c"} {
+			if n := countEvents[*GrantExpired](j.Events(w)); n != 1 {
+				t.Fatalf("%s: %d grant_expired", w, n)
+			}
+		}
+		if got := s.Live(); got != 0 {
+			t.Fatalf("%d wallets still in memory after their wake-up, want 0", got)
+		}
+	})
+}

@@ -25,7 +25,7 @@ type Stats struct {
 	Panics         uint64
 	Overloaded     uint64 // requests refused: mailbox full or too many wallets
 	NotFoundCached uint64 // wallet_not_found answered from the negative cache
-	TicksRefused   uint64 // the runtime's own Ticks (Resume, the wake-up list) refused for a full table; retried
+	TicksRefused   uint64 // the runtime's own activations (Resume, the wake-up list) refused: no room kept for requests, or a full table or mailbox; retried
 }
 
 // Stats returns the runtime's counters.

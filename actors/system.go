@@ -72,7 +72,7 @@ var (
 	errPanic      = &Error{Code: ErrUnavailable, Message: "internal error deciding this wallet; nothing was applied"}
 	errNotOwner   = &Error{Code: ErrNotOwner, Message: "the wallet is owned by another node; retry"}
 	errLoadFailed = &Error{Code: ErrUnavailable, Message: "the wallet could not be loaded from the journal; nothing was applied"}
-	errNoRoom     = &Error{Code: ErrOverloaded, Message: "the wallet table's last free slots are kept for requests; resume later"}
+	errNoRoom     = &Error{Code: ErrOverloaded, Message: "the wallet table's last free slots are kept for requests; activate later"}
 )
 
 // creates reports whether cmd may bring a wallet into being (SPEC §8).
@@ -166,25 +166,45 @@ func (s *System) refused(cmd Command) {
 // memory then leaves it at once, its next grant change on the node's
 // wake-up list. A live wallet is left alone: its timers run.
 func (s *System) Resume(ctx context.Context, wallet string) error {
-	if s.actorOf(wallet) != nil {
+	done := make(chan *Error, 1)
+	s.activate(wallet, func(err *Error) { done <- err })
+	select {
+	case err := <-done:
+		if err != nil {
+			return err
+		}
 		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	// A resumed wallet holds its slot until its actor has run, and one
-	// with open holds keeps it: a restart into a nearly full table must not
-	// refuse requests for the sweep's sake, so an eighth of the table (at
-	// least one slot) is theirs. The sweep's workers can still pass the
-	// mark by a few between this check and the activation.
-	if s.live.Load() >= int64(s.cfg.MaxActors-max(s.cfg.MaxActors/8, 1)) {
+}
+
+// activate is Resume's and the wake-up list's way in: a Tick applies what
+// is due and arms what will be, then the wallet leaves memory at once
+// unless open holds (or requests meanwhile) keep it. A live wallet is left
+// alone: its own timers run. done hears nil, or why the wallet could not
+// be activated. These are the runtime's own activations, not requests: a
+// wallet they bring in holds its slot until its actor has run, so an
+// eighth of the table is kept for requests (a table of under eight keeps
+// none), and their refusals count as TicksRefused.
+func (s *System) activate(wallet string, done func(*Error)) {
+	if s.actorOf(wallet) != nil {
+		done(nil)
+		return
+	}
+	if s.live.Load() >= int64(s.cfg.MaxActors-s.cfg.MaxActors/8) {
 		s.stats.ticksRefused.Add(1)
-		return errNoRoom
+		done(errNoRoom)
+		return
 	}
-	if _, err := s.Ask(ctx, wallet, Tick{}); err != nil {
-		return err
-	}
-	if a := s.actorOf(wallet); a != nil {
-		a.wake(wakeResumed)
-	}
-	return nil
+	s.Send(wallet, Tick{}, func(_ Reply, err *Error) {
+		if err == nil {
+			if a := s.actorOf(wallet); a != nil {
+				a.wake(wakeResumed)
+			}
+		}
+		done(err)
+	})
 }
 
 // shardOf is the registry shard wallet's actor is in.

@@ -28,6 +28,7 @@ type wakeups struct {
 type wake struct {
 	at     int64
 	wallet string
+	tries  int // refusals so far: the next retry waits longer
 }
 
 type wakeHeap []wake
@@ -49,14 +50,17 @@ func (s *System) startWakeups() {
 	go s.wake.run(s)
 }
 
-func (k *wakeups) add(wallet string, at int64) {
+func (k *wakeups) add(wallet string, at int64) { k.push(wake{at: at, wallet: wallet}) }
+
+func (k *wakeups) push(w wake) {
+	wallet, at := w.wallet, w.at
 	k.mu.Lock()
 	if e, ok := k.earliest[wallet]; ok && e <= at {
 		k.mu.Unlock()
 		return
 	}
 	k.earliest[wallet] = at
-	heap.Push(&k.due, wake{at: at, wallet: wallet})
+	heap.Push(&k.due, w)
 	first := k.due[0].wallet == wallet && k.due[0].at == at
 	k.mu.Unlock()
 	if first {
@@ -67,19 +71,25 @@ func (k *wakeups) add(wallet string, at int64) {
 	}
 }
 
-// wakeRetry is how long a wake-up refused for a full wallet table (or
-// mailbox) waits before it is sent again.
-const wakeRetry = time.Second
+// A wake-up that could not activate its wallet (no room kept for
+// requests, a load that failed) goes back on the list: with no traffic the
+// change must still be applied once it can be (until then a request
+// applies it before its own). Retries back off from a second to a minute,
+// so that a full table is not kept full by them.
+const (
+	wakeRetry    = time.Second
+	wakeRetryMax = time.Minute
+)
 
-// retryIfRefused is a wake-up Tick's reply: refused as overloaded, it goes
-// back on the list, so that the change is still applied with no traffic
-// once there is room (until then a request applies it before its own).
-func (k *wakeups) retryIfRefused(s *System, wallet string) ReplyFunc {
-	return func(_ Reply, err *Error) {
-		if err != nil && err.Code == ErrOverloaded {
-			k.add(wallet, s.cfg.Now().Add(wakeRetry).UnixNano())
-		}
+// retry puts w back on the list after its tries-th refusal.
+func (k *wakeups) retry(s *System, w wake) {
+	if s.closing.Load() {
+		return
 	}
+	w.tries++
+	wait := min(wakeRetry<<min(w.tries-1, 16), wakeRetryMax)
+	w.at = s.cfg.Now().Add(wait).UnixNano()
+	k.push(w)
 }
 
 func (k *wakeups) run(s *System) {
@@ -88,14 +98,14 @@ func (k *wakeups) run(s *System) {
 	defer t.Stop()
 	for {
 		now := s.cfg.Now().UnixNano()
-		var ready []string
+		var ready []wake
 		k.mu.Lock()
 		for len(k.due) > 0 && k.due[0].at <= now {
 			w := heap.Pop(&k.due).(wake)
 			if k.earliest[w.wallet] == w.at {
 				delete(k.earliest, w.wallet)
 			}
-			ready = append(ready, w.wallet)
+			ready = append(ready, w)
 		}
 		next := int64(-1)
 		if len(k.due) > 0 {
@@ -103,7 +113,11 @@ func (k *wakeups) run(s *System) {
 		}
 		k.mu.Unlock()
 		for _, w := range ready {
-			s.Send(w, Tick{}, k.retryIfRefused(s, w))
+			s.activate(w.wallet, func(err *Error) {
+				if err != nil && (err.Code == ErrOverloaded || err.Code == ErrUnavailable) {
+					k.retry(s, w)
+				}
+			})
 		}
 		if next >= 0 {
 			t.Reset(time.Duration(next))

@@ -150,15 +150,15 @@ func seedHeldAndDue(t *testing.T, dir string, now *atomic.Int64, nHeld, nDue int
 	return held, due
 }
 
-// restartWithRoomFor starts a node on dir whose wallet table lets the
-// start-up sweep hold max wallets (one slot more is kept for requests, as
-// in any table of fewer than 16), logging to the returned observer.
-// Wallets with nothing open leave memory a moment after their last request.
+// restartWithRoomFor starts a node on dir whose wallet table holds max
+// wallets (under eight: no slot is kept for requests), logging to the
+// returned observer. Wallets with nothing open leave memory a moment after
+// their last request.
 func restartWithRoomFor(t *testing.T, dir string, now *atomic.Int64, max int) (*observer.ObservedLogs, *Node) {
 	t.Helper()
 	rt := actors.DefaultConfig()
 	rt.Now = func() time.Time { return time.Unix(0, now.Load()) }
-	rt.MaxActors = max + 1
+	rt.MaxActors = max
 	rt.IdleAfter = 10 * time.Millisecond
 	core, logs := observer.New(zapcore.InfoLevel)
 	n, err := Start(context.Background(), Config{DataDir: dir, NATSListen: "127.0.0.1:0", Runtime: rt, Log: zap.New(core)})
