@@ -152,8 +152,8 @@ func (w *Wallet) setGovernance(cfg *Governance, at int64, rescale bool) {
 						ls.buckets[i] = o.buckets[j]
 						if rescale {
 							t := r.Window.length()
-							ls.buckets[i].req = ls.buckets[i].req.rescale(r.Requests, t, at)
-							ls.buckets[i].cred = ls.buckets[i].cred.rescale(r.Credits, t, at)
+							ls.buckets[i].req = ls.buckets[i].req.rescale(or.Requests, r.Requests, t, at)
+							ls.buckets[i].cred = ls.buckets[i].cred.rescale(or.Credits, r.Credits, t, at)
 						}
 					}
 				}

@@ -57,15 +57,20 @@ func (b gcra) advance(cost, n, t, at int64) gcra {
 	return s
 }
 
-// rescale is the bucket under a new limit n (of the same window t) at at:
-// the units it is short of full stay short, so a limit raised after two of
-// two were taken has its new limit less two, and one lowered below what
-// was taken is empty. TAT − at = backlog·t/n, so the backlog time scales
-// by the old limit over the new, in exact integers, capped at the window
-// (an empty bucket). n <= 0 (no such limit) leaves a full bucket.
-func (b gcra) rescale(n, t, at int64) gcra {
-	if b.n == n || b.n == 0 || b.tat < at || b.tat == at && b.frac == 0 {
+// rescale is the bucket at at when its rate's limit (of the same window
+// t) goes from old to n: the units it is short of full stay short, so a
+// limit raised after two of two were taken has its new limit less two, and
+// one lowered below what was taken is empty. TAT − at = backlog·t/limit,
+// so the backlog time scales by old over n, in exact integers, capped at
+// the window (an empty bucket). The bucket is first read as the old limit
+// reads it (start): it may still carry a limit from before a configure
+// that did not rescale. n <= 0 (no such limit) leaves a full bucket.
+func (b gcra) rescale(old, n, t, at int64) gcra {
+	if old == n || old <= 0 || b.n == 0 {
 		return b
+	}
+	if b = b.start(old, at); b.tat == at && b.frac == 0 {
+		return b // full
 	}
 	if n <= 0 {
 		return gcra{}

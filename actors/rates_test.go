@@ -7,9 +7,10 @@ import (
 	"pgregory.net/rapid"
 )
 
-// A bucket rescaled to a new limit keeps the units it is short of full:
-// what is available after is the new limit less what was taken, and at
-// least none; and takes go on from there as from any bucket of that limit.
+// A bucket rescaled to a new limit keeps the units it is short of full as
+// the old limit reads them: what is available after is the new limit less
+// what was taken, and at least none. The bucket may have been taken under
+// yet another limit (a configure journaled before rescaling existed).
 func TestRescaleKeepsTheUnitsTaken(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		window := rapid.SampledFrom([]int64{int64(time.Second), int64(time.Minute), int64(time.Hour),
@@ -25,11 +26,15 @@ func TestRescaleKeepsTheUnitsTaken(t *testing.T) {
 			}
 		}
 		at += rapid.Int64Range(0, window).Draw(t, "until")
-		before := b.available(limit, window, at)
+		old := limit
+		if rapid.Bool().Draw(t, "old limit of its own") {
+			old = rapid.OneOf(rapid.Int64Range(1, 100), rapid.Int64Range(1, 1<<62)).Draw(t, "old limit")
+		}
+		before := b.available(old, window, at)
 		n := rapid.OneOf(rapid.Int64Range(1, 100), rapid.Int64Range(1, 1<<62)).Draw(t, "new limit")
-		r := b.rescale(n, window, at)
-		want := max(0, n-(limit-before))
-		if limit == n || b.n == 0 {
+		r := b.rescale(old, n, window, at)
+		want := max(0, n-(old-before))
+		if old == n || b.n == 0 {
 			want = b.available(n, window, at)
 		}
 		if got := r.available(n, window, at); got != want {
