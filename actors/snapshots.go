@@ -30,9 +30,10 @@ type SnapshotStore interface {
 }
 
 // snapshotSizeRatio stretches the snapshot period for big wallets: an image
-// is taken after max(SnapshotEvery, size/snapshotSizeRatio) events, so
-// copying a wallet with a million open holds costs the actor O(1) per event
-// amortized, while the tail to replay stays a small fraction of the image.
+// is taken after at least size/snapshotSizeRatio events (actor.snapshotPeriod),
+// so copying a wallet with a million open holds costs the actor O(1) per
+// event amortized, while the tail to replay stays a small fraction of the
+// image.
 const snapshotSizeRatio = 16
 
 // snapshotter saves images off the actors' path: a fixed set of workers,
