@@ -169,3 +169,18 @@ poll:
 		t.Log(body)
 	}
 }
+
+// A user who may not publish to the journal's subjects gets an error that
+// says so at once, not a minute of "no route to the stream".
+func TestServeWithoutJournalPermissionsSaysSo(t *testing.T) {
+	url := startNATSWith(t, &natsserver.Options{JetStream: true, Users: []*natsserver.User{{
+		Username: "ops", Password: "s3cret",
+		Permissions: &natsserver.Permissions{Publish: &natsserver.SubjectPermission{Allow: []string{">"}, Deny: []string{"purser.journal.>"}}},
+	}}})
+	out, err := purserCmd("serve", "--nats-url", url, "--user", "ops", "--password", "s3cret", "--http-listen", "",
+		"--log-level", "warn").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "may not publish to the journal's subjects") ||
+		!strings.Contains(string(out), "ermissions") {
+		t.Fatalf("serve without publish rights on the journal: %v\n%s", err, out)
+	}
+}

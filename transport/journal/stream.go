@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -132,6 +133,11 @@ func awaitRoute(ctx context.Context, nc *nats.Conn, subject string, log *zap.Log
 		err := probeRoute(ctx, nc, subject)
 		if err == nil || errors.Is(err, errProbeStored) {
 			return err
+		}
+		// A publish the server refuses for permissions comes back as an
+		// asynchronous error and the probe times out: no wait fixes that.
+		if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) && strings.Contains(last.Error(), subject) {
+			return fmt.Errorf("journal: this connection may not publish to the journal's subjects (%s): %w", subject, last)
 		}
 		// "No responders" comes back at once: one warning per 5 s of
 		// waiting, not one per try.
