@@ -80,6 +80,17 @@ func OpenJetStream(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 	return s, nil
 }
 
+// ProbeSubjects are subjects of the buckets OpenJetStream opens (bucket ""
+// is Bucket) that no snapshot uses: where a caller can check, with a
+// publish the streams refuse, that this connection may write to them.
+func ProbeSubjects(bucket string) []string {
+	if bucket == "" {
+		bucket = Bucket
+	}
+	const probe = "_route_probe"
+	return []string{"$KV." + bucket + "." + probe, "$O." + bucket + "_LARGE.C." + probe, "$O." + bucket + "_LARGE.M." + probe}
+}
+
 // A wallet's segments are entries of the same bucket, under
 // segmentKey(wallet, slot).
 

@@ -170,17 +170,23 @@ poll:
 	}
 }
 
-// A user who may not publish to the journal's subjects gets an error that
-// says so at once, not a minute of "no route to the stream".
-func TestServeWithoutJournalPermissionsSaysSo(t *testing.T) {
-	url := startNATSWith(t, &natsserver.Options{JetStream: true, Users: []*natsserver.User{{
-		Username: "ops", Password: "s3cret",
-		Permissions: &natsserver.Permissions{Publish: &natsserver.SubjectPermission{Allow: []string{">"}, Deny: []string{"purser.journal.>"}}},
-	}}})
-	out, err := purserCmd("serve", "--nats-url", url, "--user", "ops", "--password", "s3cret", "--http-listen", "",
-		"--log-level", "warn").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "may not publish to the journal's subjects") ||
-		!strings.Contains(string(out), "ermissions") {
-		t.Fatalf("serve without publish rights on the journal: %v\n%s", err, out)
+// A user who may not publish to the journal's subjects, or to the snapshot
+// buckets, gets an error that says so at once: not a minute of "no route
+// to the stream", nor a node whose every snapshot put is denied.
+func TestServeWithoutPublishPermissionsSaysSo(t *testing.T) {
+	for _, tc := range []struct{ deny, want string }{
+		{"purser.journal.>", "may not publish to the journal's subjects"},
+		{"$KV.PURSER_SNAPSHOTS.>", "may not publish to the snapshot buckets"},
+		{"$O.PURSER_SNAPSHOTS_LARGE.>", "may not publish to the snapshot buckets"},
+	} {
+		url := startNATSWith(t, &natsserver.Options{JetStream: true, Users: []*natsserver.User{{
+			Username: "ops", Password: "s3cret",
+			Permissions: &natsserver.Permissions{Publish: &natsserver.SubjectPermission{Allow: []string{">"}, Deny: []string{tc.deny}}},
+		}}})
+		out, err := purserCmd("serve", "--nats-url", url, "--user", "ops", "--password", "s3cret", "--http-listen", "",
+			"--log-level", "warn").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "ermissions") {
+			t.Fatalf("serve without publish rights on %s: %v\n%s", tc.deny, err, out)
+		}
 	}
 }

@@ -134,8 +134,8 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Journal, err
 		giveUp:     make(chan struct{}),
 		walk:       defaultWalk,
 	}
-	if err := awaitRoute(ctx, nc, j.Subject(probeWallet), j.log); err != nil {
-		return nil, err
+	if err := AwaitRoute(ctx, nc, j.Subject(probeWallet), "the journal's subjects", j.log); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	// A core subscription on our own reply inbox, never on journal subjects.
 	j.sub, err = nc.Subscribe(j.inbox+"*", j.onReply)

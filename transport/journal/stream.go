@@ -116,16 +116,19 @@ func checkStream(got, want jetstream.StreamConfig) error {
 // not disturbed by it.
 const probeWallet = "_route_probe"
 
-// awaitRoute returns once a publish from this connection reaches the
-// stream. A stream just created on a cluster, or opened through a server
+// AwaitRoute returns once a publish from this connection to subject
+// reaches the stream that holds it; what names those subjects in errors
+// and logs. A stream just created on a cluster, or opened through a server
 // that has just joined one, may not be routable yet from the server this
-// connection uses: a publish then gets "no responders" and its append goes
-// through resolution (a read and a resend; nothing is lost, but every
-// first append of a starting node would pay it). The probe carries a fence
-// no subject can meet, so the stream refuses it (wrong last sequence) and
-// stores nothing. Each try waits at most probeTimeout; after routeWait in
-// all (or ctx) New fails rather than hang a node's start.
-func awaitRoute(ctx context.Context, nc *nats.Conn, subject string, log *zap.Logger) error {
+// connection uses: a publish then gets "no responders" and a journal
+// append goes through resolution (a read and a resend; nothing is lost,
+// but every first append of a starting node would pay it). The probe
+// carries a fence no subject can meet, so the stream refuses it (wrong
+// last sequence) and stores nothing. Each try waits at most probeTimeout;
+// after routeWait in all (or ctx) it fails rather than hang a node's
+// start, and at once when the server refuses this connection the publish.
+// New calls it for the journal; the node for the snapshot buckets.
+func AwaitRoute(ctx context.Context, nc *nats.Conn, subject, what string, log *zap.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, routeWait)
 	defer cancel()
 	start, warned := time.Now(), time.Duration(0)
@@ -137,18 +140,18 @@ func awaitRoute(ctx context.Context, nc *nats.Conn, subject string, log *zap.Log
 		// A publish the server refuses for permissions comes back as an
 		// asynchronous error and the probe times out: no wait fixes that.
 		if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) && strings.Contains(last.Error(), subject) {
-			return fmt.Errorf("journal: this connection may not publish to the journal's subjects (%s): %w", subject, last)
+			return fmt.Errorf("this connection may not publish to %s (%s): %w", what, subject, last)
 		}
 		// "No responders" comes back at once: one warning per 5 s of
 		// waiting, not one per try.
 		if waited := time.Since(start); waited-warned >= 5*time.Second {
 			warned = waited
-			log.Warn("journal: the stream does not answer from this server yet; still trying",
+			log.Warn("the stream of "+what+" does not answer from this server yet; still trying",
 				zap.Duration("waited", waited), zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("journal: no route to the stream: %w", err)
+			return fmt.Errorf("no route to the stream of %s: %w", what, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -162,6 +162,14 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		if n.snaps, err = snapshot.OpenJetStream(ctx, js, snapshot.Config{Replicas: jcfg.Replicas}); err != nil {
 			return nil, fmt.Errorf("open snapshot store: %w", err)
 		}
+		// Every save publishes to the buckets: without the right to, a
+		// node would serve, have each put denied, and wait out its
+		// shutdown for them.
+		for _, subject := range snapshot.ProbeSubjects("") {
+			if err := journal.AwaitRoute(ctx, n.nc, subject, "the snapshot buckets", n.log); err != nil {
+				return nil, fmt.Errorf("open snapshot store: %w", err)
+			}
+		}
 		cfg.Runtime.Snapshots = n.snaps
 	}
 	if n.sys, err = actors.NewSystem(cfg.Runtime, n.journal); err != nil {
