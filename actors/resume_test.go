@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -141,6 +142,45 @@ func TestAWokenWalletLeavesMemoryAtOnce(t *testing.T) {
 		}
 		if got := s.Live(); got != 0 {
 			t.Fatalf("%d wallets still in memory after their wake-up, want 0", got)
+		}
+	})
+}
+
+// Many wake-ups due at once on a small table: those refused for room are
+// tried again every second (a refusal costs no I/O, and each woken wallet
+// leaves memory at once), so all are applied within seconds.
+func TestWakeupsRefusedForRoomRetryEverySecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := NewMemJournal()
+		s := newTestSystem(t, j, func(c *Config) { c.MaxActors, c.IdleAfter = 8, time.Minute })
+		expiry := time.Now().Add(2 * time.Hour)
+		var wallets []string
+		for i := range 40 {
+			w := fmt.Sprintf("w%02d", i)
+			wallets = append(wallets, w)
+			ask(t, s, w, Grant{ID: "g", Amount: 10, Kind: "promotional", ExpiresAt: expiry})
+			if i%7 == 6 {
+				time.Sleep(2 * time.Minute) // out of memory, seven at a time
+				synctest.Wait()
+			}
+		}
+		ask(t, s, "busy", Grant{ID: "g", Amount: 10, Kind: "paid"})
+		ask(t, s, "busy", Reserve{ID: "r", Amount: 1, TTLms: 3 * 3_600_000})
+		time.Sleep(time.Until(expiry)) // every expiry falls due at once; six slots for them
+		synctest.Wait()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		late := 0
+		for _, w := range wallets {
+			if countEvents[*GrantExpired](j.Events(w)) != 1 {
+				late++
+			}
+		}
+		if late > 0 {
+			t.Fatalf("%d of %d grant expiries not applied 10 s after they fell due (%d wake-ups refused)", late, len(wallets), s.Stats().TicksRefused)
+		}
+		if s.Stats().TicksRefused == 0 {
+			t.Fatal("no wake-up was refused: the table had room for all, the test tests nothing")
 		}
 	})
 }

@@ -28,7 +28,7 @@ type wakeups struct {
 type wake struct {
 	at     int64
 	wallet string
-	tries  int // refusals so far: the next retry waits longer
+	tries  int // failed loads so far: the next retry waits longer
 }
 
 type wakeHeap []wake
@@ -71,23 +71,28 @@ func (k *wakeups) push(w wake) {
 	}
 }
 
-// A wake-up that could not activate its wallet (no room kept for
-// requests, a load that failed) goes back on the list: with no traffic the
-// change must still be applied once it can be (until then a request
-// applies it before its own). Retries back off from a second to a minute,
-// so that a full table is not kept full by them.
+// A wake-up that could not activate its wallet goes back on the list:
+// with no traffic the change must still be applied once it can be (until
+// then a request applies it before its own). Refused for room, it is tried
+// again every second: a refusal costs no I/O, and a woken wallet with
+// nothing open leaves memory at once, so wake-ups do not keep a table
+// full. A load that failed backs off from a second to a minute, not to
+// press a journal that is failing.
 const (
 	wakeRetry    = time.Second
 	wakeRetryMax = time.Minute
 )
 
-// retry puts w back on the list after its tries-th refusal.
-func (k *wakeups) retry(s *System, w wake) {
+// retry puts w back on the list after a refusal; backoff after a failed
+// load.
+func (k *wakeups) retry(s *System, w wake, backoff bool) {
 	if s.closing.Load() {
 		return
 	}
-	w.tries++
-	wait := min(wakeRetry<<min(w.tries-1, 16), wakeRetryMax)
+	if backoff {
+		w.tries++
+	}
+	wait := min(wakeRetry<<min(w.tries, 16), wakeRetryMax)
 	w.at = s.cfg.Now().Add(wait).UnixNano()
 	k.push(w)
 }
@@ -115,7 +120,7 @@ func (k *wakeups) run(s *System) {
 		for _, w := range ready {
 			s.activate(w.wallet, func(err *Error) {
 				if err != nil && (err.Code == ErrOverloaded || err.Code == ErrUnavailable) {
-					k.retry(s, w)
+					k.retry(s, w, err.Code == ErrUnavailable)
 				}
 			})
 		}
