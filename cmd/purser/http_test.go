@@ -4,6 +4,7 @@ package main
 // stream exists; /metrics exposes the named series after some traffic.
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -188,5 +189,33 @@ func TestServeWithoutPublishPermissionsSaysSo(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "ermissions") {
 			t.Fatalf("serve without publish rights on %s: %v\n%s", tc.deny, err, out)
 		}
+	}
+}
+
+// With --nats-url (or NATS_URL) the embedded server's settings are moot:
+// serve says which of those it was given, so a NATS_URL left in the
+// environment does not silently turn a data dir into nothing.
+func TestServeSaysWhichEmbeddedSettingsNATSURLVoids(t *testing.T) {
+	url := startNATSWith(t, &natsserver.Options{JetStream: true})
+	cmd := purserCmd("serve", "--nats-url", url, "--data-dir", t.TempDir(), "--http-listen", "", "--log-level", "warn")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(stderr)
+	var said []string
+	for lines.Scan() {
+		said = append(said, lines.Text())
+		if strings.Contains(lines.Text(), " serving on ") {
+			break
+		}
+	}
+	all := strings.Join(said, "\n")
+	if !strings.Contains(all, "the embedded server's settings do nothing") || !strings.Contains(all, "--data-dir") {
+		t.Fatalf("no warning naming --data-dir:\n%s", all)
 	}
 }

@@ -37,6 +37,9 @@ type serveFlags struct {
 	shutdownTimeout              time.Duration
 	gcPercent                    int
 	gcPercentSet                 bool // by flag, PURSER_GC_PERCENT or config: beats GOGC
+	// embeddedSet names the embedded server's settings given (by flag,
+	// environment or config): moot with --nats-url, so serve says so.
+	embeddedSet []string
 }
 
 func newServe() *cobra.Command {
@@ -52,6 +55,11 @@ func newServe() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.gcPercentSet = cmd.Flags().Changed("gc-percent")
+			for _, name := range []string{"data-dir", "nats-listen", "relax-fsync", "server-fsync", "batch-staging-dir"} {
+				if cmd.Flags().Changed(name) {
+					f.embeddedSet = append(f.embeddedSet, "--"+name)
+				}
+			}
 			return runServe(cmd.Context(), f)
 		},
 	}
@@ -138,6 +146,12 @@ func runServe(ctx context.Context, f serveFlags) error {
 	}
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
+	}
+	if f.natsURL != "" && len(f.embeddedSet) > 0 {
+		// A NATS_URL left in the environment turns an embedded setup into
+		// a client of another server: say which settings that voids.
+		log.Warn("connecting to an existing NATS: the embedded server's settings do nothing",
+			zap.String("nats_url", f.natsURL), zap.Strings("ignored", f.embeddedSet))
 	}
 	rt := actors.DefaultConfig()
 	rt.MailboxSize, rt.MaxBatch, rt.MaxActors, rt.IdleAfter, rt.Log = f.mailbox, f.maxBatch, f.maxActors, f.idleAfter, log
