@@ -147,12 +147,6 @@ func runServe(ctx context.Context, f serveFlags) error {
 	if f.natsURL == "" {
 		f.natsURL = os.Getenv("NATS_URL")
 	}
-	if f.natsURL != "" && len(f.embeddedSet) > 0 {
-		// A NATS_URL left in the environment turns an embedded setup into
-		// a client of another server: say which settings that voids.
-		log.Warn("connecting to an existing NATS: the embedded server's settings do nothing",
-			zap.String("nats_url", f.natsURL), zap.Strings("ignored", f.embeddedSet))
-	}
 	rt := actors.DefaultConfig()
 	rt.MailboxSize, rt.MaxBatch, rt.MaxActors, rt.IdleAfter, rt.Log = f.mailbox, f.maxBatch, f.maxActors, f.idleAfter, log
 	rt.TickDelay = f.tickDelay
@@ -164,6 +158,12 @@ func runServe(ctx context.Context, f serveFlags) error {
 		return usageError{err}
 	}
 	tuneGC(f.gcPercent, f.gcPercentSet, log) // the command line is good: from here the node starts
+	if f.natsURL != "" && len(f.embeddedSet) > 0 {
+		// A NATS_URL left in the environment turns an embedded setup into
+		// a client of another server: say which settings that voids.
+		log.Warn("connecting to an existing NATS: the embedded server's settings do nothing",
+			zap.String("nats_url", f.natsURL), zap.Strings("ignored", f.embeddedSet))
+	}
 	natsOpts, err := f.options()
 	if err != nil {
 		return err
