@@ -48,41 +48,29 @@ func (s *Service) serveHistory(req micro.Request, enc wire.Encoding, wallet stri
 		case !found:
 			t.failLater(to, enc, &actors.Error{Code: actors.ErrWalletNotFound, Message: "wallet " + wallet + " has no history"})
 		default:
-			out, cut := s.fitPage(enc, entries, next)
+			// History entries are unbounded in number, and each may list
+			// up to a grant bound's allocations: a page is cut to what the
+			// server's max_payload carries, and is still a page.
+			room := int(min(s.nc.MaxPayload()-replyRoom, math.MaxInt32))
+			out, kept := wire.AppendHistoryFitting(nil, enc, entries, next, room)
 			switch {
-			case !s.fits(len(out)):
-				// fitPage cut the page to one entry, which alone is too
-				// large: the client may page past it.
+			case len(out) > room:
+				// Cut to its first entry, which alone is too large: the
+				// client may page past it.
 				e := s.replyTooLarge(wire.OpHistory, len(out))
 				e.Message += fmt.Sprintf(": entry %d alone is that large; ask with after_seq %d to page past it",
 					entries[0].Seq, entries[0].Seq)
 				t.failLater(to, enc, e)
 				return
-			case cut > 0:
+			case kept < len(entries):
 				// The next page starts inside this one's read: from
 				// where this one started.
-				s.cursors.put(wallet, entries[cut-1].Seq, start)
+				s.cursors.put(wallet, entries[kept-1].Seq, start)
 			}
 			s.publish(to, out, nil)
 			t.done(Allowed, "")
 		}
 	})
-}
-
-// fitPage encodes a page, cut short when the whole of it would be more
-// than the server's max_payload carries: history entries are unbounded
-// in number, and each may list up to a grant bound's allocations (1.64
-// MB of JSON at 10,000 grants with 128-character ids, measured). A cut page is still a page: its
-// next_seq is its last entry's, so the client pages on from there. cut
-// is how many entries the page kept (0: it was not cut). An entry too
-// large alone is the page, for the caller to refuse.
-func (s *Service) fitPage(enc wire.Encoding, entries []wire.Entry, next uint64) (out []byte, cut int) {
-	room := s.nc.MaxPayload() - replyRoom
-	if n := wire.EntriesFitting(enc, entries, int(min(room, math.MaxInt32))); n < len(entries) {
-		cut = max(n, 1)
-		entries, next = entries[:cut], entries[cut-1].Seq
-	}
-	return wire.AppendHistory(nil, enc, entries, next), cut
 }
 
 var errPageFull = errors.New("history page full")

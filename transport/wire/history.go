@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math"
 	"time"
 
 	"github.com/purser-dev/purser/actors"
@@ -132,41 +133,50 @@ func sum(a []actors.Allocation) int64 {
 
 // AppendHistory appends the history reply {entries, next_seq}.
 func AppendHistory(dst []byte, enc Encoding, entries []Entry, nextSeq uint64) []byte {
+	out, _ := AppendHistoryFitting(dst, enc, entries, nextSeq, math.MaxInt)
+	return out
+}
+
+// historyFrame bounds what a history reply adds to its entries: the
+// object, its two keys, the array's header, next_seq.
+const historyFrame = 64
+
+// AppendHistoryFitting appends the history reply of the first n entries
+// that fit a reply of at most max bytes; when that is not all of them
+// (n < len(entries)), next_seq is the last one's, so the client pages on
+// from there. It keeps at least one entry, for the caller to refuse if
+// that alone is too large. Each entry is encoded once, and the page grows
+// only while it fits: 1,000 entries listing 10,000 allocations each would
+// be 1.6 GB of JSON encoded whole (1.64 MB an entry with 128-character
+// grant ids, measured).
+func AppendHistoryFitting(dst []byte, enc Encoding, entries []Entry, nextSeq uint64, max int) ([]byte, int) {
+	var body []byte
+	n := 0
+	for ; n < len(entries); n++ {
+		before := len(body)
+		if n > 0 && enc == JSON {
+			body = append(body, ',')
+		}
+		w := newWriter(body, enc)
+		w.entry(&entries[n])
+		if body = w.b; n > 0 && historyFrame+len(body) > max {
+			body = body[:before]
+			break
+		}
+	}
+	if n < len(entries) {
+		nextSeq = entries[n-1].Seq
+	}
 	w := newWriter(dst, enc)
 	w.object(2)
 	w.key("entries")
-	w.array(len(entries))
-	for i := range entries {
-		w.entry(&entries[i])
-	}
+	w.array(n)
+	w.b = append(w.b, body...)
 	w.endArray()
 	w.key("next_seq")
 	w.uint(nextSeq)
 	w.endObject()
-	return w.b
-}
-
-// historyFrame bounds what a history reply adds to its entries: the
-// object, its two keys, the array's header and separators, next_seq.
-const historyFrame = 64
-
-// EntriesFitting returns how many of entries, from the first, a history
-// reply of at most max bytes holds. It encodes one entry at a time: a
-// page of 1,000 entries listing 10,000 allocations each would be 1.6
-// GB of JSON encoded whole (1.64 MB an entry with 128-character grant
-// ids, measured).
-func EntriesFitting(enc Encoding, entries []Entry, max int) int {
-	total := historyFrame
-	var buf []byte
-	for i := range entries {
-		w := newWriter(buf[:0], enc)
-		w.entry(&entries[i])
-		buf = w.b
-		if total += len(buf) + 1; total > max { // +1: the separator
-			return i
-		}
-	}
-	return len(entries)
+	return w.b, n
 }
 
 func (w *writer) entry(e *Entry) {

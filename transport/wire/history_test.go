@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"reflect"
 	"strconv"
 	"testing"
@@ -164,10 +165,11 @@ func TestAppendHistory(t *testing.T) {
 	}
 }
 
-// EntriesFitting's page fits in max, and one entry more would not but
-// for its margin: for entries of uneven sizes, in both encodings, at
-// every max.
-func TestEntriesFitting(t *testing.T) {
+// AppendHistoryFitting's page fits in max, and one entry more would not
+// but for its margin; it is AppendHistory of the entries it kept, with
+// next_seq the last kept one's when it cut: for entries of uneven sizes,
+// in both encodings, at every max.
+func TestAppendHistoryFitting(t *testing.T) {
 	at := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
 	var entries []Entry
 	for i := range 40 {
@@ -180,22 +182,26 @@ func TestEntriesFitting(t *testing.T) {
 	for _, enc := range []Encoding{JSON, Msgpack} {
 		whole := len(AppendHistory(nil, enc, entries, 0))
 		for max := 0; max <= whole+10; max += 37 {
-			n := EntriesFitting(enc, entries, max)
-			if n > 0 {
-				if got := len(AppendHistory(nil, enc, entries[:n], entries[n-1].Seq)); got > max {
-					t.Fatalf("%s, max %d: %d entries take %d bytes", enc, max, n, got)
-				}
+			out, n := AppendHistoryFitting(nil, enc, entries, 0, max)
+			next := uint64(0)
+			if n < len(entries) {
+				next = entries[n-1].Seq
+			}
+			if want := AppendHistory(nil, enc, entries[:n], next); !bytes.Equal(out, want) {
+				t.Fatalf("%s, max %d: the page of %d entries is not AppendHistory's", enc, max, n)
+			}
+			if n < 1 || n > 1 && len(out) > max {
+				t.Fatalf("%s, max %d: %d entries take %d bytes", enc, max, n, len(out))
 			}
 			if n < len(entries) {
-				// The count is conservative by at most the frame and a
-				// separator an entry.
-				if got := len(AppendHistory(nil, enc, entries[:n+1], entries[n].Seq)); got+historyFrame+n+1 <= max {
+				// The count is conservative by at most the frame.
+				if got := len(AppendHistory(nil, enc, entries[:n+1], entries[n].Seq)); got+historyFrame <= max {
 					t.Fatalf("%s, max %d: %d entries, though %d take only %d bytes", enc, max, n, n+1, got)
 				}
 			}
 		}
-		if max := whole + historyFrame + len(entries); EntriesFitting(enc, entries, max) != len(entries) {
-			t.Fatalf("%s: not every entry fits in %d bytes", enc, max)
+		if _, n := AppendHistoryFitting(nil, enc, entries, 0, whole+historyFrame); n != len(entries) {
+			t.Fatalf("%s: %d of %d entries in %d bytes", enc, n, len(entries), whole+historyFrame)
 		}
 	}
 }
