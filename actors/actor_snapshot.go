@@ -129,7 +129,6 @@ func (a *actor) snapshotFinal(wait bool) {
 	}
 }
 
-// size is what an image of the wallet holds: grants, open holds, ids.
 // snapshotPeriod is how many events the actor journals between images:
 // SnapshotEvery, or more for a big wallet (snapshotSizeRatio), plus a
 // quarter of an event per open hold. A hot wallet's image costs mostly its
@@ -143,4 +142,5 @@ func (a *actor) snapshotPeriod() int {
 	return max(a.sys.cfg.SnapshotEvery, a.w.size()/snapshotSizeRatio+a.w.holds/4)
 }
 
+// size is what an image of the wallet holds: grants, open holds, ids.
 func (w *Wallet) size() int { return len(w.grants) + w.holds + w.ids.remembered() }

@@ -158,19 +158,17 @@ func (s *System) refused(cmd Command) {
 	s.stats.overloaded.Add(1)
 }
 
-// Resume applies what is due on wallet and arms what will be. A node's
-// timers live in memory only: after a restart a wallet nobody sends a
-// request would keep its expired holds open and its grants unexpired
-// (SPEC §3: the runtime applies them itself, within a second). Resume
-// activates the wallet with a Tick; a wallet that no open hold keeps in
-// memory then leaves it at once, its next grant change on the node's
-// wake-up list. A live wallet is left alone: its timers run.
+// Resume applies what is due on wallet and arms what will be (activate),
+// and waits for it. A node's timers live in memory only: after a restart a
+// wallet nobody sends a request would keep its expired holds open and its
+// grants unexpired (SPEC §3: the runtime applies them itself, within a
+// second), so the node resumes every wallet its journal knows.
 func (s *System) Resume(ctx context.Context, wallet string) error {
 	done := make(chan *Error, 1)
 	s.activate(wallet, func(err *Error) { done <- err })
 	select {
 	case err := <-done:
-		if err != nil {
+		if err != nil { // not a nil *Error in an error
 			return err
 		}
 		return nil
