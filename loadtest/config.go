@@ -3,11 +3,12 @@ package loadtest
 import (
 	"context"
 	"fmt"
-	"github.com/nats-io/nats.go"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // scenarios, in the order `purser loadtest --help` lists them.

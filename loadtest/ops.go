@@ -204,25 +204,18 @@ func (w *worker) check(wl *wallet, amount int64, start time.Time) {
 	}
 }
 
-// journalEcho is one request to the node's journal echo, on a random key.
-func (w *worker) journalEcho(start time.Time) {
-	subject := w.r.keySubjects[w.rng.IntN(len(w.r.keySubjects))]
-	m, err := w.nc.Request(subject, w.r.echoBody, w.r.cfg.Timeout)
+// floorRequest is one request of the floor scenario op to its responder
+// on subject, which answers with the request's body: the plain echo, or
+// the node's journal echo once the body is journaled (anything else is its
+// error).
+func (w *worker) floorRequest(op, subject string, start time.Time) {
+	m, err := w.nc.Request(subject, echoBody, w.r.cfg.Timeout)
 	switch {
 	case err != nil:
-		w.rec.failure("journal-echo", "no_reply")
-	case !bytes.Equal(m.Data, w.r.echoBody):
-		w.rec.failure("journal-echo", "not_journaled")
+		w.rec.failure(op, "no_reply")
+	case !bytes.Equal(m.Data, echoBody):
+		w.rec.failure(op, "not_echoed")
 	default:
-		w.rec.latency("journal-echo", start)
+		w.rec.latency(op, start)
 	}
-}
-
-// echo is one request to the plain NATS responder: the floor.
-func (w *worker) echo(start time.Time) {
-	if _, err := w.nc.Request(w.r.echoSubject, w.r.echoBody, w.r.cfg.Timeout); err != nil {
-		w.rec.failure("echo", "no_reply")
-		return
-	}
-	w.rec.latency("echo", start)
 }

@@ -29,7 +29,6 @@ type run struct {
 	clients []*client.Client
 
 	echoSubject string
-	echoBody    []byte
 	keySubjects []string // journal-echo's, one a key
 }
 
@@ -90,6 +89,10 @@ func (r *run) close() {
 	}
 }
 
+// echoBody is what the floors' requests carry: about the size of a
+// msgpack reserve request.
+var echoBody = []byte(`{"id":"lt0000000-0000000","amount":500,"ttl_ms":60000}`)
+
 // startEcho subscribes the floor's responder on a connection of its own,
 // so the echo path is client → server → responder → server → client, the
 // same hops as a Purser request minus the node's work.
@@ -100,8 +103,6 @@ func (r *run) startEcho() error {
 	}
 	r.conns = append(r.conns, nc) // closed with the others; not used by workers
 	r.echoSubject = "purser-loadtest.echo." + r.runID
-	// About the size of a msgpack reserve request.
-	r.echoBody = []byte(`{"id":"lt0000000-0000000","amount":500,"ttl_ms":60000}`)
 	if _, err := nc.Subscribe(r.echoSubject, func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
 		return err
 	}
@@ -120,18 +121,17 @@ func (r *run) findJournalEcho() error {
 	if err != nil {
 		return err
 	}
-	r.echoBody = []byte(`{"id":"lt0000000-0000000","amount":500,"ttl_ms":60000}`)
 	r.keySubjects = make([]string, r.cfg.Wallets)
 	for i := range r.keySubjects {
 		r.keySubjects[i] = subjects.JournalEcho(fmt.Sprintf("%s-k%d", r.runID, i))
 	}
-	m, err := r.conns[0].Request(r.keySubjects[0], r.echoBody, r.cfg.Timeout)
+	m, err := r.conns[0].Request(r.keySubjects[0], echoBody, r.cfg.Timeout)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return fmt.Errorf("nothing answers %s: %w", r.keySubjects[0], ErrNoJournalEcho)
 	case err != nil:
 		return fmt.Errorf("journal echo: %w", err)
-	case !bytes.Equal(m.Data, r.echoBody):
+	case !bytes.Equal(m.Data, echoBody):
 		return fmt.Errorf("journal echo: %s", m.Data)
 	}
 	return nil

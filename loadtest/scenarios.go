@@ -28,9 +28,11 @@ func (r *run) unit() unit {
 	case "mixed":
 		return r.mixed
 	case "journal-echo":
-		return func(w *worker, _ uint64, start time.Time) { w.journalEcho(start) }
+		return func(w *worker, _ uint64, start time.Time) {
+			w.floorRequest("journal-echo", r.keySubjects[w.rng.IntN(len(r.keySubjects))], start)
+		}
 	default:
-		return func(w *worker, _ uint64, start time.Time) { w.echo(start) }
+		return func(w *worker, _ uint64, start time.Time) { w.floorRequest("echo", r.echoSubject, start) }
 	}
 }
 
