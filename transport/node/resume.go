@@ -23,9 +23,10 @@ const (
 	resumeRounds = 6
 )
 
-// resumeBackoff is the wait before the first round of retries; it doubles
-// each round. A variable so that tests need not wait a minute of rounds.
-var resumeBackoff = time.Second
+// roundWait is the wait before each round of retries, a second and
+// doubling. A variable: tests take over the waits between rounds, to act
+// after the first pass and not wait a minute of rounds.
+var roundWait = sleep
 
 // resume activates every wallet the journal knows, in the background, so
 // that time-driven changes come back after a restart (actors.System.Resume):
@@ -51,8 +52,8 @@ func (n *Node) resume() {
 			total += len(wallets)
 			failed = append(failed, n.resumeAll(ctx, wallets)...)
 		}
-		wait := resumeBackoff
-		for round := 1; round <= resumeRounds && len(failed) > 0 && sleep(ctx, wait); round++ {
+		wait := time.Second
+		for round := 1; round <= resumeRounds && len(failed) > 0 && roundWait(ctx, wait); round++ {
 			failed, wait = n.resumeAll(ctx, failed), 2*wait
 		}
 		log := n.log.Info

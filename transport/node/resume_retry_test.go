@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +29,24 @@ const resumeDone = "resume: wallets activated for their time-driven changes"
 // so every due wallet is refused once; then the held ones' holds are
 // released, they leave memory, and only a retry can bring the due ones in.
 func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
-	setResumeBackoff(t, 50*time.Millisecond)
+	// The first wait between rounds is where the first pass ends: the test
+	// acts there, then lets the rounds go on, each a fiftieth of its wait.
+	firstPass, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	setRoundWait(t, func(ctx context.Context, d time.Duration) bool {
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			return sleep(ctx, d/50)
+		}
+		close(firstPass)
+		select {
+		case <-release:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
 	dir := t.TempDir()
 	var now atomic.Int64
 	held, due := seedHeldAndDue(t, dir, &now, 2, 3)
@@ -36,14 +54,13 @@ func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
 	now.Add(int64(2 * time.Minute)) // the due wallets' holds fall due
 	logs, n := restartWithRoomFor(t, dir, &now, len(held))
 	c := client{t: t, nc: connect(t, n)}
-	// No event marks the end of the first pass; the runtime's count of
-	// refusals does, so it is polled.
-	deadline := time.Now().Add(30 * time.Second)
-	for n.System().Stats().TicksRefused < uint64(len(due)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the sweep's first pass: %d refusals, want %d", n.System().Stats().TicksRefused, len(due))
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-firstPass:
+	case <-time.After(30 * time.Second): // a bound on failure, not a wait
+		t.Fatal("the sweep's first pass did not end")
+	}
+	if got := n.System().Stats().TicksRefused; got != uint64(len(due)) {
+		t.Fatalf("the sweep's first pass: %d refusals, want %d", got, len(due))
 	}
 	for _, w := range due {
 		if types := historyTypes(c, w); slices.Contains(types, "hold_expired") {
@@ -53,6 +70,7 @@ func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
 	for _, w := range held {
 		c.ok("purser.v1.release."+w, map[string]any{"id": "rel", "hold_id": "r"})
 	}
+	close(release)
 
 	awaitResumed(t, n)
 	for _, w := range due {
@@ -70,7 +88,7 @@ func TestResumeRetriesTheWalletsAFullTableRefused(t *testing.T) {
 // per round, and the sweep says so at error level: their expiries wait
 // for a request.
 func TestResumeLogsAnErrorForWalletsStillRefusedAfterEveryRound(t *testing.T) {
-	setResumeBackoff(t, time.Millisecond)
+	setRoundWait(t, func(ctx context.Context, _ time.Duration) bool { return ctx.Err() == nil })
 	dir := t.TempDir()
 	var now atomic.Int64
 	held, due := seedHeldAndDue(t, dir, &now, 1, 2)
@@ -102,13 +120,13 @@ func TestResumeLogsAnErrorForWalletsStillRefusedAfterEveryRound(t *testing.T) {
 	}
 }
 
-// setResumeBackoff shortens the sweep's first wait between rounds for one
-// test. The node's Close waits for the sweep, and runs before this
-// cleanup, so the sweep never reads it as it changes.
-func setResumeBackoff(t *testing.T, d time.Duration) {
-	old := resumeBackoff
-	resumeBackoff = d
-	t.Cleanup(func() { resumeBackoff = old })
+// setRoundWait replaces the sweep's waits between rounds for one test.
+// The node's Close waits for the sweep, and runs before this cleanup, so
+// the sweep never reads it as it changes.
+func setRoundWait(t *testing.T, wait func(context.Context, time.Duration) bool) {
+	old := roundWait
+	roundWait = wait
+	t.Cleanup(func() { roundWait = old })
 }
 
 // seedHeldAndDue runs a node on dir with the test's clock (set here) and
