@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -73,7 +74,7 @@ func (n *Node) startJournalEcho(ctx context.Context, js jetstream.JetStream, jcf
 }
 
 func (e *journalEcho) request(m *nats.Msg) {
-	key := m.Subject[len(m.Subject)-lastTokenLen(m.Subject):]
+	key := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
 	if !wire.ValidWallet(key) || m.Reply == "" {
 		_ = m.Respond([]byte(wire.JournalEchoError + "bad key or no reply subject"))
 		return
@@ -117,15 +118,6 @@ func (e *journalEcho) append(key string, k *echoKey) {
 			e.append(key, k)
 		}
 	})
-}
-
-func lastTokenLen(subject string) int {
-	for i := len(subject) - 1; i >= 0; i-- {
-		if subject[i] == '.' {
-			return len(subject) - i - 1
-		}
-	}
-	return len(subject)
 }
 
 // close stops taking requests, waits for the appends in flight, and
